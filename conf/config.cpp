@@ -1,0 +1,200 @@
+#include "conf/config.h"
+
+#include <climits>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "shm/segment.h"
+
+namespace backend::conf {
+namespace {
+
+using Setter = std::function<std::optional<std::string>(const rapidjson::Value&, Config&)>;
+
+std::string absolute(const std::string& path, const std::string& base) {
+  if (path.empty() || path[0] == '/' || base.empty()) return path;
+  return base + "/" + path;
+}
+
+Setter string_key(std::string Config::*field) {
+  return [field](const rapidjson::Value& v, Config& c) -> std::optional<std::string> {
+    if (!v.IsString()) return std::string("must be a string");
+    c.*field = std::string(v.GetString(), v.GetStringLength());
+    return std::nullopt;
+  };
+}
+
+Setter uint_key(uint32_t Config::*field, uint32_t lo, uint32_t hi) {
+  return [=](const rapidjson::Value& v, Config& c) -> std::optional<std::string> {
+    if (!v.IsUint64() || v.GetUint64() < lo || v.GetUint64() > hi)
+      return "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+    c.*field = static_cast<uint32_t>(v.GetUint64());
+    return std::nullopt;
+  };
+}
+
+std::optional<std::string> set_listen(const rapidjson::Value& v, Config& c) {
+  if (!v.IsString() || !parse_listen(v.GetString(), c.listen_host, c.listen_port))
+    return std::string("must be a string \"HOST:PORT\"");
+  return std::nullopt;
+}
+
+std::optional<std::string> set_log_level(const rapidjson::Value& v, Config& c) {
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (v.IsString())
+    for (const char* l : levels)
+      if (v.GetString() == std::string(l)) {
+        c.log_level = l;
+        return std::nullopt;
+      }
+  return std::string("must be one of trace, debug, info, warn, error, critical, off");
+}
+
+std::optional<std::string> set_log_queries(const rapidjson::Value& v, Config& c) {
+  if (!v.IsBool()) return std::string("must be true or false");
+  c.log_queries = v.GetBool();
+  return std::nullopt;
+}
+
+const std::map<std::string, Setter>& setters() {
+  static const std::map<std::string, Setter> table = {
+      {"listen", set_listen},
+      {"data_dir", string_key(&Config::data_dir)},
+      {"pidfile", string_key(&Config::pidfile)},
+      {"shm_name", string_key(&Config::shm_name)},
+      {"log_level", set_log_level},
+      {"log_queries", set_log_queries},
+      {"timezone", string_key(&Config::timezone)},
+      {"job_capacity", uint_key(&Config::job_capacity, 1, 65536)},
+      {"ring_bytes", uint_key(&Config::ring_bytes, 4096, 64u << 20)},
+      {"server_ring_bytes", uint_key(&Config::server_ring_bytes, 4096, 64u << 20)},
+      {"max_frame_bytes", uint_key(&Config::max_frame_bytes, 1024, 1u << 30)},
+      {"idle_timeout", uint_key(&Config::idle_timeout, 1, 86400)},
+      {"max_connections", uint_key(&Config::max_connections, 1, 1000000)},
+  };
+  return table;
+}
+
+bool valid_shm_name(const std::string& name) {
+  if (name.empty() || name.size() > 200) return false;
+  for (char c : name)
+    if (c == '/' || c == '\0') return false;
+  return true;
+}
+
+}  // namespace
+
+bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  std::string h = text.substr(0, colon), p = text.substr(colon + 1);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  unsigned long n = std::stoul(p);
+  if (n == 0 || n > 65535) return false;
+  host = h;
+  port = static_cast<uint16_t>(n);
+  return true;
+}
+
+std::optional<std::string> parse_config(const std::string& text, const std::string& base_dir,
+                                        Config& out) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
+            rapidjson::kParseIterativeFlag>(text.c_str(), text.size());
+  if (doc.HasParseError())
+    return "not valid JSON at byte " + std::to_string(doc.GetErrorOffset()) + ": " +
+           rapidjson::GetParseError_En(doc.GetParseError());
+  if (!doc.IsObject()) return std::string("the config must be a JSON object");
+  Config c;
+  for (auto& m : doc.GetObject()) {
+    std::string key(m.name.GetString(), m.name.GetStringLength());
+    auto it = setters().find(key);
+    if (it == setters().end()) return "unknown key \"" + key + "\"";
+    if (auto err = it->second(m.value, c)) return "key \"" + key + "\" " + *err;
+  }
+  if (c.data_dir.empty()) return std::string("key \"data_dir\" is required");
+  c.data_dir = absolute(c.data_dir, base_dir);
+  c.pidfile = absolute(c.pidfile, base_dir);
+  out = std::move(c);
+  return std::nullopt;
+}
+
+std::optional<std::string> finish_config(const Overrides& o, Config& c) {
+  if (o.listen && !parse_listen(*o.listen, c.listen_host, c.listen_port))
+    return "--listen \"" + *o.listen + "\" is not HOST:PORT";
+  if (o.data_dir) c.data_dir = *o.data_dir;
+  if (o.shm_name) c.shm_name = *o.shm_name;
+  if (c.pidfile.empty()) c.pidfile = c.data_dir + "/backend-server.pid";
+  if (c.shm_name.empty()) c.shm_name = shm::segment_name_for(c.listen_host, c.listen_port);
+  if (!valid_shm_name(c.shm_name)) return "shm_name \"" + c.shm_name + "\" may not contain '/'";
+  return std::nullopt;
+}
+
+std::optional<std::string> load_config(const std::string& path, const Overrides& overrides,
+                                       Config& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read config file " + path;
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string base = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  if (base.empty()) base = "/";
+  Config c;
+  if (auto err = parse_config(text.str(), base, c)) return path + ": " + *err;
+  if (auto err = finish_config(overrides, c)) return *err;
+  c.file = path;
+  out = std::move(c);
+  return std::nullopt;
+}
+
+std::string config_to_json(const Config& c) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  auto str = [&](const char* k, const std::string& v) {
+    w.Key(k);
+    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  auto num = [&](const char* k, uint32_t v) {
+    w.Key(k);
+    w.Uint(v);
+  };
+  w.StartObject();
+  str("listen", c.listen_host + ":" + std::to_string(c.listen_port));
+  str("data_dir", c.data_dir);
+  str("pidfile", c.pidfile);
+  str("shm_name", c.shm_name);
+  str("log_level", c.log_level);
+  str("timezone", c.timezone);
+  w.Key("log_queries");
+  w.Bool(c.log_queries);
+  num("job_capacity", c.job_capacity);
+  num("ring_bytes", c.ring_bytes);
+  num("server_ring_bytes", c.server_ring_bytes);
+  num("max_frame_bytes", c.max_frame_bytes);
+  num("idle_timeout", c.idle_timeout);
+  num("max_connections", c.max_connections);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string restart_only_changes(const Config& a, const Config& b) {
+  std::string keys;
+  auto note = [&](bool differs, const char* key) {
+    if (differs) keys += (keys.empty() ? "" : ", ") + std::string(key);
+  };
+  note(a.data_dir != b.data_dir, "data_dir");
+  note(a.pidfile != b.pidfile, "pidfile");
+  note(a.job_capacity != b.job_capacity, "job_capacity");
+  note(a.ring_bytes != b.ring_bytes, "ring_bytes");
+  note(a.server_ring_bytes != b.server_ring_bytes, "server_ring_bytes");
+  return keys;
+}
+
+}  // namespace backend::conf

@@ -1,0 +1,56 @@
+// The server's settings: loaded from a JSON file (comments allowed), checked
+// key by key, with paths made absolute.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace backend::conf {
+
+struct Config {
+  std::string file;  // where it was read from; empty for the built-in default
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 13123;
+  std::string data_dir;  // absolute
+  std::string pidfile;   // absolute; data_dir/backend-server.pid unless set
+  std::string shm_name;  // derived from the listen address unless set
+  std::string log_level = "info";
+  std::string timezone;  // empty: the system's
+  bool log_queries = false;
+  uint32_t job_capacity = 1024;
+  uint32_t ring_bytes = 256 * 1024;
+  uint32_t server_ring_bytes = 64 * 1024;
+  uint32_t max_frame_bytes = 16 * 1024 * 1024;
+  uint32_t idle_timeout = 60;  // seconds
+  uint32_t max_connections = 4096;
+};
+
+// Command-line values that win over the file's, at start and on every reload.
+struct Overrides {
+  std::optional<std::string> listen;    // HOST:PORT
+  std::optional<std::string> data_dir;  // absolute
+  std::optional<std::string> shm_name;
+};
+
+// Parses config text. Relative paths are taken from base_dir (the config
+// file's folder). Returns the error sentence, naming the key, on failure.
+std::optional<std::string> parse_config(const std::string& text, const std::string& base_dir,
+                                        Config& out);
+// Reads and parses a file, then applies the overrides and fills in defaults.
+std::optional<std::string> load_config(const std::string& path, const Overrides& overrides,
+                                       Config& out);
+// Applies overrides and derives pidfile and shm_name where unset.
+std::optional<std::string> finish_config(const Overrides& overrides, Config& out);
+
+// "HOST:PORT" into its parts; false when it is not one.
+bool parse_listen(const std::string& text, std::string& host, uint16_t& port);
+
+// The effective config as JSON, absolute paths and all, so that the workers
+// can take it over on reload exactly as the master checked it.
+std::string config_to_json(const Config& config);
+
+// Keys whose change only takes effect at the next start.
+std::string restart_only_changes(const Config& running, const Config& next);
+
+}  // namespace backend::conf

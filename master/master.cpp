@@ -1,0 +1,307 @@
+#include "master/master.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "master/daemon.h"
+#include "master/listen_socket.h"
+#include "shm/recovery.h"
+#include "shm/seqlock.h"
+#include "worker/atomic_file.h"
+#include "worker/channel.h"
+#include "worker/context.h"
+#include "worker/server_log.h"
+#include "worker/settings_store.h"
+
+namespace backend::master {
+namespace {
+
+constexpr int64_t kShutdownGraceMs = 10000;
+
+int64_t now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i)
+    if (i == path.size() || path[i] == '/') mkdir(path.substr(0, i).c_str(), 0755);
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + sigabbrev_np(WTERMSIG(status));
+  return "stopped";
+}
+
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD, SIGPIPE}) sigaddset(&set, s);
+  return set;
+}
+
+// Job settings that cannot be read stop the start here, with the reason,
+// rather than a supervisor that keeps dying.
+std::optional<std::string> check_jobs_file(const std::string& path) {
+  std::string error;
+  auto text = worker::read_file(path, error);
+  if (!error.empty()) return error;
+  worker::JobMap jobs;
+  if (text)
+    if (auto err = worker::parse_jobs_file(*text, jobs)) return path + " " + *err;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int Master::run() {
+  if (auto err = prepare()) {
+    std::cerr << "backend-server: " << *err << "\n";
+    if (segment_) shm::Segment::remove(config_.shm_name);
+    return 1;
+  }
+  spdlog::info("backend-server {} started (pid {}), listening on {}:{}", BACKEND_VERSION, pid_,
+               config_.listen_host, config_.listen_port);
+  spawn(supervisor_);
+  spawn(listener_);
+  loop();
+  cleanup();
+  return 0;
+}
+
+// Everything that can fail for a reason a person must hear is done before
+// daemonizing, while stderr still reaches them.
+std::optional<std::string> Master::prepare() {
+  if (auto err = conf::load_config(options_.config_file, options_.overrides, config_)) return err;
+  worker::log_set_timezone(config_.timezone);
+  make_dirs(config_.data_dir);
+  if (access(config_.data_dir.c_str(), W_OK) != 0)
+    return "data folder " + config_.data_dir + " is not writable: " + std::strerror(errno);
+  if (auto err = check_jobs_file(config_.data_dir + "/jobs.json")) return err;
+  if (auto err = pidfile_.lock(config_.pidfile)) return err;
+  try {
+    segment_ = shm::Segment::create(config_.shm_name, {config_.job_capacity, config_.ring_bytes,
+                                                       config_.server_ring_bytes});
+  } catch (const shm::SegmentError& e) {
+    return std::string(e.what());
+  }
+  std::string error;
+  listen_fd_ = bind_listen_socket(config_.listen_host, config_.listen_port, error);
+  if (listen_fd_ < 0) return error;
+  if (options_.daemon) daemonize();
+  pid_ = getpid();
+  if (auto err = pidfile_.write(pid_)) return err;
+  segment_->header().master_pid = pid_;
+  segment_->header().generation.fetch_add(1);
+  worker::log_setup(config_.data_dir + "/log/server", !options_.daemon, config_.log_level);
+  worker::log_to_ring(segment_->server_ring());
+  setup_signals();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel_) != 0)
+    return std::string("cannot create the worker channel: ") + std::strerror(errno);
+  worker::size_channel_socket(channel_[0]);
+  worker::size_channel_socket(channel_[1]);
+  publish_config();
+  return std::nullopt;
+}
+
+// Signals are blocked and read from a signalfd: no handler runs at all.
+void Master::setup_signals() {
+  sigset_t set = handled_signals();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void Master::publish_config() {
+  std::string json = conf::config_to_json(config_);
+  shm::Header& h = segment_->header();
+  shm::seq_write(h.config_seq, [&] {
+    h.config_len = static_cast<uint32_t>(std::min(json.size(), shm::kConfigBytes));
+    std::memcpy(h.config, json.data(), h.config_len);
+  });
+}
+
+void Master::loop() {
+  while (!(shutting_down_ && listener_.pid == 0 && supervisor_.pid == 0)) {
+    pollfd pfd{signal_fd_, POLLIN, 0};
+    poll(&pfd, 1, poll_timeout());
+    signalfd_siginfo info;
+    while (read(signal_fd_, &info, sizeof info) == sizeof info) on_signal(static_cast<int>(info.ssi_signo));
+    int64_t now = now_ms();
+    for (Worker* w : {&supervisor_, &listener_})
+      if (!shutting_down_ && w->pid == 0 && w->respawn_at >= 0 && now >= w->respawn_at) spawn(*w);
+    if (shutting_down_ && kill_at_ >= 0 && now >= kill_at_) {
+      spdlog::warn("workers did not stop within {} ms; killing them", kShutdownGraceMs);
+      signal_workers(SIGKILL);
+      kill_at_ = -1;
+    }
+  }
+}
+
+int Master::poll_timeout() const {
+  int64_t next = -1;
+  auto consider = [&](int64_t at) {
+    if (at >= 0 && (next < 0 || at < next)) next = at;
+  };
+  for (const Worker* w : {&supervisor_, &listener_})
+    if (w->pid == 0) consider(w->respawn_at);
+  if (shutting_down_) consider(kill_at_);
+  if (next < 0) return -1;
+  return static_cast<int>(std::max<int64_t>(0, next - now_ms()));
+}
+
+void Master::on_signal(int signo) {
+  switch (signo) {
+    case SIGCHLD: reap(); break;
+    case SIGHUP: reload(); break;
+    case SIGTERM:
+    case SIGINT: begin_shutdown(); break;
+    case SIGUSR1:
+      worker::log_reopen();
+      signal_workers(SIGUSR1);
+      spdlog::info("log files reopened");
+      break;
+    default: break;
+  }
+}
+
+void Master::reap() {
+  int status;
+  for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
+    if (pid == listener_.pid) worker_died(listener_, status);
+    else if (pid == supervisor_.pid) worker_died(supervisor_, status);
+    // Anything else is an orphan handed to us as subreaper: reaped, done.
+  }
+}
+
+void Master::worker_died(Worker& w, int status) {
+  pid_t pid = w.pid;
+  w.pid = 0;
+  auto& h = segment_->header();
+  (w.kind == Kind::kListener ? h.listener_pid : h.supervisor_pid).store(0);
+  auto report = shm::recover_after_death(*segment_, pid, w.kind == Kind::kSupervisor);
+  if (report.locks || report.seqs)
+    spdlog::warn("{} (pid {}) died holding {} lock(s) and {} open write(s); recovered", w.name, pid,
+                 report.locks, report.seqs);
+  if (shutting_down_) {
+    spdlog::info("{} (pid {}) {}", w.name, pid, describe_exit(status));
+    return;
+  }
+  int64_t delay = w.restart_now ? 0 : w.backoff.on_death(now_ms() - w.started_ms);
+  w.restart_now = false;
+  w.respawn_at = now_ms() + delay;
+  spdlog::warn("{} (pid {}) {}; starting it again in {} ms", w.name, pid, describe_exit(status), delay);
+}
+
+void Master::spawn(Worker& w) {
+  w.respawn_at = -1;
+  pid_t pid = fork();
+  if (pid < 0) {
+    spdlog::error("cannot fork the {}: {}", w.name, std::strerror(errno));
+    w.respawn_at = now_ms() + 1000;
+    return;
+  }
+  if (pid == 0) child(w);
+  w.pid = pid;
+  w.started_ms = now_ms();
+  auto& h = segment_->header();
+  (w.kind == Kind::kListener ? h.listener_pid : h.supervisor_pid).store(pid);
+}
+
+void Master::child(Worker& w) {
+  bool listener = w.kind == Kind::kListener;
+  // The pidfile lock must die with the master, not live on in a worker.
+  close(pidfile_.fd());
+  close(signal_fd_);
+  close(channel_[listener ? 1 : 0]);
+  if (!listener) close(listen_fd_);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != pid_) _exit(0);
+  prctl(PR_SET_NAME, listener ? "backend-listen" : "backend-superv");
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  worker::WorkerContext ctx{config_, &*segment_, listener ? listen_fd_ : -1, channel_[listener ? 0 : 1]};
+  int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
+  spdlog::default_logger()->flush();
+  _exit(rc);
+}
+
+void Master::signal_workers(int signo) {
+  for (const Worker* w : {&listener_, &supervisor_})
+    if (w->pid > 0) kill(w->pid, signo);
+}
+
+// A broken new config is refused whole; what only a restart can change is
+// kept as it runs, with a warning.
+void Master::reload() {
+  conf::Config next;
+  if (auto err = conf::load_config(options_.config_file, options_.overrides, next)) {
+    spdlog::error("reload refused, the running config stays: {}", *err);
+    return;
+  }
+  next.shm_name = config_.shm_name;
+  if (auto keys = conf::restart_only_changes(config_, next); !keys.empty())
+    spdlog::warn("reload: {} change only at the next start", keys);
+  next.data_dir = config_.data_dir;
+  next.pidfile = config_.pidfile;
+  next.job_capacity = config_.job_capacity;
+  next.ring_bytes = config_.ring_bytes;
+  next.server_ring_bytes = config_.server_ring_bytes;
+  bool moved = next.listen_host != config_.listen_host || next.listen_port != config_.listen_port;
+  if (moved) {
+    std::string error;
+    int fd = bind_listen_socket(next.listen_host, next.listen_port, error);
+    if (fd < 0) {
+      spdlog::error("reload refused, the running config stays: {}", error);
+      return;
+    }
+    close(listen_fd_);
+    listen_fd_ = fd;
+  }
+  config_ = next;
+  worker::log_set_level(config_.log_level);
+  worker::log_set_timezone(config_.timezone);
+  publish_config();
+  signal_workers(SIGHUP);
+  if (moved && listener_.pid > 0) {
+    listener_.restart_now = true;
+    kill(listener_.pid, SIGTERM);
+  }
+  spdlog::info("config reloaded from {}{}", config_.file,
+               moved ? ", now listening on " + config_.listen_host + ":" + std::to_string(config_.listen_port) : "");
+}
+
+void Master::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  spdlog::info("stopping");
+  signal_workers(SIGTERM);
+  kill_at_ = now_ms() + kShutdownGraceMs;
+}
+
+void Master::cleanup() {
+  if (listen_fd_ >= 0) close(listen_fd_);
+  shm::Segment::remove(config_.shm_name);
+  spdlog::info("backend-server stopped");
+  pidfile_.remove();
+}
+
+}  // namespace backend::master

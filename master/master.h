@@ -1,0 +1,69 @@
+// The master process: owns the pidfile, the shared memory, the listening
+// socket and the signals; forks the listener and the supervisor and starts
+// either again when it dies. It serves no client and runs no job, so it has
+// nothing to crash on.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include "conf/config.h"
+#include "master/options.h"
+#include "master/pidfile.h"
+#include "master/respawn.h"
+#include "shm/segment.h"
+
+namespace backend::master {
+
+class Master {
+ public:
+  explicit Master(Options options) : options_(std::move(options)) {}
+  // The whole life of the server; returns the exit status.
+  int run();
+
+ private:
+  enum class Kind { kListener, kSupervisor };
+  struct Worker {
+    Worker(Kind k, const char* n) : kind(k), name(n) {}
+    Kind kind;
+    const char* name;
+    pid_t pid = 0;
+    int64_t started_ms = 0;
+    int64_t respawn_at = -1;  // monotonic ms; -1: not scheduled
+    bool restart_now = false;
+    Respawn backoff;
+  };
+
+  std::optional<std::string> prepare();
+  void setup_signals();
+  void loop();
+  int poll_timeout() const;
+  void on_signal(int signo);
+  void reap();
+  void worker_died(Worker& w, int status);
+  void spawn(Worker& w);
+  [[noreturn]] void child(Worker& w);
+  void reload();
+  void publish_config();
+  void begin_shutdown();
+  void cleanup();
+  void signal_workers(int signo);
+
+  Options options_;
+  conf::Config config_;
+  Pidfile pidfile_;
+  std::optional<shm::Segment> segment_;
+  int listen_fd_ = -1;
+  int channel_[2] = {-1, -1};  // [0] the listener's end, [1] the supervisor's
+  int signal_fd_ = -1;
+  pid_t pid_ = 0;
+  Worker listener_{Kind::kListener, "listener"};
+  Worker supervisor_{Kind::kSupervisor, "supervisor"};
+  bool shutting_down_ = false;
+  int64_t kill_at_ = -1;
+};
+
+}  // namespace backend::master

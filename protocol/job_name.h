@@ -1,0 +1,21 @@
+// Job names: 1 to 64 bytes of [A-Za-z0-9_.@-], not "." or "..".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace backend::protocol {
+
+inline constexpr size_t kMaxJobName = 64;
+
+bool is_valid_job_name(std::string_view name);
+
+// Reads params["jobname"]. Returns the name, or sets error to the sentence for
+// a FAILED reply: "jobname is required", "jobname must be a string", or
+// "jobname \"...\" is not valid: ..." (the bad name shown escaped).
+std::optional<std::string_view> job_name_param(const rapidjson::Value& params, std::string& error);
+
+}  // namespace backend::protocol

@@ -1,0 +1,34 @@
+// A request payload: COMMAND, or COMMAND ' ' JSON-object.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace backend::protocol {
+
+inline constexpr std::string_view kParamsDecodeFailed = "params decode failed";
+
+struct Request {
+  std::string command;
+  // Always an object after a successful parse ({} when none were sent).
+  rapidjson::Document params;
+};
+
+// Parses a payload. On failure returns the error sentence for a FAILED reply
+// ("params decode failed" when the JSON does not parse or is not an object).
+// Parsing is iterative, so deep nesting cannot overflow the stack, and
+// invalid UTF-8 is refused.
+std::optional<std::string> parse_request(std::string_view payload, Request& out);
+
+// True when the command is well formed: upper-case ASCII letters, digits, '_'
+// and at most one '.', as in STATUSALL or AUTH.ADD.
+bool is_command_name(std::string_view command);
+
+// Removes the "auth" member and returns it (null when absent). The auth
+// plugin reads it; nothing else may see or store it.
+rapidjson::Value take_auth(rapidjson::Document& params);
+
+}  // namespace backend::protocol

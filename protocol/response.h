@@ -1,0 +1,29 @@
+// Replies: {"code": ..., "data": ..., "error": ...} in a frame.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace backend::protocol {
+
+enum class Code { kOk, kFailed, kDenied, kUnknown };
+
+std::string_view code_name(Code code);
+
+// Appends one framed reply to out. data_json is already-serialised JSON
+// (empty: no "data" key); error empty: no "error" key.
+void append_reply(std::string& out, Code code, std::string_view data_json = {},
+                  std::string_view error = {});
+
+// The same reply without the frame header: the JSON object alone.
+std::string reply_json(Code code, std::string_view data_json = {}, std::string_view error = {});
+
+// Serialises a value compactly (as PHP's json_encode would, slashes unescaped).
+std::string to_json(const rapidjson::Value& value);
+
+// Appends s as a JSON string literal (quotes included).
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace backend::protocol

@@ -1,0 +1,32 @@
+// backend-server: the daemon.
+#include <iostream>
+
+#include "conf/config.h"
+#include "master/master.h"
+#include "master/options.h"
+
+int main(int argc, char** argv) {
+  backend::master::Options options;
+  if (auto err = backend::master::parse_options(argc, argv, options)) {
+    std::cerr << "backend-server: " << *err << "\n\n" << backend::master::usage();
+    return 64;
+  }
+  if (options.help) {
+    std::cout << backend::master::usage();
+    return 0;
+  }
+  if (options.version) {
+    std::cout << "backend-server " << BACKEND_VERSION << "\n";
+    return 0;
+  }
+  if (options.check_config) {
+    backend::conf::Config config;
+    if (auto err = backend::conf::load_config(options.config_file, options.overrides, config)) {
+      std::cerr << "backend-server: " << *err << "\n";
+      return 1;
+    }
+    std::cout << options.config_file << ": OK\n";
+    return 0;
+  }
+  return backend::master::Master(std::move(options)).run();
+}

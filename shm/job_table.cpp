@@ -1,0 +1,162 @@
+#include "shm/job_table.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "shm/ring.h"
+
+namespace backend::shm {
+namespace {
+
+uint32_t name_hash(std::string_view name) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : name) h = (h ^ c) * 16777619u;
+  return h;
+}
+
+std::string_view slot_name(const JobSlot& s) {
+  return {s.name, std::min<size_t>(s.name_len, kMaxName)};
+}
+
+}  // namespace
+
+JobTable::JobTable(Header& header, char* base)
+    : h_(header),
+      slots_(reinterpret_cast<JobSlot*>(base + header.slots_offset)),
+      settings_(reinterpret_cast<SettingsArea*>(base + header.settings_offset)),
+      index_(reinterpret_cast<int32_t*>(base + header.index_offset)) {}
+
+std::optional<uint32_t> JobTable::find(std::string_view name) const {
+  if (name.empty() || name.size() > kMaxName) return std::nullopt;
+  const uint32_t mask = h_.index_entries - 1;
+  std::optional<uint32_t> found;
+  bool ok = seq_read(h_.index_seq, [&] {
+    found.reset();
+    for (uint32_t i = name_hash(name) & mask, n = 0; n <= mask; i = (i + 1) & mask, ++n) {
+      int32_t e = index_[i];
+      if (e <= 0 || uint32_t(e) > h_.capacity) return;
+      if (slot_name(slots_[e - 1]) == name) {
+        found = uint32_t(e - 1);
+        return;
+      }
+    }
+  });
+  return ok ? found : std::nullopt;
+}
+
+bool JobTable::read(uint32_t i, JobInfo& out, std::string* settings_json) const {
+  if (i >= h_.capacity) return false;
+  const JobSlot& s = slots_[i];
+  bool used = false;
+  bool ok = seq_read(s.seq, [&] {
+    used = s.used;
+    if (!used) return;
+    out.slot = i;
+    out.name.assign(slot_name(s));
+    out.state = static_cast<JobState>(s.state);
+    out.pid = s.pid;
+    out.started_at = s.started_at;
+    out.last_exit_at = s.last_exit_at;
+    out.last_exit_code = s.last_exit_code;
+    out.last_exit_signal = s.last_exit_signal;
+    out.restarts = s.restarts;
+    out.flags = s.flags;
+    out.buffersize = s.buffersize;
+    if (settings_json)
+      settings_json->assign(settings(i), std::min<size_t>(s.settings_len, kSettingsBytes));
+  });
+  return ok && used;
+}
+
+bool JobTable::read(std::string_view name, JobInfo& out, std::string* settings_json) const {
+  auto i = find(name);
+  // The slot may have been reused between find and read: check the name.
+  return i && read(*i, out, settings_json) && out.name == name;
+}
+
+std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view settings_json,
+                                         uint32_t buffersize) {
+  if (name.empty() || name.size() > kMaxName || settings_json.size() > kSettingsBytes)
+    return std::nullopt;
+  uint32_t i = 0;
+  while (i < h_.capacity && slots_[i].used) ++i;
+  if (i == h_.capacity) return std::nullopt;
+  auto* rings = reinterpret_cast<RingHeader*>(reinterpret_cast<char*>(&h_) + h_.ring_headers_offset);
+  Ring::init(&rings[i], h_.ring_bytes);
+  update(i, [&](JobSlot& s) {
+    std::memset(s.name, 0, sizeof s.name);
+    std::memcpy(s.name, name.data(), name.size());
+    s.name_len = static_cast<uint16_t>(name.size());
+    s.state = static_cast<uint8_t>(JobState::kDown);
+    s.pid = 0;
+    s.started_at = s.last_exit_at = 0;
+    s.last_exit_code = -1;
+    s.last_exit_signal = 0;
+    s.restarts = s.flags = 0;
+    s.buffersize = buffersize;
+    std::memcpy(settings(i), settings_json.data(), settings_json.size());
+    s.settings_len = static_cast<uint32_t>(settings_json.size());
+    s.used = 1;
+  });
+  seq_write(h_.index_seq, [&] { index_put(i); });
+  h_.job_count.fetch_add(1, std::memory_order_release);
+  if (i >= h_.high_water.load(std::memory_order_relaxed))
+    h_.high_water.store(i + 1, std::memory_order_release);
+  return i;
+}
+
+void JobTable::set_settings(uint32_t i, std::string_view settings_json, uint32_t buffersize) {
+  if (settings_json.size() > kSettingsBytes) return;
+  update(i, [&](JobSlot& s) {
+    std::memcpy(settings(i), settings_json.data(), settings_json.size());
+    s.settings_len = static_cast<uint32_t>(settings_json.size());
+    s.buffersize = buffersize;
+  });
+}
+
+void JobTable::erase(uint32_t i) {
+  if (i >= h_.capacity || !slots_[i].used) return;
+  update(i, [](JobSlot& s) { s.used = 0; });
+  // Linear probing cannot simply blank an entry; the index is small, so it
+  // is rebuilt whole.
+  seq_write(h_.index_seq, [&] { rebuild_index(); });
+  h_.job_count.fetch_sub(1, std::memory_order_release);
+  uint32_t hw = h_.high_water.load(std::memory_order_relaxed);
+  while (hw > 0 && !slots_[hw - 1].used) --hw;
+  h_.high_water.store(hw, std::memory_order_release);
+}
+
+void JobTable::repair() {
+  uint32_t count = 0, hw = 0;
+  for (uint32_t i = 0; i < h_.capacity; ++i)
+    if (slots_[i].used) {
+      ++count;
+      hw = i + 1;
+    }
+  h_.high_water.store(hw, std::memory_order_release);
+  h_.job_count.store(count, std::memory_order_release);
+  seq_write(h_.index_seq, [&] { rebuild_index(); });
+}
+
+uint32_t JobTable::repair_seqs() {
+  uint32_t fixed = seq_repair(h_.index_seq) ? 1 : 0;
+  for (uint32_t i = 0; i < h_.capacity; ++i)
+    if (seq_repair(slots_[i].seq)) ++fixed;
+  return fixed;
+}
+
+void JobTable::index_put(uint32_t slot_index) {
+  const uint32_t mask = h_.index_entries - 1;
+  uint32_t i = name_hash(slot_name(slots_[slot_index])) & mask;
+  while (index_[i] != 0) i = (i + 1) & mask;
+  index_[i] = int32_t(slot_index + 1);
+}
+
+void JobTable::rebuild_index() {
+  std::memset(index_, 0, sizeof(int32_t) * h_.index_entries);
+  uint32_t end = h_.high_water.load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < end; ++i)
+    if (slots_[i].used) index_put(i);
+}
+
+}  // namespace backend::shm

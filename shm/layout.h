@@ -1,0 +1,116 @@
+// The shared-memory layout: fixed-size POD structs found by offsets, never by
+// pointers, so every process may map the segment at its own address.
+// Changing anything here means bumping kLayoutVersion; layout_test pins both.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include <boost/interprocess/sync/interprocess_semaphore.hpp>
+#include <boost/version.hpp>
+
+namespace backend::shm {
+
+inline constexpr char kMagic[8] = {'B', 'K', 'S', 'E', 'R', 'V', 'E', 'R'};
+inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr size_t kMaxName = 64;
+inline constexpr size_t kSettingsBytes = 16384;
+inline constexpr size_t kConfigBytes = 65536;
+
+enum class JobState : uint8_t { kDown = 0, kUp = 1, kStarting = 2, kStopping = 3 };
+
+// A semaphore used as a lock. A semaphore has no owner, so the holder's pid
+// is kept beside it: whoever finds that pid dead may give the count back.
+struct LockWord {
+  boost::interprocess::interprocess_semaphore sem{1};
+  std::atomic<int32_t> holder{0};
+  std::atomic<uint32_t> recoveries{0};
+};
+
+// One job. Written only under the table lock; read without any lock through
+// the seqlock `seq` (odd while a write is under way).
+struct alignas(64) JobSlot {
+  std::atomic<uint32_t> seq;
+  uint8_t used;
+  uint8_t state;  // JobState
+  uint16_t name_len;
+  char name[kMaxName + 1];
+  int32_t pid;
+  int64_t started_at;      // unix seconds, 0 when never started
+  int64_t last_exit_at;    // unix seconds, 0 when it never exited
+  int32_t last_exit_code;  // -1 when it did not exit with a code
+  int32_t last_exit_signal;  // 0 when not killed by a signal
+  uint32_t restarts;
+  uint32_t flags;
+  uint32_t buffersize;
+  uint32_t settings_len;  // bytes of JSON in this slot's settings area
+};
+
+// A job's settings as compact JSON, guarded by its slot's seq. Kept apart
+// from the slots so that a walk over the table touches few pages.
+struct SettingsArea {
+  char json[kSettingsBytes];
+};
+
+// A bounded ring of text lines. Records are
+//   u32 length | u64 line number | bytes | u32 length
+// at monotonic byte positions (position % capacity inside data). The
+// trailing length lets a reader walk back from the newest line; positions
+// below `tail` may already be overwritten. Only writers take `lock`.
+struct alignas(64) RingHeader {
+  LockWord lock;
+  std::atomic<uint64_t> head;       // position after the newest record
+  std::atomic<uint64_t> tail;       // position of the oldest record kept
+  std::atomic<uint64_t> next_line;  // number the next line gets
+  uint32_t capacity;                // bytes of data; 0 until initialised
+  uint32_t reserved;
+};
+
+struct alignas(64) Header {
+  char magic[8];
+  uint32_t layout_version;
+  uint32_t boost_version;
+  uint64_t header_size;  // sizeof(Header) of the build that made it
+  uint64_t slot_size;    // sizeof(JobSlot)
+  uint64_t segment_size;
+  int32_t master_pid;
+  uint32_t capacity;           // job slots
+  uint32_t ring_bytes;         // per job ring
+  uint32_t server_ring_bytes;  // the server's ring
+  uint32_t index_entries;      // power of two, at least 2 x capacity
+  uint32_t reserved;
+  uint64_t slots_offset;
+  uint64_t settings_offset;
+  uint64_t index_offset;
+  uint64_t ring_headers_offset;
+  uint64_t rings_offset;
+  uint64_t server_ring_offset;  // RingHeader, then its data
+  std::atomic<uint64_t> generation;  // bumped by the master at each start
+
+  LockWord table_lock;                // writers of slots and index
+  std::atomic<uint32_t> index_seq;    // seqlock over the name index
+  std::atomic<uint32_t> job_count;
+  std::atomic<uint32_t> high_water;  // slots at or past it are all unused
+
+  std::atomic<int32_t> listener_pid;
+  std::atomic<int32_t> supervisor_pid;
+  // Highest request id the supervisor has taken off the channel, so that a
+  // listener can tell which forwarded requests died with a supervisor.
+  std::atomic<uint64_t> supervisor_taken;
+
+  // The config the workers run with, published by the master on reload.
+  std::atomic<uint32_t> config_seq;
+  uint32_t config_len;
+  char config[kConfigBytes];
+};
+
+static_assert(std::is_standard_layout_v<JobSlot>);
+static_assert(std::is_standard_layout_v<RingHeader>);
+static_assert(std::is_standard_layout_v<Header>);
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(std::atomic<int32_t>::is_always_lock_free);
+
+}  // namespace backend::shm

@@ -1,0 +1,118 @@
+#include "shm/ring.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "shm/lock.h"
+
+namespace backend::shm {
+
+void Ring::init(RingHeader* header, uint32_t capacity) {
+  new (header) RingHeader{};
+  header->capacity = capacity;
+}
+
+void Ring::copy_out(uint64_t pos, void* dst, size_t len) const {
+  size_t off = pos % h_->capacity;
+  size_t first = std::min<size_t>(len, h_->capacity - off);
+  std::memcpy(dst, data_ + off, first);
+  std::memcpy(static_cast<char*>(dst) + first, data_, len - first);
+}
+
+void Ring::copy_in(uint64_t pos, const void* src, size_t len) {
+  size_t off = pos % h_->capacity;
+  size_t first = std::min<size_t>(len, h_->capacity - off);
+  std::memcpy(data_ + off, src, first);
+  std::memcpy(data_, static_cast<const char*>(src) + first, len - first);
+}
+
+void Ring::append(std::string_view text) {
+  const uint32_t cap = h_->capacity;
+  if (cap <= kOverhead) return;
+  uint32_t len = static_cast<uint32_t>(std::min<size_t>(text.size(), cap - kOverhead));
+  LockGuard guard(h_->lock);
+  uint64_t head = h_->head.load(std::memory_order_relaxed);
+  uint64_t tail = h_->tail.load(std::memory_order_relaxed);
+  const uint64_t need = kOverhead + len;
+  uint64_t new_tail = tail;
+  while (head + need - new_tail > cap) {
+    uint32_t old_len;
+    copy_out(new_tail, &old_len, sizeof old_len);
+    new_tail += kOverhead + old_len;
+  }
+  if (new_tail != tail) {
+    // Readers check tail after copying: it must move before the bytes do.
+    h_->tail.store(new_tail, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+  }
+  uint64_t number = h_->next_line.load(std::memory_order_relaxed);
+  copy_in(head, &len, 4);
+  copy_in(head + 4, &number, 8);
+  copy_in(head + 12, text.data(), len);
+  copy_in(head + 12 + len, &len, 4);
+  h_->head.store(head + need, std::memory_order_release);
+  h_->next_line.store(number + 1, std::memory_order_release);
+}
+
+void Ring::clear() {
+  LockGuard guard(h_->lock);
+  h_->tail.store(h_->head.load(std::memory_order_relaxed), std::memory_order_release);
+}
+
+// Walks back from the newest record. Whatever a concurrent writer may have
+// overwritten lies below the tail it published first, so records that start
+// below the tail read afterwards are dropped; the rest were intact.
+std::vector<RingLine> Ring::collect(size_t n, uint64_t first) const {
+  std::vector<RingLine> out;
+  const uint32_t cap = h_->capacity;
+  if (cap == 0 || n == 0) return out;
+  std::vector<uint64_t> starts;
+  uint64_t head = h_->head.load(std::memory_order_acquire);
+  uint64_t tail = h_->tail.load(std::memory_order_acquire);
+  for (uint64_t pos = head; out.size() < n && pos - tail >= kOverhead;) {
+    uint32_t len;
+    copy_out(pos - 4, &len, 4);
+    if (len > cap - kOverhead || pos - tail < kOverhead + len) break;
+    uint64_t start = pos - kOverhead - len;
+    RingLine line;
+    copy_out(start + 4, &line.number, 8);
+    if (line.number < first) break;
+    line.text.resize(len);
+    copy_out(start + 12, line.text.data(), len);
+    out.push_back(std::move(line));
+    starts.push_back(start);
+    pos = start;
+  }
+  std::atomic_thread_fence(std::memory_order_acquire);
+  uint64_t tail_now = h_->tail.load(std::memory_order_relaxed);
+  while (!starts.empty() && starts.back() < tail_now) {
+    starts.pop_back();
+    out.pop_back();
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<RingLine> Ring::last(size_t n) const { return collect(n, 0); }
+
+std::vector<RingLine> Ring::since(uint64_t first, size_t n, uint64_t& next) const {
+  uint64_t known_next = next_line();
+  auto lines = collect(n, first);
+  next = lines.empty() ? std::max(first, known_next) : lines.back().number + 1;
+  return lines;
+}
+
+std::string join_lines(const std::vector<RingLine>& lines) {
+  std::string out;
+  size_t total = 0;
+  for (const auto& l : lines) total += l.text.size() + 1;
+  out.reserve(total);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i) out.push_back('\n');
+    out += lines[i].text;
+  }
+  return out;
+}
+
+}  // namespace backend::shm

@@ -1,0 +1,57 @@
+// Bounded rings of output lines in shared memory: O(1) append under the
+// ring's lock, lock-free reads of the newest lines.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shm/layout.h"
+
+namespace backend::shm {
+
+struct RingLine {
+  uint64_t number;  // 0 for the first line ever appended, then +1 each
+  std::string text;
+};
+
+class Ring {
+ public:
+  // Bytes a record costs beyond its text.
+  static constexpr uint32_t kOverhead = 16;
+
+  Ring(RingHeader* header, char* data) : h_(header), data_(data) {}
+
+  // Formats a ring over `capacity` bytes of data (writer side, once).
+  static void init(RingHeader* header, uint32_t capacity);
+
+  bool initialised() const { return h_->capacity != 0; }
+  uint32_t capacity() const { return h_->capacity; }
+
+  // Appends one line, cut to what fits, dropping the oldest lines as needed.
+  void append(std::string_view text);
+  // Forgets every line; numbering goes on, so followers see a gap, not a repeat.
+  void clear();
+
+  // The newest `n` lines still kept, oldest first.
+  std::vector<RingLine> last(size_t n) const;
+  // Lines numbered `first` or later still kept, oldest first, at most `n`
+  // (the newest ones); `next` gets the number to ask for next time.
+  std::vector<RingLine> since(uint64_t first, size_t n, uint64_t& next) const;
+
+  uint64_t next_line() const { return h_->next_line.load(std::memory_order_acquire); }
+
+ private:
+  void copy_out(uint64_t pos, void* dst, size_t len) const;
+  void copy_in(uint64_t pos, const void* src, size_t len);
+  std::vector<RingLine> collect(size_t n, uint64_t first) const;
+
+  RingHeader* h_;
+  char* data_;
+};
+
+// The READ reply: lines joined by '\n'.
+std::string join_lines(const std::vector<RingLine>& lines);
+
+}  // namespace backend::shm

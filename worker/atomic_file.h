@@ -1,0 +1,16 @@
+// Files replaced whole or not at all: write a temporary, fsync, rename, fsync
+// the folder. A crash at any point leaves the old file or the new one.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace backend::worker {
+
+// Returns the error sentence on failure; the old file is then untouched.
+std::optional<std::string> replace_file(const std::string& path, const std::string& content);
+
+// Reads a whole file; nullopt when it does not exist, error set otherwise.
+std::optional<std::string> read_file(const std::string& path, std::string& error);
+
+}  // namespace backend::worker

@@ -1,0 +1,90 @@
+#include "worker/channel.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace backend::worker {
+
+void size_channel_socket(int fd) {
+  int size = 4 * static_cast<int>(Channel::kMaxPayload);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+Channel::Channel(uv_loop_t* loop, int fd, OnMessage on_message)
+    : fd_(fd), on_message_(std::move(on_message)), poll_(new uv_poll_t) {
+  buf_.resize(kMaxPayload + 64);
+  uv_poll_init(loop, poll_, fd_);
+  poll_->data = this;
+  watch();
+}
+
+Channel::~Channel() { close(); }
+
+void Channel::close() {
+  if (!poll_) return;
+  poll_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  poll_ = nullptr;
+}
+
+void Channel::watch() {
+  if (!poll_) return;
+  int events = UV_READABLE | (queue_.empty() ? 0 : UV_WRITABLE);
+  uv_poll_start(poll_, events, on_poll);
+}
+
+void Channel::on_poll(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<Channel*>(handle->data);
+  if (!self) return;
+  if (status < 0) {
+    spdlog::error("channel poll failed: {}", uv_strerror(status));
+    return;
+  }
+  if (events & UV_WRITABLE) self->write_queued();
+  if (events & UV_READABLE) self->read_all();
+}
+
+void Channel::read_all() {
+  // Bounded, so that a flood from the peer cannot starve the rest of the loop.
+  for (int i = 0; i < 256; ++i) {
+    ssize_t n = recv(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EINTR) spdlog::error("channel recv failed: {}", std::strerror(errno));
+      return;
+    }
+    if (n == 0) return;  // the master holds both ends: this never means "gone"
+    if (static_cast<size_t>(n) > buf_.size() || n < 8) {
+      spdlog::error("channel message of {} bytes dropped", n);
+      continue;
+    }
+    uint64_t id;
+    std::memcpy(&id, buf_.data(), 8);
+    on_message_(id, std::string_view(buf_.data() + 8, static_cast<size_t>(n) - 8));
+  }
+}
+
+void Channel::send(uint64_t id, std::string_view payload) {
+  std::string msg(8 + payload.size(), '\0');
+  std::memcpy(msg.data(), &id, 8);
+  std::memcpy(msg.data() + 8, payload.data(), payload.size());
+  queue_.push_back(std::move(msg));
+  if (queue_.size() == 1) write_queued();
+}
+
+void Channel::write_queued() {
+  while (!queue_.empty()) {
+    const std::string& msg = queue_.front();
+    ssize_t n = ::send(fd_, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    if (n < 0) spdlog::error("channel send of {} bytes failed: {}", msg.size(), std::strerror(errno));
+    queue_.pop_front();
+  }
+  watch();
+}
+
+}  // namespace backend::worker

@@ -1,0 +1,29 @@
+// One client connection of the listener: frames in, replies out, in order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <uv.h>
+
+#include "protocol/frame.h"
+
+namespace backend::worker {
+
+class Listener;
+
+struct Connection {
+  uv_tcp_t tcp;
+  uv_timer_t timer;  // idle and stall timeout
+  Listener* owner = nullptr;
+  protocol::FrameDecoder decoder;
+  std::string out;                 // replies not yet handed to the kernel
+  uint64_t waiting_id = 0;         // a forwarded request in flight: replies stay in order
+  uint64_t last_active = 0;        // uv_now() of the last byte received
+  size_t writes_in_flight = 0;
+  bool close_after_write = false;
+  bool closing = false;
+  int open_handles = 0;
+};
+
+}  // namespace backend::worker

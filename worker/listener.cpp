@@ -1,0 +1,294 @@
+#include "worker/listener.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/commands.h"
+#include "protocol/job_name.h"
+#include "protocol/request.h"
+#include "protocol/response.h"
+#include "worker/queries.h"
+#include "worker/server_log.h"
+
+namespace backend::worker {
+namespace {
+
+using protocol::Code;
+
+struct WriteReq {
+  uv_write_t req;
+  std::string data;
+};
+
+void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
+  // Each read is consumed before the next one starts, so one buffer serves
+  // every connection.
+  static char storage[64 * 1024];
+  *buf = uv_buf_init(storage, sizeof storage);
+}
+
+std::string_view command_of(std::string_view payload) {
+  return payload.substr(0, payload.find(' '));
+}
+
+}  // namespace
+
+Listener::Listener(WorkerContext& ctx)
+    : ctx_(ctx), seg_(*ctx.segment), next_id_((uint64_t(getpid()) << 32) | 1) {
+  uv_loop_init(&loop_);
+  uv_tcp_init(&loop_, &server_);
+  server_.data = this;
+  if (int rc = uv_tcp_open(&server_, ctx_.listen_fd); rc < 0)
+    spdlog::error("listener: cannot use the listening socket: {}", uv_strerror(rc));
+  channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
+                                       [this](uint64_t id, std::string_view p) { on_supervisor(id, p); });
+  auto on_signal = [](uv_signal_t* s, int signum) {
+    auto* self = static_cast<Listener*>(s->data);
+    if (signum == SIGTERM) self->stop();
+    if (signum == SIGHUP) self->reload();
+    if (signum == SIGUSR1) log_reopen();
+  };
+  for (auto [sig, handle] : {std::pair{SIGTERM, &sigterm_}, {SIGHUP, &sighup_}, {SIGUSR1, &sigusr1_}}) {
+    uv_signal_init(&loop_, handle);
+    handle->data = this;
+    uv_signal_start(handle, on_signal, sig);
+  }
+}
+
+int Listener::run() {
+  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), 1024, on_connection); rc < 0) {
+    spdlog::error("listener: listen failed: {}", uv_strerror(rc));
+    return 1;
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  return 0;
+}
+
+void Listener::on_connection(uv_stream_t* server, int status) {
+  if (status < 0) return;
+  static_cast<Listener*>(server->data)->accept_one();
+}
+
+void Listener::accept_one() {
+  auto* c = new Connection;
+  c->owner = this;
+  c->decoder.set_limit(ctx_.config.max_frame_bytes);
+  uv_tcp_init(&loop_, &c->tcp);
+  uv_timer_init(&loop_, &c->timer);
+  c->tcp.data = c->timer.data = c;
+  c->open_handles = 2;
+  ++connections_;
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) < 0 ||
+      connections_ > ctx_.config.max_connections) {
+    close(*c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  c->last_active = uv_now(&loop_);
+  arm_timer(*c);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_cb, on_read);
+}
+
+void Listener::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(stream->data);
+  Listener& self = *c->owner;
+  if (nread < 0) return self.close(*c);
+  if (nread == 0) return;
+  c->last_active = uv_now(&self.loop_);
+  c->decoder.feed(buf->base, static_cast<size_t>(nread));
+  self.process(*c);
+}
+
+// Handles whole frames in order. A forwarded request pauses the connection
+// until its reply is out, so that pipelined replies never overtake.
+void Listener::process(Connection& c) {
+  while (!c.waiting_id && !c.close_after_write && !c.closing) {
+    std::string_view payload;
+    auto status = c.decoder.next(payload);
+    if (status == protocol::FrameDecoder::Status::kNeedMore) break;
+    if (status == protocol::FrameDecoder::Status::kTooLarge) {
+      protocol::append_reply(c.out, Code::kFailed, {},
+                             "request of " + std::to_string(c.decoder.refused_length()) +
+                                 " bytes is larger than the limit of " +
+                                 std::to_string(ctx_.config.max_frame_bytes) + " bytes");
+      c.close_after_write = true;
+      uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+      break;
+    }
+    handle(c, payload);
+  }
+  flush(c);
+}
+
+void Listener::handle(Connection& c, std::string_view payload) {
+  protocol::Request req;
+  std::string command(command_of(payload));
+  const protocol::CommandInfo* info =
+      protocol::is_command_name(command) ? protocol::find_core_command(command) : nullptr;
+  if (auto err = protocol::parse_request(payload, req)) {
+    protocol::append_reply(c.out, Code::kFailed, {}, *err);
+    return;
+  }
+  if (!info) {
+    protocol::append_reply(c.out, Code::kUnknown, {}, "unknown command \"" + command + "\"");
+    return;
+  }
+  protocol::take_auth(req.params);  // never seen, logged or stored past this point
+  std::string error;
+  std::string_view job;
+  if (info->needs_jobname) {
+    auto name = protocol::job_name_param(req.params, error);
+    if (!name) {
+      protocol::append_reply(c.out, Code::kFailed, {}, error);
+      return;
+    }
+    job = *name;
+  }
+  if (info->side == protocol::Side::kListener) {
+    if (ctx_.config.log_queries) spdlog::debug("{} {}", command, protocol::to_json(req.params));
+    answer_query(seg_, command, job, req.params, c.out);
+    return;
+  }
+  forward(c, command, command + " " + protocol::to_json(req.params));
+}
+
+void Listener::forward(Connection& c, const std::string& command, std::string body) {
+  if (body.size() > Channel::kMaxPayload) {
+    protocol::append_reply(c.out, Code::kFailed, {},
+                           command + " request is too large: " + std::to_string(body.size()) +
+                               " bytes, at most " + std::to_string(Channel::kMaxPayload));
+    return;
+  }
+  spdlog::info("{}", body);
+  uint64_t id = next_id_++;
+  pending_[id] = &c;
+  c.waiting_id = id;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  channel_->send(id, body);
+}
+
+void Listener::on_supervisor(uint64_t id, std::string_view payload) {
+  if (id == 0) return supervisor_restarted(payload);
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;  // its client left, or an earlier listener asked
+  Connection& c = *it->second;
+  pending_.erase(it);
+  c.waiting_id = 0;
+  protocol::append_frame(c.out, payload);
+  if (c.closing) return;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+  process(c);
+}
+
+// A new supervisor says which request id its dead predecessor took last:
+// those requests will never be answered, the ones after it will be.
+void Listener::supervisor_restarted(std::string_view payload) {
+  uint64_t taken = 0;
+  if (payload.rfind("HELLO ", 0) == 0) taken = std::strtoull(std::string(payload.substr(6)).c_str(), nullptr, 10);
+  std::vector<uint64_t> lost;
+  for (auto& [id, c] : pending_)
+    if ((id >> 32) == (taken >> 32) && id <= taken) lost.push_back(id);
+  for (uint64_t id : lost)
+    on_supervisor(id, protocol::reply_json(Code::kFailed, {},
+                                           "the supervisor stopped while handling this request; "
+                                           "check whether it took effect before retrying"));
+}
+
+void Listener::flush(Connection& c) {
+  if (!c.out.empty() && !c.closing) {
+    uv_buf_t b = uv_buf_init(c.out.data(), static_cast<unsigned>(c.out.size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1);
+    if (n == static_cast<int>(c.out.size())) {
+      c.out.clear();
+    } else if (n >= 0 || n == UV_EAGAIN) {
+      auto* w = new WriteReq;
+      w->data = c.out.substr(n > 0 ? static_cast<size_t>(n) : 0);
+      w->req.data = &c;
+      c.out.clear();
+      ++c.writes_in_flight;
+      uv_buf_t rest = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+      uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c.tcp), &rest, 1, [](uv_write_t* req, int) {
+        auto* wr = reinterpret_cast<WriteReq*>(req);
+        auto* conn = static_cast<Connection*>(req->data);
+        delete wr;
+        --conn->writes_in_flight;
+        if (conn->open_handles == 0 && conn->writes_in_flight == 0) return;  // freed on close
+        if (!conn->closing) conn->owner->flush(*conn);
+      });
+    } else {
+      c.out.clear();
+      return close(c);
+    }
+  }
+  if (c.close_after_write && c.out.empty() && c.writes_in_flight == 0) close(c);
+}
+
+void Listener::close(Connection& c) {
+  if (c.closing) return;
+  c.closing = true;
+  --connections_;
+  if (c.waiting_id) pending_.erase(c.waiting_id);
+  auto done = [](uv_handle_t* h) {
+    auto* conn = static_cast<Connection*>(h->data);
+    if (--conn->open_handles == 0) delete conn;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), done);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c.timer), done);
+}
+
+void Listener::arm_timer(Connection& c) {
+  uint64_t idle = uint64_t(ctx_.config.idle_timeout) * 1000;
+  uint64_t quiet = uv_now(&loop_) - c.last_active;
+  uv_timer_start(&c.timer, on_timer, quiet >= idle ? idle : idle - quiet, 0);
+}
+
+void Listener::on_timer(uv_timer_t* timer) {
+  auto* c = static_cast<Connection*>(timer->data);
+  Listener& self = *c->owner;
+  uint64_t idle = uint64_t(self.ctx_.config.idle_timeout) * 1000;
+  // A request the supervisor is still working on is not idleness.
+  if (!c->waiting_id && uv_now(&self.loop_) - c->last_active >= idle) return self.close(*c);
+  if (c->waiting_id) c->last_active = uv_now(&self.loop_);
+  self.arm_timer(*c);
+}
+
+void Listener::reload() {
+  conf::Config next;
+  if (!published_config(seg_, next)) {
+    spdlog::error("listener: the reloaded config could not be read; keeping the old one");
+    return;
+  }
+  ctx_.config = next;
+  log_set_level(next.log_level);
+  log_set_timezone(next.timezone);
+}
+
+void Listener::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void* arg) {
+        auto* self = static_cast<Listener*>(arg);
+        if (uv_is_closing(h)) return;
+        if (h->type == UV_TCP && h != reinterpret_cast<uv_handle_t*>(&self->server_)) {
+          self->close(*static_cast<Connection*>(h->data));
+        } else if (h->type != UV_TIMER && h->type != UV_POLL) {
+          uv_close(h, nullptr);
+        }
+      },
+      this);
+  channel_->close();
+}
+
+int run_listener(WorkerContext& ctx) {
+  Listener listener(ctx);
+  return listener.run();
+}
+
+}  // namespace backend::worker

@@ -1,0 +1,52 @@
+// The listener worker: accepts clients, frames requests, answers queries from
+// shared memory and forwards the rest to the supervisor, never blocking.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <uv.h>
+
+#include "worker/channel.h"
+#include "worker/connection.h"
+#include "worker/context.h"
+
+namespace backend::worker {
+
+class Listener {
+ public:
+  explicit Listener(WorkerContext& ctx);
+  int run();
+
+ private:
+  static void on_connection(uv_stream_t* server, int status);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_timer(uv_timer_t* timer);
+
+  void accept_one();
+  void process(Connection& c);
+  void handle(Connection& c, std::string_view payload);
+  void forward(Connection& c, const std::string& command, std::string body);
+  void on_supervisor(uint64_t id, std::string_view payload);
+  void supervisor_restarted(std::string_view payload);
+  void flush(Connection& c);
+  void close(Connection& c);
+  void arm_timer(Connection& c);
+  void reload();
+  void stop();
+
+  WorkerContext& ctx_;
+  const shm::Segment& seg_;
+  uv_loop_t loop_;
+  uv_tcp_t server_;
+  uv_signal_t sigterm_, sighup_, sigusr1_;
+  std::unique_ptr<Channel> channel_;
+  std::unordered_map<uint64_t, Connection*> pending_;
+  uint64_t next_id_;
+  size_t connections_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace backend::worker

@@ -1,0 +1,24 @@
+// The server's own output: spdlog to hourly files log/server/YYYYMMDD/
+// YYYYMMDDHH.log, to the SERVERREAD ring, and to stderr in the foreground.
+// Every process logs through it; lines carry the original's time prefix.
+#pragma once
+
+#include <string>
+
+#include "shm/ring.h"
+
+namespace backend::worker {
+
+// Sets up the default logger. Before a segment exists nothing goes to a ring.
+void log_setup(const std::string& log_dir, bool to_stderr, const std::string& level);
+// From now on info and above also go to the server's ring.
+void log_to_ring(const shm::Ring& ring);
+void log_set_level(const std::string& level);
+// Closes the log file so that the next line opens it anew (logrotate).
+void log_reopen();
+// Sets the zone of time prefixes (TZ); empty means the system's.
+void log_set_timezone(const std::string& zone);
+// Stops writing to stderr (once the daemon has no terminal).
+void log_drop_stderr();
+
+}  // namespace backend::worker

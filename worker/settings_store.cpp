@@ -1,0 +1,115 @@
+#include "worker/settings_store.h"
+
+#include <memory>
+
+#include <rapidjson/document.h>
+
+#include "protocol/response.h"
+#include "worker/atomic_file.h"
+
+namespace backend::worker {
+
+struct SettingsStore::Write {
+  uv_work_t req;
+  SettingsStore* store;
+  std::string path;
+  std::string content;
+  JobMap snapshot;
+  std::optional<std::string> error;
+};
+
+std::optional<std::string> parse_jobs_file(const std::string& text, JobMap& out) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.c_str(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::string("is not a JSON object of job settings");
+  JobMap jobs;
+  for (auto& m : doc.GetObject()) {
+    if (!m.value.IsObject())
+      return "holds settings of job \"" + std::string(m.name.GetString()) + "\" that are not an object";
+    jobs[std::string(m.name.GetString(), m.name.GetStringLength())] = protocol::to_json(m.value);
+  }
+  out = std::move(jobs);
+  return std::nullopt;
+}
+
+std::string serialize_jobs(const JobMap& jobs) {
+  std::string out = "{";
+  for (const auto& [name, json] : jobs) {
+    out += out.size() > 1 ? ",\n" : "\n";
+    protocol::append_json_string(out, name);
+    out += ": " + json;
+  }
+  out += "\n}\n";
+  return out;
+}
+
+SettingsStore::SettingsStore(uv_loop_t* loop, std::string path) : loop_(loop), path_(std::move(path)) {}
+
+std::optional<std::string> SettingsStore::load() {
+  std::string error;
+  auto text = read_file(path_, error);
+  if (!error.empty()) return error;
+  JobMap jobs;
+  if (text)
+    if (auto err = parse_jobs_file(*text, jobs)) return path_ + " " + *err;
+  jobs_ = saved_ = std::move(jobs);
+  return std::nullopt;
+}
+
+const std::string* SettingsStore::find(const std::string& name) const {
+  auto it = jobs_.find(name);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const std::string* SettingsStore::find_saved(const std::string& name) const {
+  auto it = saved_.find(name);
+  return it == saved_.end() ? nullptr : &it->second;
+}
+
+void SettingsStore::commit(Done done) {
+  waiting_.push_back(std::move(done));
+  if (!in_flight_) start_write();
+}
+
+void SettingsStore::start_write() {
+  auto* w = new Write;
+  w->req.data = w;
+  w->store = this;
+  w->path = path_;
+  w->snapshot = jobs_;
+  w->content = serialize_jobs(jobs_);
+  writing_ = std::move(waiting_);
+  waiting_.clear();
+  in_flight_ = true;
+  // fsync can take long: it runs on libuv's thread pool, never on the loop.
+  uv_queue_work(
+      loop_, &w->req, [](uv_work_t* r) {
+        auto* wr = static_cast<Write*>(r->data);
+        wr->error = replace_file(wr->path, wr->content);
+      },
+      [](uv_work_t* r, int) {
+        auto* wr = static_cast<Write*>(r->data);
+        wr->store->finish_write(wr);
+      });
+}
+
+void SettingsStore::finish_write(Write* w) {
+  std::unique_ptr<Write> owned(w);
+  in_flight_ = false;
+  auto done = std::move(writing_);
+  writing_.clear();
+  if (!w->error) {
+    saved_ = std::move(w->snapshot);
+    for (auto& d : done) d({});
+    if (!waiting_.empty()) start_write();
+    return;
+  }
+  jobs_ = saved_;
+  auto later = std::move(waiting_);
+  waiting_.clear();
+  std::string error = "settings not saved: " + *w->error;
+  for (auto& d : done) d(error);
+  for (auto& d : later) d(error);
+}
+
+}  // namespace backend::worker

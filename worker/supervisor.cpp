@@ -1,0 +1,184 @@
+#include "worker/supervisor.h"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/job_name.h"
+#include "protocol/job_settings.h"
+#include "protocol/request.h"
+#include "shm/job_table.h"
+#include "shm/lock.h"
+#include "worker/server_log.h"
+
+namespace backend::worker {
+namespace {
+
+using protocol::Code;
+
+uint32_t buffersize_of(const std::string& settings_json) {
+  rapidjson::Document d;
+  d.Parse(settings_json.c_str(), settings_json.size());
+  if (d.IsObject() && d.HasMember("buffersize") && d["buffersize"].IsUint()) return d["buffersize"].GetUint();
+  return 20;
+}
+
+std::string job_error(const std::string& job, const char* what) { return "job \"" + job + "\" " + what; }
+
+}  // namespace
+
+Supervisor::Supervisor(WorkerContext& ctx) : ctx_(ctx), seg_(*ctx.segment) {
+  uv_loop_init(&loop_);
+  store_ = std::make_unique<SettingsStore>(&loop_, ctx_.config.data_dir + "/jobs.json");
+  channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
+                                       [this](uint64_t id, std::string_view p) { on_request(id, p); });
+  auto on_signal = [](uv_signal_t* s, int signum) {
+    auto* self = static_cast<Supervisor*>(s->data);
+    if (signum == SIGTERM) self->stop();
+    if (signum == SIGHUP) self->reload();
+    if (signum == SIGUSR1) log_reopen();
+  };
+  for (auto [sig, handle] : {std::pair{SIGTERM, &sigterm_}, {SIGHUP, &sighup_}, {SIGUSR1, &sigusr1_}}) {
+    uv_signal_init(&loop_, handle);
+    handle->data = this;
+    uv_signal_start(handle, on_signal, sig);
+  }
+}
+
+int Supervisor::run() {
+  if (auto err = store_->load()) {
+    spdlog::error("supervisor: {}", *err);
+    return 78;  // EX_CONFIG: the master backs off instead of spinning
+  }
+  publish_all();
+  // Tell the listener which of its requests died with a previous supervisor.
+  uint64_t taken = seg_.header().supervisor_taken.load();
+  channel_->send(0, "HELLO " + std::to_string(taken));
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  return 0;
+}
+
+void Supervisor::on_request(uint64_t id, std::string_view payload) {
+  seg_.header().supervisor_taken.store(id, std::memory_order_release);
+  protocol::Request req;
+  if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
+  std::string error;
+  auto name = protocol::job_name_param(req.params, error);
+  if (!name) return reply(id, Code::kFailed, error);
+  std::string job(*name);
+  const std::string& cmd = req.command;
+  if (cmd == "ADD") return add(id, job, req.params);
+  if (cmd == "UPDATE") return update(id, job, req.params);
+  if (cmd == "DELETE") return remove(id, job);
+  if (cmd == "START" || cmd == "STOP" || cmd == "RESTART")
+    return reply(id, Code::kFailed, cmd + " is not available yet: this version keeps job settings only");
+  reply(id, Code::kUnknown, "unknown command \"" + cmd + "\"");
+}
+
+void Supervisor::reply(uint64_t id, Code code, std::string_view error) {
+  if (code == Code::kOk)
+    spdlog::info("OK");
+  else
+    spdlog::info("{}: {}", protocol::code_name(code), error);
+  channel_->send(id, protocol::reply_json(code, {}, error));
+}
+
+void Supervisor::add(uint64_t id, const std::string& job, const rapidjson::Value& params) {
+  if (store_->find(job)) return reply(id, Code::kFailed, job_error(job, "already exists"));
+  if (store_->jobs().size() >= seg_.header().capacity)
+    return reply(id, Code::kFailed,
+                 "the job table is full (job_capacity " + std::to_string(seg_.header().capacity) + ")");
+  rapidjson::Document settings;
+  if (auto err = protocol::settings_for_add(params, settings)) return reply(id, Code::kFailed, *err);
+  store_->put(job, protocol::to_json(settings));
+  save_then_publish(id, job);
+}
+
+void Supervisor::update(uint64_t id, const std::string& job, const rapidjson::Value& params) {
+  const std::string* current = store_->find(job);
+  if (!current) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  rapidjson::Document old, merged;
+  old.Parse(current->c_str(), current->size());
+  if (auto err = protocol::settings_for_update(params, old, merged)) return reply(id, Code::kFailed, *err);
+  store_->put(job, protocol::to_json(merged));
+  save_then_publish(id, job);
+}
+
+void Supervisor::remove(uint64_t id, const std::string& job) {
+  if (!store_->find(job)) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  store_->erase(job);
+  save_then_publish(id, job);
+}
+
+// Others see a change only once it is on disk, so nothing they saw can be
+// lost by a crash.
+void Supervisor::save_then_publish(uint64_t id, const std::string& job) {
+  store_->commit([this, id, job](const std::string& error) {
+    if (!error.empty()) {
+      spdlog::error("supervisor: {}", error);
+      return reply(id, Code::kFailed, error);
+    }
+    publish(job);
+    reply(id, Code::kOk);
+  });
+}
+
+void Supervisor::publish(const std::string& job) {
+  shm::Header& h = seg_.header();
+  shm::JobTable table = seg_.table();
+  shm::LockGuard guard(h.table_lock);
+  auto slot = table.find(job);
+  const std::string* settings = store_->find_saved(job);
+  if (!settings) {
+    if (slot) table.erase(*slot);
+  } else if (slot) {
+    table.set_settings(*slot, *settings, buffersize_of(*settings));
+  } else if (!table.insert(job, *settings, buffersize_of(*settings))) {
+    spdlog::error("supervisor: no slot left in shared memory for job \"{}\"", job);
+  }
+}
+
+// Makes the table match the saved settings: after a start, or after a
+// predecessor died half-way through a write.
+void Supervisor::publish_all() {
+  shm::JobTable table = seg_.table();
+  std::vector<std::string> stale;
+  table.for_each([&](const shm::JobInfo& info, const std::string&) {
+    if (!store_->find_saved(info.name)) stale.push_back(info.name);
+  });
+  {
+    shm::LockGuard guard(seg_.header().table_lock);
+    table.repair();
+    for (const auto& name : stale)
+      if (auto slot = table.find(name)) table.erase(*slot);
+  }
+  for (const auto& [name, settings] : store_->saved()) publish(name);
+}
+
+void Supervisor::reload() {
+  conf::Config next;
+  if (!published_config(seg_, next)) {
+    spdlog::error("supervisor: the reloaded config could not be read; keeping the old one");
+    return;
+  }
+  ctx_.config = next;
+  log_set_level(next.log_level);
+  log_set_timezone(next.timezone);
+}
+
+void Supervisor::stop() {
+  uv_walk(
+      &loop_, [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h) && h->type != UV_POLL) uv_close(h, nullptr);
+      },
+      nullptr);
+  channel_->close();
+}
+
+int run_supervisor(WorkerContext& ctx) {
+  Supervisor supervisor(ctx);
+  return supervisor.run();
+}
+
+}  // namespace backend::worker

@@ -1,0 +1,44 @@
+// The supervisor worker: the only writer of job settings and of the job
+// table. Takes requests from the listener over the channel.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+#include <uv.h>
+
+#include "protocol/response.h"
+#include "worker/channel.h"
+#include "worker/context.h"
+#include "worker/settings_store.h"
+
+namespace backend::worker {
+
+class Supervisor {
+ public:
+  explicit Supervisor(WorkerContext& ctx);
+  int run();
+
+ private:
+  void on_request(uint64_t id, std::string_view payload);
+  void reply(uint64_t id, protocol::Code code, std::string_view error = {});
+  void add(uint64_t id, const std::string& job, const rapidjson::Value& params);
+  void update(uint64_t id, const std::string& job, const rapidjson::Value& params);
+  void remove(uint64_t id, const std::string& job);
+  void save_then_publish(uint64_t id, const std::string& job);
+  void publish(const std::string& job);
+  void publish_all();
+  void reload();
+  void stop();
+
+  WorkerContext& ctx_;
+  const shm::Segment& seg_;
+  uv_loop_t loop_;
+  uv_signal_t sigterm_, sighup_, sigusr1_;
+  std::unique_ptr<Channel> channel_;
+  std::unique_ptr<SettingsStore> store_;
+};
+
+}  // namespace backend::worker
