@@ -20,15 +20,20 @@ struct Request {
 // Parses a payload. On failure returns the error sentence for a FAILED reply
 // ("params decode failed" when the JSON does not parse or is not an object).
 // Parsing is iterative, so deep nesting cannot overflow the stack, and
-// invalid UTF-8 is refused.
+// invalid UTF-8 is refused, as is nesting deeper than 512 levels (PHP's
+// json_decode limit, which later recursive walks rely on). The payload is
+// trimmed of surrounding whitespace first, as the original did.
 std::optional<std::string> parse_request(std::string_view payload, Request& out);
 
 // True when the command is well formed: upper-case ASCII letters, digits, '_'
-// and at most one '.', as in STATUSALL or AUTH.ADD.
+// and at most one '.', as in STATUSALL or AUTH.ADD; it starts with a letter,
+// the '.' stands between two non-empty parts, and it is at most 64 bytes.
 bool is_command_name(std::string_view command);
 
 // Removes the "auth" member and returns it (null when absent). The auth
-// plugin reads it; nothing else may see or store it.
+// plugin reads it; nothing else may see or store it. Duplicates are all
+// removed (the first is returned). The returned value still lives in params'
+// allocator: use it while params lives, or CopyFrom it.
 rapidjson::Value take_auth(rapidjson::Document& params);
 
 }  // namespace backend::protocol

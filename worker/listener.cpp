@@ -31,10 +31,6 @@ void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
   *buf = uv_buf_init(storage, sizeof storage);
 }
 
-std::string_view command_of(std::string_view payload) {
-  return payload.substr(0, payload.find(' '));
-}
-
 }  // namespace
 
 Listener::Listener(WorkerContext& ctx)
@@ -127,15 +123,17 @@ void Listener::process(Connection& c) {
 
 void Listener::handle(Connection& c, std::string_view payload) {
   protocol::Request req;
-  std::string command(command_of(payload));
-  const protocol::CommandInfo* info =
-      protocol::is_command_name(command) ? protocol::find_core_command(command) : nullptr;
   if (auto err = protocol::parse_request(payload, req)) {
     protocol::append_reply(c.out, Code::kFailed, {}, *err);
     return;
   }
+  const std::string& command = req.command;
+  const protocol::CommandInfo* info =
+      protocol::is_command_name(command) ? protocol::find_core_command(command) : nullptr;
   if (!info) {
-    protocol::append_reply(c.out, Code::kUnknown, {}, "unknown command \"" + command + "\"");
+    // The name can be as long as a frame: quote only its start.
+    std::string shown = command.size() > 64 ? command.substr(0, 64) + "..." : command;
+    protocol::append_reply(c.out, Code::kUnknown, {}, "unknown command \"" + shown + "\"");
     return;
   }
   protocol::take_auth(req.params);  // never seen, logged or stored past this point

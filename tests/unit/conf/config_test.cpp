@@ -1,0 +1,110 @@
+#include "conf/config.h"
+
+#include <gtest/gtest.h>
+
+namespace backend::conf {
+namespace {
+
+std::optional<std::string> parse(const std::string& text, Config& c) { return parse_config(text, "/etc/bs", c); }
+
+TEST(Config, TheShippedFileLoadsWithItsDocumentedDefaults) {
+  Config c;
+  auto err = load_config(BACKEND_DEFAULT_CONFIG, {}, c);
+  ASSERT_FALSE(err) << *err;
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 13123);
+  EXPECT_EQ(c.data_dir, std::string(BACKEND_SOURCE_DIR) + "/conf/../run/data");
+  EXPECT_EQ(c.pidfile, c.data_dir + "/backend-server.pid");
+  EXPECT_EQ(c.shm_name, "backend-server-127.0.0.1-13123");
+  EXPECT_EQ(c.job_capacity, 1024u);
+  EXPECT_EQ(c.max_frame_bytes, 16u * 1024 * 1024);
+  EXPECT_EQ(c.idle_timeout, 60u);
+}
+
+TEST(Config, CommentsAndTrailingCommasAreAllowed) {
+  Config c;
+  EXPECT_FALSE(parse("// a comment\n{ /* here */ \"data_dir\": \"d\", \"listen\": \"0.0.0.0:80\", }", c));
+  EXPECT_EQ(c.data_dir, "/etc/bs/d");
+  EXPECT_EQ(c.listen_host, "0.0.0.0");
+  EXPECT_EQ(c.listen_port, 80);
+}
+
+TEST(Config, AnUnknownKeyIsNamed) {
+  Config c;
+  auto err = parse(R"({"data_dir": "/d", "listne": "x"})", c);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("\"listne\""), std::string::npos) << *err;
+}
+
+TEST(Config, AWrongTypeIsNamed) {
+  struct Case {
+    const char* text;
+    const char* key;
+  } cases[] = {
+      {R"({"data_dir": 5})", "data_dir"},
+      {R"({"data_dir": "/d", "job_capacity": "1024"})", "job_capacity"},
+      {R"({"data_dir": "/d", "job_capacity": 0})", "job_capacity"},
+      {R"({"data_dir": "/d", "idle_timeout": 1.5})", "idle_timeout"},
+      {R"({"data_dir": "/d", "listen": "nohost"})", "listen"},
+      {R"({"data_dir": "/d", "listen": "h:99999"})", "listen"},
+      {R"({"data_dir": "/d", "log_level": "loud"})", "log_level"},
+      {R"({"data_dir": "/d", "log_queries": "yes"})", "log_queries"},
+  };
+  for (const auto& k : cases) {
+    Config c;
+    auto err = parse(k.text, c);
+    ASSERT_TRUE(err) << k.text;
+    EXPECT_NE(err->find(std::string("\"") + k.key + "\""), std::string::npos) << *err;
+  }
+}
+
+TEST(Config, BrokenJsonSaysWhere) {
+  Config c;
+  auto err = parse("{\"data_dir\": ", c);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("byte"), std::string::npos) << *err;
+  EXPECT_TRUE(parse("[1,2]", c));
+  EXPECT_TRUE(parse("{}", c));  // data_dir is required
+}
+
+TEST(Config, OverridesWinAndDeriveTheSegmentName) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", c));
+  Overrides o;
+  o.listen = "127.0.0.1:2000";
+  o.data_dir = "/elsewhere";
+  ASSERT_FALSE(finish_config(o, c));
+  EXPECT_EQ(c.listen_port, 2000);
+  EXPECT_EQ(c.data_dir, "/elsewhere");
+  EXPECT_EQ(c.pidfile, "/elsewhere/backend-server.pid");
+  EXPECT_EQ(c.shm_name, "backend-server-127.0.0.1-2000");
+  Overrides bad;
+  bad.listen = "nonsense";
+  EXPECT_TRUE(finish_config(bad, c));
+}
+
+TEST(Config, RoundTripsThroughJsonForTheWorkers) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "log_level": "debug", "idle_timeout": 7, "timezone": "UTC"})", c));
+  ASSERT_FALSE(finish_config({}, c));
+  Config back;
+  ASSERT_FALSE(parse_config(config_to_json(c), "", back));
+  EXPECT_EQ(back.data_dir, "/d");
+  EXPECT_EQ(back.log_level, "debug");
+  EXPECT_EQ(back.idle_timeout, 7u);
+  EXPECT_EQ(back.timezone, "UTC");
+  EXPECT_EQ(back.shm_name, c.shm_name);
+  EXPECT_EQ(back.pidfile, c.pidfile);
+}
+
+TEST(Config, RestartOnlyChangesAreListed) {
+  Config a, b;
+  a.data_dir = b.data_dir = "/d";
+  EXPECT_EQ(restart_only_changes(a, b), "");
+  b.job_capacity = 5;
+  b.log_level = "debug";  // live: not listed
+  EXPECT_EQ(restart_only_changes(a, b), "job_capacity");
+}
+
+}  // namespace
+}  // namespace backend::conf

@@ -1,0 +1,111 @@
+#include "worker/settings_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "tests/unit/worker/temp_dir.h"
+#include "worker/atomic_file.h"
+
+namespace backend::worker {
+namespace {
+
+using backend::testing::TempDir;
+
+struct Loop {
+  Loop() { uv_loop_init(&loop); }
+  ~Loop() { uv_loop_close(&loop); }
+  void run() { uv_run(&loop, UV_RUN_DEFAULT); }
+  uv_loop_t loop;
+};
+
+TEST(JobsFile, ParsesAndSerialisesBothWays) {
+  JobMap jobs;
+  ASSERT_FALSE(parse_jobs_file(R"({"a": {"command": "/x"}, "b": {}})", jobs));
+  EXPECT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs["a"], R"({"command":"/x"})");
+  JobMap back;
+  ASSERT_FALSE(parse_jobs_file(serialize_jobs(jobs), back));
+  EXPECT_EQ(back, jobs);
+}
+
+TEST(JobsFile, RefusesWhatIsNotAnObjectOfObjects) {
+  JobMap jobs;
+  EXPECT_TRUE(parse_jobs_file("", jobs));
+  EXPECT_TRUE(parse_jobs_file("[]", jobs));
+  EXPECT_TRUE(parse_jobs_file(R"({"a": 1})", jobs));
+  EXPECT_TRUE(parse_jobs_file(R"({"a": {)", jobs));
+}
+
+TEST(SettingsStore, CommitsToDiskThenCallsBack) {
+  TempDir d;
+  Loop l;
+  SettingsStore store(&l.loop, d.path + "/jobs.json");
+  ASSERT_FALSE(store.load());
+  store.put("a", R"({"command":"/a"})");
+  std::string result = "not called";
+  store.commit([&](const std::string& err) { result = err; });
+  EXPECT_FALSE(store.find_saved("a"));  // not visible as saved before it is on disk
+  l.run();
+  EXPECT_EQ(result, "");
+  ASSERT_TRUE(store.find_saved("a"));
+  SettingsStore again(&l.loop, d.path + "/jobs.json");
+  ASSERT_FALSE(again.load());
+  ASSERT_TRUE(again.find("a"));
+  EXPECT_EQ(*again.find("a"), R"({"command":"/a"})");
+}
+
+TEST(SettingsStore, ChangesDuringAWriteGoTogetherInTheNextOne) {
+  TempDir d;
+  Loop l;
+  SettingsStore store(&l.loop, d.path + "/jobs.json");
+  ASSERT_FALSE(store.load());
+  int done = 0;
+  for (int i = 0; i < 50; ++i) {
+    store.put("j" + std::to_string(i), "{}");
+    store.commit([&](const std::string& err) { done += err.empty(); });
+  }
+  l.run();
+  EXPECT_EQ(done, 50);
+  EXPECT_EQ(store.saved().size(), 50u);
+}
+
+TEST(SettingsStore, AFailedWriteRevertsToWhatIsOnDisk) {
+  TempDir d;
+  Loop l;
+  std::string path = d.path + "/jobs.json";
+  SettingsStore store(&l.loop, path);
+  ASSERT_FALSE(store.load());
+  store.put("kept", "{}");
+  store.commit([](const std::string&) {});
+  l.run();
+  // A folder where the file's temporary must go makes the next write fail.
+  mkdir((path + ".tmp." + std::to_string(getpid())).c_str(), 0700);
+  store.put("lost", "{}");
+  std::string result;
+  store.commit([&](const std::string& err) { result = err; });
+  l.run();
+  EXPECT_NE(result, "");
+  EXPECT_FALSE(store.find("lost"));
+  EXPECT_TRUE(store.find("kept"));
+  std::string err;
+  JobMap on_disk;
+  ASSERT_FALSE(parse_jobs_file(*read_file(path, err), on_disk));
+  EXPECT_EQ(on_disk.count("kept"), 1u);
+  EXPECT_EQ(on_disk.count("lost"), 0u);
+}
+
+TEST(SettingsStore, ABrokenFileIsRefusedAtLoadNotOverwritten) {
+  TempDir d;
+  Loop l;
+  std::string path = d.path + "/jobs.json";
+  std::ofstream(path) << "{ broken";
+  SettingsStore store(&l.loop, path);
+  EXPECT_TRUE(store.load());
+  std::string err;
+  EXPECT_EQ(*read_file(path, err), "{ broken");
+}
+
+}  // namespace
+}  // namespace backend::worker
