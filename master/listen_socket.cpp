@@ -1,5 +1,7 @@
 #include "master/listen_socket.h"
 
+#include "master/port_owner.h"
+
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +30,8 @@ int bind_listen_socket(const std::string& host, uint16_t port, std::string& erro
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) break;
     error = "cannot listen on " + where + ": " + std::strerror(errno);
+    if (errno == EADDRINUSE)
+      if (auto owner = port_owner(port)) error += " (by pid " + std::to_string(*owner) + ")";
     close(fd);
     fd = -1;
   }

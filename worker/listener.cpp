@@ -137,22 +137,24 @@ void Listener::handle(Connection& c, std::string_view payload) {
     return;
   }
   protocol::take_auth(req.params);  // never seen, logged or stored past this point
+  std::string line = command + " " + protocol::to_json(req.params);
+  // Changes are logged as the original did: the command, then its result.
+  if (info->changes_state)
+    spdlog::info("{}", line);
+  else if (ctx_.config.log_queries)
+    spdlog::debug("{}", line);
   std::string error;
-  std::string_view job;
-  if (info->needs_jobname) {
-    auto name = protocol::job_name_param(req.params, error);
-    if (!name) {
-      protocol::append_reply(c.out, Code::kFailed, {}, error);
-      return;
-    }
-    job = *name;
-  }
-  if (info->side == protocol::Side::kListener) {
-    if (ctx_.config.log_queries) spdlog::debug("{} {}", command, protocol::to_json(req.params));
-    answer_query(seg_, command, job, req.params, c.out);
+  std::optional<std::string_view> job;
+  if (info->needs_jobname && !(job = protocol::job_name_param(req.params, error))) {
+    if (info->changes_state) spdlog::info("FAILED: {}", error);
+    protocol::append_reply(c.out, Code::kFailed, {}, error);
     return;
   }
-  forward(c, command, command + " " + protocol::to_json(req.params));
+  if (info->side == protocol::Side::kListener) {
+    answer_query(seg_, command, job.value_or(""), req.params, c.out);
+    return;
+  }
+  forward(c, command, std::move(line));
 }
 
 void Listener::forward(Connection& c, const std::string& command, std::string body) {
@@ -160,9 +162,9 @@ void Listener::forward(Connection& c, const std::string& command, std::string bo
     protocol::append_reply(c.out, Code::kFailed, {},
                            command + " request is too large: " + std::to_string(body.size()) +
                                " bytes, at most " + std::to_string(Channel::kMaxPayload));
+    spdlog::info("FAILED: {} request is too large", command);
     return;
   }
-  spdlog::info("{}", body);
   uint64_t id = next_id_++;
   pending_[id] = &c;
   c.waiting_id = id;
