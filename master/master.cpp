@@ -72,7 +72,10 @@ std::optional<std::string> check_jobs_file(const std::string& path) {
 
 int Master::run() {
   if (auto err = prepare()) {
-    std::cerr << "backend-server: " << *err << "\n";
+    if (start_report_fd_ >= 0)
+      report_start(start_report_fd_, *err);
+    else
+      std::cerr << "backend-server: " << *err << "\n";
     if (segment_) shm::Segment::remove(config_.shm_name);
     return 1;
   }
@@ -80,6 +83,8 @@ int Master::run() {
                config_.listen_host, config_.listen_port);
   spawn(supervisor_);
   spawn(listener_);
+  report_start(start_report_fd_, "");
+  start_report_fd_ = -1;
   loop();
   cleanup();
   return 0;
@@ -104,7 +109,7 @@ std::optional<std::string> Master::prepare() {
   std::string error;
   listen_fd_ = bind_listen_socket(config_.listen_host, config_.listen_port, error);
   if (listen_fd_ < 0) return error;
-  if (options_.daemon) daemonize();
+  if (options_.daemon) start_report_fd_ = daemonize();
   pid_ = getpid();
   if (auto err = pidfile_.write(pid_)) return err;
   segment_->header().master_pid = pid_;
@@ -229,6 +234,7 @@ void Master::child(Worker& w) {
   // The pidfile lock must die with the master, not live on in a worker.
   close(pidfile_.fd());
   close(signal_fd_);
+  if (start_report_fd_ >= 0) close(start_report_fd_);
   close(channel_[listener ? 1 : 0]);
   if (!listener) close(listen_fd_);
   prctl(PR_SET_PDEATHSIG, SIGTERM);

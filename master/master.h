@@ -59,6 +59,7 @@ class Master {
   int listen_fd_ = -1;
   int channel_[2] = {-1, -1};  // [0] the listener's end, [1] the supervisor's
   int signal_fd_ = -1;
+  int start_report_fd_ = -1;  // --daemon: the waiting original process
   pid_t pid_ = 0;
   Worker listener_{Kind::kListener, "listener"};
   Worker supervisor_{Kind::kSupervisor, "supervisor"};
