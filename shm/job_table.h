@@ -32,6 +32,7 @@ class JobTable {
 
   uint32_t capacity() const { return h_.capacity; }
   uint32_t count() const { return h_.job_count.load(std::memory_order_acquire); }
+  uint64_t changes() const { return h_.changes.load(std::memory_order_acquire); }
 
   // --- readers, any process
   std::optional<uint32_t> find(std::string_view name) const;

@@ -19,6 +19,7 @@ void JobTable::for_each(F&& f, bool with_settings) const {
 template <class F>
 void JobTable::update(uint32_t i, F&& f) {
   seq_write(slots_[i].seq, [&] { f(slots_[i]); });
+  h_.changes.fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace backend::shm

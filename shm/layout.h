@@ -93,6 +93,12 @@ struct alignas(64) Header {
   std::atomic<uint32_t> index_seq;    // seqlock over the name index
   std::atomic<uint32_t> job_count;
   std::atomic<uint32_t> high_water;  // slots at or past it are all unused
+  // Set by the first supervisor once the table holds the saved jobs; the
+  // listener serves nobody before, or it would deny jobs that exist.
+  std::atomic<uint32_t> table_ready;
+  // Bumped after every write to the table: a reader that built something
+  // from the table may reuse it for as long as this has not moved.
+  std::atomic<uint64_t> changes;
 
   std::atomic<int32_t> listener_pid;
   std::atomic<int32_t> supervisor_pid;

@@ -38,9 +38,9 @@ void get(Query& q) {
   append_reply(q.out, Code::kOk, settings);
 }
 
-void getall(Query& q) {
+std::string getall_data(const shm::Segment& seg) {
   std::string data = "{";
-  q.seg.table().for_each(
+  seg.table().for_each(
       [&](const shm::JobInfo& info, const std::string& settings) {
         if (data.size() > 1) data.push_back(',');
         protocol::append_json_string(data, info.name);
@@ -49,7 +49,7 @@ void getall(Query& q) {
       },
       true);
   data.push_back('}');
-  append_reply(q.out, Code::kOk, data);
+  return data;
 }
 
 std::string_view state_word(const shm::JobInfo& info) { return running(info) ? "\"UP\"" : "\"DOWN\""; }
@@ -60,16 +60,16 @@ void status(Query& q) {
   append_reply(q.out, Code::kOk, state_word(info));
 }
 
-void statusall(Query& q) {
+std::string statusall_data(const shm::Segment& seg) {
   std::string data = "{";
-  q.seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
+  seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
     if (data.size() > 1) data.push_back(',');
     protocol::append_json_string(data, info.name);
     data.push_back(':');
     data += state_word(info);
   });
   data.push_back('}');
-  append_reply(q.out, Code::kOk, data);
+  return data;
 }
 
 void read(Query& q) {
@@ -123,8 +123,8 @@ using Handler = void (*)(Query&);
 
 const std::unordered_map<std::string_view, Handler>& handlers() {
   static const std::unordered_map<std::string_view, Handler> table = {
-      {"GET", get},       {"GETALL", getall}, {"STATUS", status},       {"STATUSALL", statusall},
-      {"READ", read},     {"MEM", mem},       {"MEMALL", memall},       {"SERVERMEM", servermem},
+      {"GET", get},       {"STATUS", status},       {"READ", read},
+      {"MEM", mem},       {"MEMALL", memall},       {"SERVERMEM", servermem},
       {"SERVERREAD", serverread},
   };
   return table;
@@ -132,11 +132,28 @@ const std::unordered_map<std::string_view, Handler>& handlers() {
 
 }  // namespace
 
-bool answer_query(const shm::Segment& segment, std::string_view command, std::string_view job,
-                  const rapidjson::Value& params, std::string& out) {
+const std::string& Queries::cached(Cached& cache, std::string (*build)(const shm::Segment&)) {
+  uint64_t before = seg_.table().changes();
+  if (cache.changes == before) return cache.data;
+  cache.data = build(seg_);
+  // Kept only if no write slipped in while it was being built.
+  cache.changes = seg_.table().changes() == before ? before : UINT64_MAX;
+  return cache.data;
+}
+
+bool Queries::answer(std::string_view command, std::string_view job, const rapidjson::Value& params,
+                     std::string& out) {
+  if (command == "STATUSALL") {
+    append_reply(out, Code::kOk, cached(statusall_, statusall_data));
+    return true;
+  }
+  if (command == "GETALL") {
+    append_reply(out, Code::kOk, cached(getall_, getall_data));
+    return true;
+  }
   auto it = handlers().find(command);
   if (it == handlers().end()) return false;
-  Query q{segment, job, params, out};
+  Query q{seg_, job, params, out};
   it->second(q);
   return true;
 }

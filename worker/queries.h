@@ -2,6 +2,7 @@
 // a round trip to the supervisor.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,9 +12,27 @@
 
 namespace backend::worker {
 
-// Appends the framed reply to `out`. `job` is the validated jobname (empty
-// for commands without one). False when `command` is not a query.
-bool answer_query(const shm::Segment& segment, std::string_view command, std::string_view job,
-                  const rapidjson::Value& params, std::string& out);
+class Queries {
+ public:
+  explicit Queries(const shm::Segment& segment) : seg_(segment) {}
+
+  // Appends the framed reply to `out`. `job` is the validated jobname (empty
+  // for commands without one). False when `command` is not a query.
+  bool answer(std::string_view command, std::string_view job, const rapidjson::Value& params,
+              std::string& out);
+
+ private:
+  // A reply body built from the table, reused until the table changes:
+  // panels poll STATUSALL and GETALL far more often than anything changes.
+  struct Cached {
+    uint64_t changes = UINT64_MAX;
+    std::string data;
+  };
+  const std::string& cached(Cached& cache, std::string (*build)(const shm::Segment&));
+
+  const shm::Segment& seg_;
+  Cached statusall_;
+  Cached getall_;
+};
 
 }  // namespace backend::worker

@@ -1,6 +1,10 @@
 #include "worker/settings_store.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include <memory>
+#include <string_view>
 
 #include <rapidjson/document.h>
 
@@ -45,7 +49,20 @@ std::string serialize_jobs(const JobMap& jobs) {
 
 SettingsStore::SettingsStore(uv_loop_t* loop, std::string path) : loop_(loop), path_(std::move(path)) {}
 
+// Temporaries of writers killed mid-write: never the real file, safe to drop.
+void remove_leftover_temporaries(const std::string& path) {
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string prefix = path.substr(slash == std::string::npos ? 0 : slash + 1) + ".tmp.";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  while (dirent* e = readdir(d))
+    if (std::string_view(e->d_name).rfind(prefix, 0) == 0) unlink((dir + "/" + e->d_name).c_str());
+  closedir(d);
+}
+
 std::optional<std::string> SettingsStore::load() {
+  remove_leftover_temporaries(path_);
   std::string error;
   auto text = read_file(path_, error);
   if (!error.empty()) return error;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -94,6 +95,18 @@ TEST(SettingsStore, AFailedWriteRevertsToWhatIsOnDisk) {
   ASSERT_FALSE(parse_jobs_file(*read_file(path, err), on_disk));
   EXPECT_EQ(on_disk.count("kept"), 1u);
   EXPECT_EQ(on_disk.count("lost"), 0u);
+}
+
+TEST(SettingsStore, LoadDropsTemporariesOfKilledWriters) {
+  TempDir d;
+  Loop l;
+  std::string path = d.path + "/jobs.json";
+  std::ofstream(path + ".tmp.12345") << "{\"half";
+  std::ofstream(path) << R"({"a": {}})";
+  SettingsStore store(&l.loop, path);
+  ASSERT_FALSE(store.load());
+  EXPECT_TRUE(store.find("a"));
+  EXPECT_NE(access((path + ".tmp.12345").c_str(), F_OK), 0);
 }
 
 TEST(SettingsStore, ABrokenFileIsRefusedAtLoadNotOverwritten) {
