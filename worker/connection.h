@@ -19,9 +19,11 @@ struct Connection {
   protocol::FrameDecoder decoder;
   std::string out;                 // replies not yet handed to the kernel
   uint64_t waiting_id = 0;         // a forwarded request in flight: replies stay in order
-  uint64_t last_active = 0;        // uv_now() of the last byte received
+  uint64_t last_active = 0;        // uv_now() of the last sign of life: bytes in or out
+  size_t queued_at_tick = 0;       // write queue size at the last timer tick
   size_t writes_in_flight = 0;
   bool close_after_write = false;
+  bool peer_closed = false;        // the client shut down its side: answer, then close
   bool closing = false;
   int open_handles = 0;
 };

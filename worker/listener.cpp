@@ -34,7 +34,7 @@ void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
 }  // namespace
 
 Listener::Listener(WorkerContext& ctx)
-    : ctx_(ctx), seg_(*ctx.segment), next_id_((uint64_t(getpid()) << 32) | 1) {
+    : ctx_(ctx), seg_(*ctx.segment), queries_(seg_), next_id_((uint64_t(getpid()) << 32) | 1) {
   uv_loop_init(&loop_);
   uv_tcp_init(&loop_, &server_);
   server_.data = this;
@@ -56,13 +56,28 @@ Listener::Listener(WorkerContext& ctx)
 }
 
 int Listener::run() {
-  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), 1024, on_connection); rc < 0) {
-    spdlog::error("listener: listen failed: {}", uv_strerror(rc));
-    return 1;
-  }
+  uv_timer_init(&loop_, &ready_timer_);
+  ready_timer_.data = this;
+  wait_for_table();
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
   return 0;
+}
+
+// Clients wait in the socket's backlog until the supervisor has loaded the
+// saved jobs into the table; answering before would deny jobs that exist.
+void Listener::wait_for_table() {
+  if (stopping_) return;
+  if (!seg_.header().table_ready.load(std::memory_order_acquire)) {
+    if (++ready_polls_ % 2000 == 0) spdlog::warn("listener: still waiting for the supervisor to load the jobs");
+    uv_timer_start(&ready_timer_, [](uv_timer_t* t) { static_cast<Listener*>(t->data)->wait_for_table(); }, 5, 0);
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
+  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), 1024, on_connection); rc < 0) {
+    spdlog::error("listener: listen failed: {}", uv_strerror(rc));
+    stop();
+  }
 }
 
 void Listener::on_connection(uv_stream_t* server, int status) {
@@ -93,9 +108,16 @@ void Listener::accept_one() {
 void Listener::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(stream->data);
   Listener& self = *c->owner;
+  if (nread == UV_EOF) {
+    // A half-closed client still gets every answer to what it sent.
+    c->peer_closed = true;
+    uv_read_stop(stream);
+    return self.process(*c);
+  }
   if (nread < 0) return self.close(*c);
   if (nread == 0) return;
   c->last_active = uv_now(&self.loop_);
+  c->decoder.set_limit(self.ctx_.config.max_frame_bytes);  // follows a reload
   c->decoder.feed(buf->base, static_cast<size_t>(nread));
   self.process(*c);
 }
@@ -137,8 +159,10 @@ void Listener::handle(Connection& c, std::string_view payload) {
     return;
   }
   protocol::take_auth(req.params);  // never seen, logged or stored past this point
-  std::string line = command + " " + protocol::to_json(req.params);
   // Changes are logged as the original did: the command, then its result.
+  // Queries, the hot path, serialise nothing unless asked to.
+  std::string line;
+  if (info->changes_state || ctx_.config.log_queries) line = command + " " + protocol::to_json(req.params);
   if (info->changes_state)
     spdlog::info("{}", line);
   else if (ctx_.config.log_queries)
@@ -151,7 +175,7 @@ void Listener::handle(Connection& c, std::string_view payload) {
     return;
   }
   if (info->side == protocol::Side::kListener) {
-    answer_query(seg_, command, job.value_or(""), req.params, c.out);
+    queries_.answer(command, job.value_or(""), req.params, c.out);
     return;
   }
   forward(c, command, std::move(line));
@@ -181,7 +205,7 @@ void Listener::on_supervisor(uint64_t id, std::string_view payload) {
   c.waiting_id = 0;
   protocol::append_frame(c.out, payload);
   if (c.closing) return;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+  if (!c.peer_closed) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
   process(c);
 }
 
@@ -217,15 +241,25 @@ void Listener::flush(Connection& c) {
         auto* conn = static_cast<Connection*>(req->data);
         delete wr;
         --conn->writes_in_flight;
-        if (conn->open_handles == 0 && conn->writes_in_flight == 0) return;  // freed on close
+        conn->owner->note_write_progress(*conn);
+        // Cancelled writes call back before the close does: conn is alive.
         if (!conn->closing) conn->owner->flush(*conn);
       });
+      note_write_progress(c);
     } else {
       c.out.clear();
       return close(c);
     }
   }
-  if (c.close_after_write && c.out.empty() && c.writes_in_flight == 0) close(c);
+  bool done = c.close_after_write || (c.peer_closed && !c.waiting_id);
+  if (done && c.out.empty() && c.writes_in_flight == 0) close(c);
+}
+
+// The idle timer sees a client that takes in its replies as active: the
+// write queue shrinking since this baseline is progress.
+void Listener::note_write_progress(Connection& c) {
+  c.last_active = uv_now(&loop_);
+  c.queued_at_tick = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c.tcp));
 }
 
 void Listener::close(Connection& c) {
@@ -251,9 +285,12 @@ void Listener::on_timer(uv_timer_t* timer) {
   auto* c = static_cast<Connection*>(timer->data);
   Listener& self = *c->owner;
   uint64_t idle = uint64_t(self.ctx_.config.idle_timeout) * 1000;
-  // A request the supervisor is still working on is not idleness.
-  if (!c->waiting_id && uv_now(&self.loop_) - c->last_active >= idle) return self.close(*c);
-  if (c->waiting_id) c->last_active = uv_now(&self.loop_);
+  // A request the supervisor is still working on is not idleness, nor is a
+  // client still taking in the replies it asked for.
+  size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->tcp));
+  if (c->waiting_id || queued < c->queued_at_tick) c->last_active = uv_now(&self.loop_);
+  c->queued_at_tick = queued;
+  if (uv_now(&self.loop_) - c->last_active >= idle) return self.close(*c);
   self.arm_timer(*c);
 }
 
@@ -271,6 +308,8 @@ void Listener::reload() {
 void Listener::stop() {
   if (stopping_) return;
   stopping_ = true;
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&ready_timer_)))
+    uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
   uv_walk(
       &loop_,
       [](uv_handle_t* h, void* arg) {

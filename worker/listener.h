@@ -12,6 +12,7 @@
 #include "worker/channel.h"
 #include "worker/connection.h"
 #include "worker/context.h"
+#include "worker/queries.h"
 
 namespace backend::worker {
 
@@ -25,6 +26,7 @@ class Listener {
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_timer(uv_timer_t* timer);
 
+  void wait_for_table();
   void accept_one();
   void process(Connection& c);
   void handle(Connection& c, std::string_view payload);
@@ -32,6 +34,7 @@ class Listener {
   void on_supervisor(uint64_t id, std::string_view payload);
   void supervisor_restarted(std::string_view payload);
   void flush(Connection& c);
+  void note_write_progress(Connection& c);
   void close(Connection& c);
   void arm_timer(Connection& c);
   void reload();
@@ -39,8 +42,11 @@ class Listener {
 
   WorkerContext& ctx_;
   const shm::Segment& seg_;
+  Queries queries_;
   uv_loop_t loop_;
   uv_tcp_t server_;
+  uv_timer_t ready_timer_;
+  unsigned ready_polls_ = 0;
   uv_signal_t sigterm_, sighup_, sigusr1_;
   std::unique_ptr<Channel> channel_;
   std::unordered_map<uint64_t, Connection*> pending_;

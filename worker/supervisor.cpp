@@ -51,6 +51,7 @@ int Supervisor::run() {
     return 78;  // EX_CONFIG: the master backs off instead of spinning
   }
   publish_all();
+  seg_.header().table_ready.store(1, std::memory_order_release);
   // Tell the listener which of its requests died with a previous supervisor.
   uint64_t taken = seg_.header().supervisor_taken.load();
   channel_->send(0, "HELLO " + std::to_string(taken));

@@ -1,0 +1,91 @@
+// A tiny blocking client for the wire protocol (PROTOCOL.md, "Framing"):
+// u32 little-endian length, then the payload. Every call is bounded by a
+// timeout; nothing here ever blocks for good. Written apart from the
+// server's own protocol code on purpose: the tests check the wire, not the
+// server's idea of it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace itest {
+
+// A parsed response: {"code": ..., "data": ..., "error": ...}.
+struct Reply {
+  std::string raw;  // the payload as received
+  rapidjson::Document doc;
+
+  std::string code() const;
+  std::string error() const;
+  bool ok() const { return code() == "OK"; }
+  bool has_data() const;
+  const rapidjson::Value& data() const;  // only when has_data()
+  std::string data_json() const;         // "" when there is no data
+};
+
+// Parses a response payload; nullopt when it is not a JSON object with a
+// string "code".
+std::optional<Reply> parse_reply(std::string payload);
+
+// u32 little-endian length + payload.
+std::string frame(std::string_view payload);
+// "COMMAND" or "COMMAND <params>".
+std::string request_payload(std::string_view command, std::string_view params_json = {});
+
+class WireClient {
+ public:
+  enum class Status { kOk, kClosed, kTimeout, kError };
+
+  WireClient() = default;
+  ~WireClient();
+  WireClient(const WireClient&) = delete;
+  WireClient& operator=(const WireClient&) = delete;
+  WireClient(WireClient&& o) noexcept;
+  WireClient& operator=(WireClient&& o) noexcept;
+
+  // Connects to 127.0.0.1:port within timeout_ms. On failure `error` says why.
+  bool connect(uint16_t port, int timeout_ms = 2000, std::string* error = nullptr);
+  bool connected() const { return fd_ >= 0; }
+  void close();
+  int fd() const { return fd_; }
+
+  // Writes all bytes within timeout_ms (false when the peer is gone).
+  bool send_raw(std::string_view bytes, int timeout_ms = 2000);
+  bool send_frame(std::string_view payload, int timeout_ms = 2000) { return send_raw(frame(payload), timeout_ms); }
+
+  // Reads one whole response frame.
+  Status read_frame(std::string& payload, int timeout_ms = 5000);
+  // Sends one request and reads its reply; nullopt when no well-formed reply
+  // came within timeout_ms (`status` tells why, when given).
+  std::optional<Reply> request(std::string_view command, std::string_view params_json = {},
+                               int timeout_ms = 5000, Status* status = nullptr);
+
+  // True when the server closes the connection within timeout_ms (bytes it
+  // sends before closing are skipped).
+  bool wait_closed(int timeout_ms);
+  // True when a byte is ready to be read within timeout_ms.
+  bool readable(int timeout_ms);
+
+ private:
+  Status fill(size_t want, int64_t deadline_ms);
+  int fd_ = -1;
+  std::string in_;  // bytes received, not yet consumed
+};
+
+// Safe on a missing reply: false / "" / "<no reply>".
+inline bool ok(const std::optional<Reply>& r) { return r && r->ok(); }
+inline std::string code_of(const std::optional<Reply>& r) { return r ? r->code() : ""; }
+inline std::string raw_of(const std::optional<Reply>& r) { return r ? r->raw : "<no reply>"; }
+
+// One request on a fresh connection.
+std::optional<Reply> query(uint16_t port, std::string_view command, std::string_view params_json = {},
+                           int timeout_ms = 5000);
+
+// Monotonic milliseconds.
+int64_t now_ms();
+
+}  // namespace itest
