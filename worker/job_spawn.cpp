@@ -1,0 +1,139 @@
+#include "worker/job_spawn.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <linux/close_range.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+namespace backend::worker {
+namespace {
+
+struct Pipe {
+  int r = -1, w = -1;
+  bool open() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    r = fds[0];
+    w = fds[1];
+    return true;
+  }
+  void close_both() {
+    if (r >= 0) ::close(r);
+    if (w >= 0) ::close(w);
+    r = w = -1;
+  }
+};
+
+// In the child, between fork and exec: only async-signal-safe calls. Any
+// failure writes its step and errno to the report pipe and exits.
+[[noreturn]] void fail_child(int report, int step) {
+  int msg[2] = {step, errno};
+  (void)!write(report, msg, sizeof msg);
+  _exit(127);
+}
+
+enum Step { kSession = 1, kStdio, kCwd, kGroups, kGid, kUid, kExec };
+
+[[noreturn]] void child(const SpawnSpec& spec, char* const* argv, char* const* envp, int out_w, int err_w,
+                        int report) {
+  // The supervisor's handlers and mask are not the job's business.
+  for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (setsid() < 0) fail_child(report, kSession);
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0 || dup2(null, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0) fail_child(report, kStdio);
+  // Everything else is close-on-exec already; this also covers fds a
+  // library may have opened without the flag. The report pipe stays usable
+  // until exec succeeds.
+  if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+    for (int fd = 3; fd < 4096; ++fd)
+      if (fd != report) ::close(fd);
+  if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) fail_child(report, kCwd);
+  if (spec.gid) {
+    if (initgroups(spec.user.c_str(), *spec.gid) != 0) fail_child(report, kGroups);
+    if (setgid(*spec.gid) != 0) fail_child(report, kGid);
+  }
+  if (spec.uid && setuid(*spec.uid) != 0) fail_child(report, kUid);
+  execve(spec.program.c_str(), argv, envp);
+  fail_child(report, kExec);
+}
+
+const char* step_name(int step) {
+  switch (step) {
+    case kSession: return "cannot start a session";
+    case kStdio: return "cannot set up stdin, stdout and stderr";
+    case kCwd: return "cannot change to the working directory";
+    case kGroups: return "cannot set the supplementary groups";
+    case kGid: return "cannot switch group";
+    case kUid: return "cannot switch user";
+    default: return "cannot execute";
+  }
+}
+
+std::vector<char*> pointers(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out) {
+  Pipe o, e, report;
+  if (!o.open() || !e.open() || !report.open()) {
+    std::string err = std::string("cannot create pipes: ") + std::strerror(errno);
+    o.close_both();
+    e.close_both();
+    report.close_both();
+    return err;
+  }
+  auto argv = pointers(spec.argv);
+  auto envp = pointers(spec.env);
+  // Signals stay blocked across fork so that no handler runs in the child
+  // before it has reset them (libuv does the same).
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  if (pid == 0) child(spec, argv.data(), envp.data(), o.w, e.w, report.w);
+  int fork_errno = errno;
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  ::close(o.w);
+  ::close(e.w);
+  ::close(report.w);
+  if (pid < 0) {
+    ::close(o.r);
+    ::close(e.r);
+    ::close(report.r);
+    return std::string("cannot fork: ") + std::strerror(fork_errno);
+  }
+  int msg[2] = {0, 0};
+  ssize_t n;
+  do n = read(report.r, msg, sizeof msg);
+  while (n < 0 && errno == EINTR);
+  ::close(report.r);
+  if (n == static_cast<ssize_t>(sizeof msg)) {
+    ::close(o.r);
+    ::close(e.r);
+    waitpid(pid, nullptr, 0);  // it has exited already: reaping cannot block
+    std::string what = step_name(msg[0]);
+    if (msg[0] == kExec) what += " " + spec.program;
+    if (msg[0] == kCwd) what += " " + spec.cwd;
+    return what + ": " + std::strerror(msg[1]);
+  }
+  fcntl(o.r, F_SETFL, O_NONBLOCK);
+  fcntl(e.r, F_SETFL, O_NONBLOCK);
+  out = {pid, o.r, e.r};
+  return std::nullopt;
+}
+
+}  // namespace backend::worker

@@ -1,0 +1,34 @@
+// Starting a job's process: its own session and process group, stdin from
+// /dev/null, stdout and stderr on pipes, no other fd inherited, and an exec
+// failure reported back with its errno instead of a child that silently dies.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace backend::worker {
+
+struct SpawnSpec {
+  std::string program;              // path handed to execve
+  std::vector<std::string> argv;    // argv[0] included
+  std::vector<std::string> env;     // "KEY=value"
+  std::string cwd;
+  std::optional<uid_t> uid;         // switch user (the server runs as root)
+  std::optional<gid_t> gid;
+  std::string user;                 // for the supplementary groups
+};
+
+struct Spawned {
+  pid_t pid = -1;
+  int out_fd = -1;  // read ends, close-on-exec and non-blocking
+  int err_fd = -1;
+};
+
+// Forks and execs; blocks only until the child has exec'd or failed, as
+// libuv's uv_spawn does. Returns the error sentence on failure.
+std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out);
+
+}  // namespace backend::worker
