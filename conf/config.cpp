@@ -63,6 +63,18 @@ std::optional<std::string> set_log_queries(const rapidjson::Value& v, Config& c)
   return std::nullopt;
 }
 
+std::optional<std::string> set_interpreters(const rapidjson::Value& v, Config& c) {
+  const std::string what = "must be an object of \".ext\": \"program\" strings";
+  if (!v.IsObject()) return what;
+  std::map<std::string, std::string> map;
+  for (auto& m : v.GetObject()) {
+    if (!m.value.IsString() || m.name.GetStringLength() < 2 || m.name.GetString()[0] != '.') return what;
+    map[m.name.GetString()] = m.value.GetString();
+  }
+  c.interpreters = std::move(map);
+  return std::nullopt;
+}
+
 const std::map<std::string, Setter>& setters() {
   static const std::map<std::string, Setter> table = {
       {"listen", set_listen},
@@ -78,6 +90,7 @@ const std::map<std::string, Setter>& setters() {
       {"max_frame_bytes", uint_key(&Config::max_frame_bytes, 1024, 1u << 30)},
       {"idle_timeout", uint_key(&Config::idle_timeout, 1, 86400)},
       {"max_connections", uint_key(&Config::max_connections, 1, 1000000)},
+      {"interpreters", set_interpreters},
   };
   return table;
 }
@@ -180,6 +193,10 @@ std::string config_to_json(const Config& c) {
   num("max_frame_bytes", c.max_frame_bytes);
   num("idle_timeout", c.idle_timeout);
   num("max_connections", c.max_connections);
+  w.Key("interpreters");
+  w.StartObject();
+  for (const auto& [ext, program] : c.interpreters) str(ext.c_str(), program);
+  w.EndObject();
   w.EndObject();
   return sb.GetString();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,9 @@ struct Config {
   uint32_t max_frame_bytes = 16 * 1024 * 1024;
   uint32_t idle_timeout = 60;  // seconds
   uint32_t max_connections = 4096;
+  // Extension -> program that runs such files, so the original's PHP job
+  // scripts run unchanged.
+  std::map<std::string, std::string> interpreters{{".php", "php"}};
 };
 
 // Command-line values that win over the file's, at start and on every reload.

@@ -30,7 +30,8 @@
 namespace backend::master {
 namespace {
 
-constexpr int64_t kShutdownGraceMs = 10000;
+// The supervisor stops every job within its stoptimeout before it exits.
+constexpr int64_t kShutdownGraceMs = 120000;
 
 int64_t now_ms() {
   timespec ts;

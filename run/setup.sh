@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libboost-dev libuv1-dev rapidjson-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  python3
+  python3 php-cli
 )
 
 missing=()

@@ -58,7 +58,7 @@ enum Step { kSession = 1, kStdio, kCwd, kGroups, kGid, kUid, kExec };
       if (fd != report) ::close(fd);
   if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) fail_child(report, kCwd);
   if (spec.gid) {
-    if (initgroups(spec.user.c_str(), *spec.gid) != 0) fail_child(report, kGroups);
+    if (setgroups(spec.groups.size(), spec.groups.data()) != 0) fail_child(report, kGroups);
     if (setgid(*spec.gid) != 0) fail_child(report, kGid);
   }
   if (spec.uid && setuid(*spec.uid) != 0) fail_child(report, kUid);

@@ -18,7 +18,7 @@ struct SpawnSpec {
   std::string cwd;
   std::optional<uid_t> uid;         // switch user (the server runs as root)
   std::optional<gid_t> gid;
-  std::string user;                 // for the supplementary groups
+  std::vector<gid_t> groups;        // supplementary groups, looked up before fork
 };
 
 struct Spawned {

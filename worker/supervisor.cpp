@@ -30,6 +30,7 @@ std::string job_error(const std::string& job, const char* what) { return "job \"
 Supervisor::Supervisor(WorkerContext& ctx) : ctx_(ctx), seg_(*ctx.segment) {
   uv_loop_init(&loop_);
   store_ = std::make_unique<SettingsStore>(&loop_, ctx_.config.data_dir + "/jobs.json");
+  jobs_ = std::make_unique<Jobs>(&loop_, seg_, ctx_.config.data_dir + "/log", ctx_.config.interpreters);
   channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
                                        [this](uint64_t id, std::string_view p) { on_request(id, p); });
   auto on_signal = [](uv_signal_t* s, int signum) {
@@ -37,8 +38,10 @@ Supervisor::Supervisor(WorkerContext& ctx) : ctx_(ctx), seg_(*ctx.segment) {
     if (signum == SIGTERM) self->stop();
     if (signum == SIGHUP) self->reload();
     if (signum == SIGUSR1) log_reopen();
+    if (signum == SIGCHLD) self->jobs_->reap();
   };
-  for (auto [sig, handle] : {std::pair{SIGTERM, &sigterm_}, {SIGHUP, &sighup_}, {SIGUSR1, &sigusr1_}}) {
+  for (auto [sig, handle] :
+       {std::pair{SIGTERM, &sigterm_}, {SIGHUP, &sighup_}, {SIGUSR1, &sigusr1_}, {SIGCHLD, &sigchld_}}) {
     uv_signal_init(&loop_, handle);
     handle->data = this;
     uv_signal_start(handle, on_signal, sig);
@@ -72,9 +75,18 @@ void Supervisor::on_request(uint64_t id, std::string_view payload) {
   if (cmd == "ADD") return add(id, job, req.params);
   if (cmd == "UPDATE") return update(id, job, req.params);
   if (cmd == "DELETE") return remove(id, job);
-  if (cmd == "START" || cmd == "STOP" || cmd == "RESTART")
-    return reply(id, Code::kFailed, cmd + " is not available yet: this version keeps job settings only");
+  if (cmd == "START" || cmd == "STOP" || cmd == "RESTART") return control(id, cmd, job);
   reply(id, Code::kUnknown, "unknown command \"" + cmd + "\"");
+}
+
+void Supervisor::control(uint64_t id, const std::string& cmd, const std::string& job) {
+  if (stopping_) return reply(id, Code::kFailed, "the server is stopping");
+  const std::string* settings = store_->find_saved(job);
+  if (!settings) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  auto done = [this, id](Code code, const std::string& error) { reply(id, code, error); };
+  if (cmd == "START") jobs_->start(job, *settings, done);
+  if (cmd == "STOP") jobs_->stop(job, done);
+  if (cmd == "RESTART") jobs_->restart(job, *settings, done);
 }
 
 void Supervisor::reply(uint64_t id, Code code, std::string_view error) {
@@ -108,7 +120,9 @@ void Supervisor::update(uint64_t id, const std::string& job, const rapidjson::Va
 
 void Supervisor::remove(uint64_t id, const std::string& job) {
   if (!store_->find(job)) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  if (jobs_->running(job)) return reply(id, Code::kFailed, job_error(job, "is running: stop it first"));
   store_->erase(job);
+  jobs_->forget(job);
   save_then_publish(id, job);
 }
 
@@ -166,9 +180,18 @@ void Supervisor::reload() {
   ctx_.config = next;
   log_set_level(next.log_level);
   log_set_timezone(next.timezone);
+  jobs_->set_interpreters(next.interpreters);
 }
 
+// Jobs are stopped as STOP would, each within its stoptimeout, before the
+// loop ends.
 void Supervisor::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  jobs_->stop_all([this] { close_loop(); });
+}
+
+void Supervisor::close_loop() {
   uv_walk(
       &loop_, [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h) && h->type != UV_POLL) uv_close(h, nullptr);

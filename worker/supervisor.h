@@ -12,6 +12,7 @@
 #include "protocol/response.h"
 #include "worker/channel.h"
 #include "worker/context.h"
+#include "worker/jobs.h"
 #include "worker/settings_store.h"
 
 namespace backend::worker {
@@ -27,18 +28,22 @@ class Supervisor {
   void add(uint64_t id, const std::string& job, const rapidjson::Value& params);
   void update(uint64_t id, const std::string& job, const rapidjson::Value& params);
   void remove(uint64_t id, const std::string& job);
+  void control(uint64_t id, const std::string& cmd, const std::string& job);
   void save_then_publish(uint64_t id, const std::string& job);
   void publish(const std::string& job);
   void publish_all();
   void reload();
   void stop();
+  void close_loop();
 
   WorkerContext& ctx_;
   const shm::Segment& seg_;
   uv_loop_t loop_;
-  uv_signal_t sigterm_, sighup_, sigusr1_;
+  uv_signal_t sigterm_, sighup_, sigusr1_, sigchld_;
   std::unique_ptr<Channel> channel_;
   std::unique_ptr<SettingsStore> store_;
+  std::unique_ptr<Jobs> jobs_;
+  bool stopping_ = false;
 };
 
 }  // namespace backend::worker

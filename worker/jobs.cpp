@@ -1,0 +1,299 @@
+#include "worker/jobs.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "shm/job_table.h"
+#include "shm/lock.h"
+#include "shm/ring.h"
+#include "worker/line_splitter.h"
+
+namespace backend::worker {
+
+using protocol::Code;
+
+// One of a run's two pipes. Heap-held so that it can outlive its run until
+// libuv has closed it.
+struct Jobs::Output {
+  uv_pipe_t pipe;
+  Jobs* jobs;
+  Run* run;  // null once the run was retired
+  bool is_err;
+  LineSplitter lines;
+  bool closed = false;
+
+  void close() {
+    if (closed) return;
+    closed = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&pipe), [](uv_handle_t* h) { delete static_cast<Output*>(h->data); });
+  }
+};
+
+struct Jobs::Run {
+  std::string name;
+  uint32_t slot = 0;
+  pid_t pid = 0;
+  RunSettings settings;
+  Output* out = nullptr;
+  Output* err = nullptr;
+  uv_timer_t* kill_timer = nullptr;
+  bool exited = false;
+  bool stopping = false;
+  std::vector<Reply> stop_waiters;
+  std::deque<std::function<void()>> queued;  // commands that arrived during a STOP
+  std::string log_hour;
+  std::string log_path[2];
+};
+
+namespace {
+
+void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
+  static char storage[64 * 1024];
+  *buf = uv_buf_init(storage, sizeof storage);
+}
+
+std::string exit_line(const std::string& name, int status) {
+  if (WIFSIGNALED(status)) {
+    const char* sig = sigabbrev_np(WTERMSIG(status));
+    return "Process \"" + name + "\" killed by signal SIG" + (sig ? sig : std::to_string(WTERMSIG(status))) + ".";
+  }
+  return "Process \"" + name + "\" exit with code " + std::to_string(WEXITSTATUS(status)) + ".";
+}
+
+bool group_alive(pid_t pgid) { return kill(-pgid, 0) == 0; }
+
+}  // namespace
+
+Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
+           std::map<std::string, std::string> interpreters)
+    : loop_(loop), seg_(segment), log_dir_(std::move(log_dir)), interpreters_(std::move(interpreters)), logs_(loop) {}
+
+Jobs::~Jobs() = default;
+
+Jobs::Run* Jobs::current(const std::string& name) const {
+  auto it = runs_.find(name);
+  return it == runs_.end() ? nullptr : it->second.get();
+}
+
+bool Jobs::running(const std::string& name) const {
+  Run* run = current(name);
+  return run && !run->exited;
+}
+
+void Jobs::start(const std::string& name, const std::string& settings_json, Reply reply) {
+  Run* old = current(name);
+  if (old && old->stopping && !old->exited) {
+    old->queued.push_back([=, this] { start(name, settings_json, reply); });
+    return;
+  }
+  if (old && !old->exited) return reply(Code::kFailed, "job \"" + name + "\" is already running");
+  shm::JobTable table = seg_.table();
+  auto slot = table.find(name);
+  if (!slot) return reply(Code::kFailed, "job \"" + name + "\" does not exist");
+  auto run = std::make_unique<Run>();
+  SpawnSpec spec;
+  if (auto err = read_run_settings(settings_json, run->settings)) return reply(Code::kFailed, *err);
+  if (auto err = resolve_command(run->settings, interpreters_, spec)) return reply(Code::kFailed, *err);
+  if (old) retire(std::move(runs_[name]));
+  Spawned spawned;
+  if (auto err = spawn_job(spec, spawned)) return reply(Code::kFailed, *err);
+  run->name = name;
+  run->slot = *slot;
+  run->pid = spawned.pid;
+  for (auto [fd, is_err] : {std::pair{spawned.out_fd, false}, {spawned.err_fd, true}}) {
+    auto* o = new Output{{}, this, run.get(), is_err, {}, false};
+    uv_pipe_init(loop_, &o->pipe, 0);
+    o->pipe.data = o;
+    uv_pipe_open(&o->pipe, fd);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&o->pipe), alloc_cb, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+      auto* out = static_cast<Output*>(s->data);
+      auto emit = [out](std::string_view line) {
+        if (out->run) out->jobs->on_line(*out->run, out->is_err, line);
+      };
+      if (n > 0) return out->lines.feed(std::string_view(buf->base, static_cast<size_t>(n)), emit);
+      if (n < 0) {
+        out->lines.finish(emit);
+        out->close();
+      }
+    });
+    (is_err ? run->err : run->out) = o;
+  }
+  seg_.job_ring(*slot).clear();
+  {
+    shm::LockGuard guard(seg_.header().table_lock);
+    table.update(*slot, [&](shm::JobSlot& s) {
+      s.state = static_cast<uint8_t>(shm::JobState::kUp);
+      s.pid = spawned.pid;
+      s.started_at = clock_.seconds();
+    });
+  }
+  by_pid_[spawned.pid] = run.get();
+  runs_[name] = std::move(run);
+  reply(Code::kOk, {});
+}
+
+void Jobs::stop(const std::string& name, Reply reply) {
+  Run* run = current(name);
+  if (!run || run->exited) return reply(Code::kFailed, "job \"" + name + "\" is not running");
+  run->stop_waiters.push_back(std::move(reply));
+  if (run->stopping) return;
+  run->stopping = true;
+  {
+    shm::LockGuard guard(seg_.header().table_lock);
+    seg_.table().update(run->slot, [](shm::JobSlot& s) { s.state = static_cast<uint8_t>(shm::JobState::kStopping); });
+  }
+  if (kill(-run->pid, run->settings.stop_signal) != 0) kill(run->pid, run->settings.stop_signal);
+  kill_group_later(*run, run->settings.stop_timeout);
+}
+
+void Jobs::restart(const std::string& name, const std::string& settings_json, Reply reply) {
+  if (!running(name)) return reply(Code::kFailed, "job \"" + name + "\" is not running");
+  stop(name, [=, this](Code code, const std::string& error) {
+    if (code != Code::kOk) return reply(code, error);
+    start(name, settings_json, [=, this](Code c, const std::string& e) {
+      if (c == Code::kOk) {
+        Run* run = current(name);
+        shm::LockGuard guard(seg_.header().table_lock);
+        seg_.table().update(run->slot, [](shm::JobSlot& s) { ++s.restarts; });
+      }
+      reply(c, e);
+    });
+  });
+}
+
+// After `seconds`, SIGKILL for whatever is left of the run's process group.
+void Jobs::kill_group_later(Run& run, uint32_t seconds) {
+  if (!run.kill_timer) {
+    run.kill_timer = new uv_timer_t;
+    uv_timer_init(loop_, run.kill_timer);
+  }
+  run.kill_timer->data = &run;
+  uv_timer_start(run.kill_timer, [](uv_timer_t* t) {
+    auto* r = static_cast<Run*>(t->data);
+    if (kill(-r->pid, SIGKILL) != 0 && !r->exited) kill(r->pid, SIGKILL);
+  }, uint64_t(seconds) * 1000, 0);
+}
+
+void Jobs::reap() {
+  int status;
+  for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
+    auto it = by_pid_.find(pid);
+    if (it == by_pid_.end()) continue;
+    Run* run = it->second;
+    by_pid_.erase(it);
+    exited(*run, status);
+  }
+}
+
+// The output the process wrote before it died comes first, then the exit.
+void Jobs::exited(Run& run, int status) {
+  run.exited = true;
+  for (Output* o : {run.out, run.err}) {
+    if (!o || o->closed) continue;
+    char buf[65536];
+    int fd = -1;
+    uv_fileno(reinterpret_cast<uv_handle_t*>(&o->pipe), &fd);
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+      o->lines.feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view l) { on_line(run, o->is_err, l); });
+  }
+  std::string line = exit_line(run.name, status);
+  record(run, line);
+  {
+    shm::LockGuard guard(seg_.header().table_lock);
+    seg_.table().update(run.slot, [&](shm::JobSlot& s) {
+      s.state = static_cast<uint8_t>(shm::JobState::kDown);
+      s.pid = 0;
+      s.last_exit_at = clock_.seconds();
+      s.last_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      s.last_exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    });
+  }
+  // What is left of the group goes too, as systemd does, so that a new
+  // start never runs beside the remains of this one.
+  if (group_alive(run.pid)) {
+    if (!run.stopping) {  // a STOP has sent its signal and armed its timer already
+      kill(-run.pid, SIGTERM);
+      kill_group_later(run, run.settings.stop_timeout);
+    }
+  } else if (run.kill_timer) {
+    uv_timer_stop(run.kill_timer);
+  }
+  auto waiters = std::move(run.stop_waiters);
+  run.stop_waiters.clear();
+  auto queued = std::move(run.queued);
+  run.queued.clear();
+  run.stopping = false;
+  for (auto& w : waiters) w(Code::kOk, {});
+  for (auto& q : queued) q();
+  maybe_all_stopped();
+}
+
+void Jobs::record(Run& run, const std::string& line) {
+  spdlog::info("{}", line);
+  on_line(run, false, line);
+}
+
+void Jobs::on_line(Run& run, bool is_err, std::string_view text) {
+  std::string entry = clock_.prefix();
+  entry.append(text);
+  seg_.job_ring(run.slot).append(entry);
+  if (!run.settings.writelog) return;
+  const std::string& hour = clock_.hour();
+  if (run.log_hour != hour) {
+    run.log_hour = hour;
+    std::string base = log_dir_ + "/jobs/" + run.name + "/" + hour.substr(0, 8) + "/" + hour;
+    run.log_path[0] = base + ".log";
+    run.log_path[1] = base + ".error.log";
+  }
+  entry.push_back('\n');
+  logs_.append(run.log_path[is_err ? 1 : 0], entry);
+}
+
+// An earlier run of a job being started again: whatever of it is left dies
+// now, and its pipes close.
+void Jobs::retire(std::unique_ptr<Run> run) {
+  if (group_alive(run->pid)) kill(-run->pid, SIGKILL);
+  for (Output* o : {run->out, run->err})
+    if (o) {
+      o->run = nullptr;
+      o->close();
+    }
+  if (run->kill_timer) {
+    uv_close(reinterpret_cast<uv_handle_t*>(run->kill_timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    run->kill_timer = nullptr;
+  }
+}
+
+void Jobs::forget(const std::string& name) {
+  auto it = runs_.find(name);
+  if (it == runs_.end() || !it->second->exited) return;
+  retire(std::move(it->second));
+  runs_.erase(it);
+}
+
+void Jobs::stop_all(std::function<void()> done) {
+  all_stopped_ = std::move(done);
+  for (auto& [name, run] : runs_)
+    if (!run->exited) stop(name, [](Code, const std::string&) {});
+  maybe_all_stopped();
+}
+
+void Jobs::maybe_all_stopped() {
+  if (!all_stopped_) return;
+  for (auto& [name, run] : runs_)
+    if (!run->exited) return;
+  logs_.close();
+  for (auto& [name, run] : runs_) retire(std::move(run));
+  runs_.clear();
+  auto done = std::move(all_stopped_);
+  all_stopped_ = nullptr;
+  done();
+}
+
+}  // namespace backend::worker

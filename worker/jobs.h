@@ -1,0 +1,69 @@
+// The running jobs, owned by the supervisor: START, STOP, RESTART, their
+// output into the rings and log files, and their exits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <uv.h>
+
+#include "protocol/response.h"
+#include "shm/segment.h"
+#include "worker/clock.h"
+#include "worker/job_command.h"
+#include "worker/log_writer.h"
+
+namespace backend::worker {
+
+class Jobs {
+ public:
+  using Reply = std::function<void(protocol::Code code, const std::string& error)>;
+
+  Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
+       std::map<std::string, std::string> interpreters);
+  ~Jobs();
+
+  // Answered once the program runs (or with the reason it cannot).
+  void start(const std::string& name, const std::string& settings_json, Reply reply);
+  // Answered once the process is reaped.
+  void stop(const std::string& name, Reply reply);
+  void restart(const std::string& name, const std::string& settings_json, Reply reply);
+  bool running(const std::string& name) const;
+  // Drops what is left of a deleted job's last run.
+  void forget(const std::string& name);
+  // Reaps every exited child (SIGCHLD).
+  void reap();
+  // Stops every job, then calls done.
+  void stop_all(std::function<void()> done);
+  void set_interpreters(std::map<std::string, std::string> interpreters) { interpreters_ = std::move(interpreters); }
+
+ private:
+  struct Run;
+  struct Output;
+
+  Run* current(const std::string& name) const;
+  void exited(Run& run, int status);
+  void on_line(Run& run, bool is_err, std::string_view text);
+  void kill_group_later(Run& run, uint32_t seconds);
+  void retire(std::unique_ptr<Run> run);
+  void record(Run& run, const std::string& line);
+  void maybe_all_stopped();
+
+  uv_loop_t* loop_;
+  const shm::Segment& seg_;
+  std::string log_dir_;
+  std::map<std::string, std::string> interpreters_;
+  LogWriter logs_;
+  LineClock clock_;
+  std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
+  std::unordered_map<pid_t, Run*> by_pid_;
+  std::function<void()> all_stopped_;
+};
+
+}  // namespace backend::worker

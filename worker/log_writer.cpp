@@ -1,0 +1,142 @@
+#include "worker/log_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace backend::worker {
+namespace {
+
+constexpr uint64_t kIdleCloseMs = 120000;
+
+void make_parent_dirs(const std::string& path) {
+  for (size_t i = 1; i < path.size(); ++i)
+    if (path[i] == '/') mkdir(path.substr(0, i).c_str(), 0755);
+}
+
+bool write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct LogWriter::Batch {
+  uv_work_t req;
+  LogWriter* owner;
+  struct Item {
+    std::string path;
+    int fd;
+    std::string data;
+    std::string error;
+  };
+  std::vector<Item> items;
+};
+
+LogWriter::LogWriter(uv_loop_t* loop) : loop_(loop), timer_(new uv_timer_t) {
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+  uv_timer_start(timer_, on_timer, kFlushMs, kFlushMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // never keeps a stopping loop alive
+}
+
+LogWriter::~LogWriter() {
+  close();
+  for (auto& [path, f] : files_)
+    if (f.fd >= 0) ::close(f.fd);
+}
+
+void LogWriter::close() {
+  if (!timer_) return;
+  closing_ = true;
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  timer_ = nullptr;
+  flush();
+}
+
+void LogWriter::append(const std::string& path, std::string_view data) {
+  File& f = files_[path];
+  f.pending.append(data);
+  f.last_used = uv_now(loop_);
+  queued_ += data.size();
+  if (queued_ >= kFlushBytes) flush();
+}
+
+void LogWriter::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<LogWriter*>(t->data);
+  if (!self) return;
+  self->flush();
+  self->close_idle_files();
+}
+
+void LogWriter::flush() {
+  if (!in_flight_ && queued_ > 0) start_batch();
+}
+
+void LogWriter::start_batch() {
+  auto* b = new Batch;
+  b->req.data = b;
+  b->owner = this;
+  for (auto& [path, f] : files_) {
+    if (f.pending.empty()) continue;
+    b->items.push_back({path, f.fd, std::move(f.pending), {}});
+    f.pending.clear();
+  }
+  queued_ = 0;
+  in_flight_ = true;
+  uv_queue_work(
+      loop_, &b->req,
+      [](uv_work_t* r) {
+        for (auto& item : static_cast<Batch*>(r->data)->items) {
+          if (item.fd < 0) {
+            make_parent_dirs(item.path);
+            item.fd = open(item.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+          }
+          if (item.fd < 0 || !write_all(item.fd, item.data)) item.error = std::strerror(errno);
+        }
+      },
+      [](uv_work_t* r, int) {
+        auto* batch = static_cast<Batch*>(r->data);
+        batch->owner->finish_batch(batch);
+      });
+}
+
+void LogWriter::finish_batch(Batch* b) {
+  std::unique_ptr<Batch> owned(b);
+  in_flight_ = false;
+  for (auto& item : b->items) {
+    auto it = files_.find(item.path);
+    if (it != files_.end() && it->second.fd < 0) it->second.fd = item.fd;
+    else if (it == files_.end() && item.fd >= 0) ::close(item.fd);
+    if (!item.error.empty()) spdlog::error("cannot write log file {}: {}", item.path, item.error);
+  }
+  if (queued_ > 0 && (closing_ || queued_ >= kFlushBytes)) start_batch();
+}
+
+// Files of past hours, or of jobs gone quiet, are closed after a while.
+void LogWriter::close_idle_files() {
+  if (in_flight_) return;
+  uint64_t now = uv_now(loop_);
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (it->second.pending.empty() && now - it->second.last_used > kIdleCloseMs) {
+      if (it->second.fd >= 0) ::close(it->second.fd);
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace backend::worker

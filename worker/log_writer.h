@@ -1,0 +1,56 @@
+// Job log files, written in batches on libuv's thread pool: lines are
+// gathered per file in memory and handed over every few milliseconds, one
+// batch at a time, so the loop never waits on a disk and a chatty job costs
+// one write(2) per batch, not one per line.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <uv.h>
+
+namespace backend::worker {
+
+class LogWriter {
+ public:
+  static constexpr uint64_t kFlushMs = 20;
+  static constexpr size_t kFlushBytes = 1 << 20;
+
+  explicit LogWriter(uv_loop_t* loop);
+  ~LogWriter();
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Queues data for the file at path (its folders are made as needed).
+  void append(const std::string& path, std::string_view data);
+  // Starts writing what is queued now rather than at the next tick.
+  void flush();
+  // Stops the timer once everything queued is written (for shutdown).
+  void close();
+  size_t queued_bytes() const { return queued_; }
+
+ private:
+  struct File {
+    int fd = -1;
+    std::string pending;
+    uint64_t last_used = 0;
+  };
+  struct Batch;
+  static void on_timer(uv_timer_t* t);
+  void start_batch();
+  void finish_batch(Batch* b);
+  void close_idle_files();
+
+  uv_loop_t* loop_;
+  uv_timer_t* timer_;
+  std::unordered_map<std::string, File> files_;
+  size_t queued_ = 0;
+  bool in_flight_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace backend::worker
