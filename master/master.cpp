@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -19,11 +21,14 @@
 
 #include "master/daemon.h"
 #include "master/listen_socket.h"
+#include "shm/job_table.h"
+#include "shm/lock.h"
 #include "shm/recovery.h"
 #include "shm/seqlock.h"
 #include "worker/atomic_file.h"
 #include "worker/channel.h"
 #include "worker/context.h"
+#include "worker/fd_passing.h"
 #include "worker/server_log.h"
 #include "worker/settings_store.h"
 
@@ -67,6 +72,28 @@ std::optional<std::string> check_jobs_file(const std::string& path) {
   if (text)
     if (auto err = worker::parse_jobs_file(*text, jobs)) return path + " " + *err;
   return std::nullopt;
+}
+
+// Closes every fd from 3 up except those in keep.
+void close_all_but(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned from = 3;
+  for (int fd : keep) {
+    if (fd < 3) continue;
+    if (static_cast<unsigned>(fd) > from) close_range(from, static_cast<unsigned>(fd) - 1, 0);
+    from = static_cast<unsigned>(fd) + 1;
+  }
+  close_range(from, ~0u, 0);
+}
+
+// The master holds two pipe ends per job and passes them in flight: the
+// soft limit of 1024 would not do for a full table.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
 }
 
 }  // namespace
@@ -123,6 +150,9 @@ std::optional<std::string> Master::prepare() {
     return std::string("cannot create the worker channel: ") + std::strerror(errno);
   worker::size_channel_socket(channel_[0]);
   worker::size_channel_socket(channel_[1]);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, control_) != 0)
+    return std::string("cannot create the control socket: ") + std::strerror(errno);
+  raise_fd_limit();
   publish_config();
   return std::nullopt;
 }
@@ -145,8 +175,11 @@ void Master::publish_config() {
 
 void Master::loop() {
   while (!(shutting_down_ && listener_.pid == 0 && supervisor_.pid == 0)) {
-    pollfd pfd{signal_fd_, POLLIN, 0};
-    poll(&pfd, 1, poll_timeout());
+    pollfd pfd[2] = {{signal_fd_, POLLIN, 0},
+                     {control_[0], static_cast<short>(POLLIN | (control_out_.empty() ? 0 : POLLOUT)), 0}};
+    poll(pfd, 2, poll_timeout());
+    if (pfd[1].revents & POLLIN) read_control();
+    if (!control_out_.empty()) worker::send_queued(control_[0], control_out_);
     signalfd_siginfo info;
     while (read(signal_fd_, &info, sizeof info) == sizeof info) on_signal(static_cast<int>(info.ssi_signo));
     int64_t now = now_ms();
@@ -192,7 +225,38 @@ void Master::reap() {
   for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
     if (pid == listener_.pid) worker_died(listener_, status);
     else if (pid == supervisor_.pid) worker_died(supervisor_, status);
-    // Anything else is an orphan handed to us as subreaper: reaped, done.
+    else orphan_exited(pid, status);
+  }
+}
+
+// A job whose supervisor died came to us as subreaper. The supervisor (this
+// one or the next) hears of the exit; while none runs, the table shows it.
+void Master::orphan_exited(pid_t pid, int status) {
+  const HeldJobs::Entry* held = held_.reaped(pid, status);
+  if (!held) return;  // a job's own child, orphaned: reaped, nothing to record
+  control_out_.push_back({"EXIT " + std::to_string(pid) + " " + std::to_string(status), {}});
+  worker::send_queued(control_[0], control_out_);
+  if (supervisor_.pid != 0) return;
+  shm::JobTable table = segment_->table();
+  shm::LockGuard guard(segment_->header().table_lock);
+  shm::JobInfo info;
+  if (!table.read(held->slot, info) || info.pid != pid) return;
+  table.update(held->slot, [&](shm::JobSlot& s) {
+    s.state = static_cast<uint8_t>(shm::JobState::kDown);
+    s.pid = 0;
+    s.last_exit_at = time(nullptr);
+    s.last_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    s.last_exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  });
+}
+
+void Master::read_control() {
+  std::string text;
+  std::vector<int> fds;
+  for (int i = 0; i < 256 && worker::recv_with_fds(control_[0], text, fds) > 0; ++i) {
+    held_.on_message(text, fds, control_out_);
+    for (int fd : fds)
+      if (fd >= 0) close(fd);
   }
 }
 
@@ -232,12 +296,14 @@ void Master::spawn(Worker& w) {
 
 void Master::child(Worker& w) {
   bool listener = w.kind == Kind::kListener;
-  // The pidfile lock must die with the master, not live on in a worker.
-  close(pidfile_.fd());
-  close(signal_fd_);
-  if (start_report_fd_ >= 0) close(start_report_fd_);
-  close(channel_[listener ? 1 : 0]);
-  if (!listener) close(listen_fd_);
+  // A worker keeps only its own ends. Above all the pidfile lock must die
+  // with the master, and the job pipes the master holds are not the
+  // workers' to keep open.
+  if (listener)
+    close_all_but({listen_fd_, channel_[0]});
+  else
+    close_all_but({channel_[1], control_[1]});
+  worker::log_reopen();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != pid_) _exit(0);
   prctl(PR_SET_NAME, listener ? "backend-listen" : "backend-superv");
@@ -245,7 +311,8 @@ void Master::child(Worker& w) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  worker::WorkerContext ctx{config_, &*segment_, listener ? listen_fd_ : -1, channel_[listener ? 0 : 1]};
+  worker::WorkerContext ctx{config_, &*segment_, listener ? listen_fd_ : -1, channel_[listener ? 0 : 1],
+                            listener ? -1 : control_[1]};
   int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
   spdlog::default_logger()->flush();
   _exit(rc);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "conf/config.h"
 #include "master/options.h"
+#include "master/held_jobs.h"
 #include "master/pidfile.h"
 #include "master/respawn.h"
 #include "shm/segment.h"
@@ -43,6 +45,8 @@ class Master {
   int poll_timeout() const;
   void on_signal(int signo);
   void reap();
+  void orphan_exited(pid_t pid, int status);
+  void read_control();
   void worker_died(Worker& w, int status);
   void spawn(Worker& w);
   [[noreturn]] void child(Worker& w);
@@ -58,6 +62,9 @@ class Master {
   std::optional<shm::Segment> segment_;
   int listen_fd_ = -1;
   int channel_[2] = {-1, -1};  // [0] the listener's end, [1] the supervisor's
+  int control_[2] = {-1, -1};  // [0] the master's end, [1] the supervisor's
+  HeldJobs held_;
+  std::deque<worker::Control::Outgoing> control_out_;
   int signal_fd_ = -1;
   int start_report_fd_ = -1;  // --daemon: the waiting original process
   pid_t pid_ = 0;

@@ -56,6 +56,7 @@ bool JobTable::read(uint32_t i, JobInfo& out, std::string* settings_json) const 
     out.state = static_cast<JobState>(s.state);
     out.pid = s.pid;
     out.started_at = s.started_at;
+    out.start_ticks = s.start_ticks;
     out.last_exit_at = s.last_exit_at;
     out.last_exit_code = s.last_exit_code;
     out.last_exit_signal = s.last_exit_signal;
@@ -90,6 +91,7 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
     s.state = static_cast<uint8_t>(JobState::kDown);
     s.pid = 0;
     s.started_at = s.last_exit_at = 0;
+    s.start_ticks = 0;
     s.last_exit_code = -1;
     s.last_exit_signal = 0;
     s.restarts = s.flags = 0;

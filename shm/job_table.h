@@ -18,6 +18,7 @@ struct JobInfo {
   JobState state = JobState::kDown;
   int32_t pid = 0;
   int64_t started_at = 0;
+  uint64_t start_ticks = 0;
   int64_t last_exit_at = 0;
   int32_t last_exit_code = -1;
   int32_t last_exit_signal = 0;

@@ -39,6 +39,7 @@ struct alignas(64) JobSlot {
   char name[kMaxName + 1];
   int32_t pid;
   int64_t started_at;      // unix seconds, 0 when never started
+  uint64_t start_ticks;    // the process's start time since boot (/proc), to tell a reused pid
   int64_t last_exit_at;    // unix seconds, 0 when it never exited
   int32_t last_exit_code;  // -1 when it did not exit with a code
   int32_t last_exit_signal;  // 0 when not killed by a signal

@@ -11,6 +11,7 @@ struct WorkerContext {
   const shm::Segment* segment = nullptr;
   int listen_fd = -1;   // the listener's: bound and listening, made by the master
   int channel_fd = -1;  // this worker's end of the listener <-> supervisor channel
+  int control_fd = -1;  // the supervisor's end of its control socket to the master
 };
 
 // The config the master published in shared memory (after a SIGHUP).

@@ -13,6 +13,7 @@
 #include "shm/lock.h"
 #include "shm/ring.h"
 #include "worker/line_splitter.h"
+#include "worker/proc_info.h"
 
 namespace backend::worker {
 
@@ -31,6 +32,7 @@ struct Jobs::Output {
   void close() {
     if (closed) return;
     closed = true;
+    if (run) jobs->maybe_release(*run);
     uv_close(reinterpret_cast<uv_handle_t*>(&pipe), [](uv_handle_t* h) { delete static_cast<Output*>(h->data); });
   }
 };
@@ -45,6 +47,7 @@ struct Jobs::Run {
   uv_timer_t* kill_timer = nullptr;
   bool exited = false;
   bool stopping = false;
+  bool released = false;  // the master was told it may close its copies
   std::vector<Reply> stop_waiters;
   std::deque<std::function<void()>> queued;  // commands that arrived during a STOP
   std::string log_hour;
@@ -106,8 +109,30 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
   run->name = name;
   run->slot = *slot;
   run->pid = spawned.pid;
-  for (auto [fd, is_err] : {std::pair{spawned.out_fd, false}, {spawned.err_fd, true}}) {
-    auto* o = new Output{{}, this, run.get(), is_err, {}, false};
+  open_outputs(*run, spawned.out_fd, spawned.err_fd);
+  if (tell_master_)
+    tell_master_("HOLD " + std::to_string(spawned.pid) + " " + std::to_string(*slot) + " " +
+                     std::to_string(start_ticks(spawned.pid).value_or(0)),
+                 {spawned.out_fd, spawned.err_fd});
+  seg_.job_ring(*slot).clear();
+  {
+    shm::LockGuard guard(seg_.header().table_lock);
+    table.update(*slot, [&](shm::JobSlot& s) {
+      s.state = static_cast<uint8_t>(shm::JobState::kUp);
+      s.pid = spawned.pid;
+      s.started_at = clock_.seconds();
+      s.start_ticks = start_ticks(spawned.pid).value_or(0);
+    });
+  }
+  by_pid_[spawned.pid] = run.get();
+  runs_[name] = std::move(run);
+  reply(Code::kOk, {});
+}
+
+void Jobs::open_outputs(Run& run, int out_fd, int err_fd) {
+  for (auto [fd, is_err] : {std::pair{out_fd, false}, {err_fd, true}}) {
+    if (fd < 0) continue;
+    auto* o = new Output{{}, this, &run, is_err, {}, false};
     uv_pipe_init(loop_, &o->pipe, 0);
     o->pipe.data = o;
     uv_pipe_open(&o->pipe, fd);
@@ -122,20 +147,70 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
         out->close();
       }
     });
-    (is_err ? run->err : run->out) = o;
+    (is_err ? run.err : run.out) = o;
   }
-  seg_.job_ring(*slot).clear();
-  {
+}
+
+void Jobs::maybe_release(Run& run) {
+  if (run.released || !run.exited || !tell_master_) return;
+  for (Output* o : {run.out, run.err})
+    if (o && !o->closed) return;
+  run.released = true;
+  tell_master_("RELEASE " + std::to_string(run.pid), {});
+}
+
+void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
+                 uint64_t ticks, std::vector<int>& fds, bool exited_meanwhile, int status) {
+  auto run = std::make_unique<Run>();
+  read_run_settings(settings_json, run->settings);
+  run->name = name;
+  run->slot = slot;
+  run->pid = pid;
+  if (fds.size() == 2) {
+    open_outputs(*run, fds[0], fds[1]);
+    fds[0] = fds[1] = -1;
+  }
+  Run& r = *run;
+  if (auto old = runs_.find(name); old != runs_.end()) retire(std::move(old->second));
+  runs_[name] = std::move(run);
+  bool same_process = exited_meanwhile || start_ticks(pid).value_or(0) == ticks;
+  if (!same_process) {
+    spdlog::warn("job \"{}\": pid {} is another process now; its exit was missed", name, pid);
+    return exited(r, 0);
+  }
+  spdlog::info("job \"{}\" (pid {}) adopted from the previous supervisor", name, pid);
+  if (exited_meanwhile) return exited(r, status);
+  by_pid_[pid] = &r;
+}
+
+void Jobs::adopt_unheld(const std::function<const std::string*(const std::string&)>& settings_of) {
+  std::vector<shm::JobInfo> lost;
+  seg_.table().for_each([&](const shm::JobInfo& info, const std::string&) {
+    if (info.pid > 0 && !by_pid_.count(info.pid) && !running(info.name)) lost.push_back(info);
+  });
+  for (const auto& info : lost) {
+    const std::string* settings = settings_of(info.name);
+    std::vector<int> none;
+    bool alive = info.start_ticks && start_ticks(info.pid).value_or(0) == info.start_ticks;
+    if (settings && alive) {
+      spdlog::warn("job \"{}\" (pid {}) adopted without its output: its pipes were lost", info.name, info.pid);
+      adopt(info.name, *settings, info.pid, info.slot, info.start_ticks, none, false, 0);
+      continue;
+    }
     shm::LockGuard guard(seg_.header().table_lock);
-    table.update(*slot, [&](shm::JobSlot& s) {
-      s.state = static_cast<uint8_t>(shm::JobState::kUp);
-      s.pid = spawned.pid;
-      s.started_at = clock_.seconds();
+    seg_.table().update(info.slot, [](shm::JobSlot& s) {
+      s.state = static_cast<uint8_t>(shm::JobState::kDown);
+      s.pid = 0;
     });
   }
-  by_pid_[spawned.pid] = run.get();
-  runs_[name] = std::move(run);
-  reply(Code::kOk, {});
+}
+
+void Jobs::master_reaped(pid_t pid, int status) {
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return;
+  Run* run = it->second;
+  by_pid_.erase(it);
+  exited(*run, status);
 }
 
 void Jobs::stop(const std::string& name, Reply reply) {
@@ -229,6 +304,7 @@ void Jobs::exited(Run& run, int status) {
   auto queued = std::move(run.queued);
   run.queued.clear();
   run.stopping = false;
+  maybe_release(run);
   for (auto& w : waiters) w(Code::kOk, {});
   for (auto& q : queued) q();
   maybe_all_stopped();
@@ -259,10 +335,12 @@ void Jobs::on_line(Run& run, bool is_err, std::string_view text) {
 // now, and its pipes close.
 void Jobs::retire(std::unique_ptr<Run> run) {
   if (group_alive(run->pid)) kill(-run->pid, SIGKILL);
+  if (auto it = by_pid_.find(run->pid); it != by_pid_.end() && it->second == run.get()) by_pid_.erase(it);
+  run->exited = true;
   for (Output* o : {run->out, run->err})
     if (o) {
+      o->close();  // the last of the two tells the master to let go
       o->run = nullptr;
-      o->close();
     }
   if (run->kill_timer) {
     uv_close(reinterpret_cast<uv_handle_t*>(run->kill_timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });

@@ -43,6 +43,21 @@ class Jobs {
   void stop_all(std::function<void()> done);
   void set_interpreters(std::map<std::string, std::string> interpreters) { interpreters_ = std::move(interpreters); }
 
+  // How the supervisor lends the master each job's pipes (HOLD) and says it
+  // is done with them (RELEASE).
+  using TellMaster = std::function<void(std::string text, const std::vector<int>& fds)>;
+  void set_master(TellMaster tell) { tell_master_ = std::move(tell); }
+  // A job a dead supervisor left running (or that exited meanwhile, with
+  // its status), with the pipes the master kept. Takes the fds.
+  void adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
+             uint64_t ticks, std::vector<int>& fds, bool exited, int status);
+  // After the master handed back every job it held: jobs the table shows
+  // running but nobody held are adopted without output if they still live
+  // (same pid, same start time), else marked down.
+  void adopt_unheld(const std::function<const std::string*(const std::string&)>& settings_of);
+  // The master reaped an adopted job.
+  void master_reaped(pid_t pid, int status);
+
  private:
   struct Run;
   struct Output;
@@ -54,6 +69,8 @@ class Jobs {
   void retire(std::unique_ptr<Run> run);
   void record(Run& run, const std::string& line);
   void maybe_all_stopped();
+  void maybe_release(Run& run);
+  void open_outputs(Run& run, int out_fd, int err_fd);
 
   uv_loop_t* loop_;
   const shm::Segment& seg_;
@@ -64,6 +81,7 @@ class Jobs {
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
   std::unordered_map<pid_t, Run*> by_pid_;
   std::function<void()> all_stopped_;
+  TellMaster tell_master_;
 };
 
 }  // namespace backend::worker

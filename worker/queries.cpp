@@ -5,7 +5,7 @@
 #include "protocol/response.h"
 #include "shm/job_table.h"
 #include "shm/ring.h"
-#include "worker/proc_mem.h"
+#include "worker/proc_info.h"
 
 namespace backend::worker {
 namespace {

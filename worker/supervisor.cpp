@@ -1,6 +1,7 @@
 #include "worker/supervisor.h"
 
 #include <csignal>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -55,6 +56,13 @@ int Supervisor::run() {
   }
   publish_all();
   seg_.header().table_ready.store(1, std::memory_order_release);
+  if (ctx_.control_fd >= 0) {
+    control_ = std::make_unique<Control>(&loop_, ctx_.control_fd,
+                                         [this](const std::string& t, std::vector<int>& fds) { on_control(t, fds); });
+    jobs_->set_master([this](std::string text, const std::vector<int>& fds) { control_->send(std::move(text), fds); });
+    // Whatever a previous supervisor left running comes back first.
+    control_->send("TAKE");
+  }
   // Tell the listener which of its requests died with a previous supervisor.
   uint64_t taken = seg_.header().supervisor_taken.load();
   channel_->send(0, "HELLO " + std::to_string(taken));
@@ -87,6 +95,31 @@ void Supervisor::control(uint64_t id, const std::string& cmd, const std::string&
   if (cmd == "START") jobs_->start(job, *settings, done);
   if (cmd == "STOP") jobs_->stop(job, done);
   if (cmd == "RESTART") jobs_->restart(job, *settings, done);
+}
+
+void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
+  std::istringstream in(text);
+  std::string verb;
+  in >> verb;
+  if (verb == "HELD") {
+    pid_t pid = 0;
+    uint32_t slot = 0;
+    uint64_t ticks = 0;
+    std::string state;
+    int status = 0;
+    in >> pid >> slot >> ticks >> state >> status;
+    shm::JobInfo info;
+    if (!seg_.table().read(slot, info)) return;
+    const std::string* settings = store_->find_saved(info.name);
+    jobs_->adopt(info.name, settings ? *settings : "{}", pid, slot, ticks, fds, state == "exited", status);
+  } else if (verb == "TAKEN") {
+    jobs_->adopt_unheld([this](const std::string& name) { return store_->find_saved(name); });
+  } else if (verb == "EXIT") {
+    pid_t pid = 0;
+    int status = 0;
+    in >> pid >> status;
+    jobs_->master_reaped(pid, status);
+  }
 }
 
 void Supervisor::reply(uint64_t id, Code code, std::string_view error) {
@@ -198,6 +231,7 @@ void Supervisor::close_loop() {
       },
       nullptr);
   channel_->close();
+  if (control_) control_->close();
 }
 
 int run_supervisor(WorkerContext& ctx) {

@@ -12,6 +12,7 @@
 #include "protocol/response.h"
 #include "worker/channel.h"
 #include "worker/context.h"
+#include "worker/control.h"
 #include "worker/jobs.h"
 #include "worker/settings_store.h"
 
@@ -32,6 +33,7 @@ class Supervisor {
   void save_then_publish(uint64_t id, const std::string& job);
   void publish(const std::string& job);
   void publish_all();
+  void on_control(const std::string& text, std::vector<int>& fds);
   void reload();
   void stop();
   void close_loop();
@@ -43,6 +45,7 @@ class Supervisor {
   std::unique_ptr<Channel> channel_;
   std::unique_ptr<SettingsStore> store_;
   std::unique_ptr<Jobs> jobs_;
+  std::unique_ptr<Control> control_;
   bool stopping_ = false;
 };
 

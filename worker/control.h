@@ -1,0 +1,56 @@
+// The supervisor <-> master control socket (SEQPACKET, both ends held by
+// the master, so a new supervisor picks up where a dead one left off).
+// It carries each job's pipes to the master for safekeeping (SCM_RIGHTS),
+// gives them back after a crash, and brings the exits the master reaped.
+//
+//   supervisor -> master   HOLD pid slot ticks  + fds    RELEASE pid    TAKE
+//   master -> supervisor   HELD pid slot ticks running|exited STATUS + fds
+//                          TAKEN    EXIT pid status
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+namespace backend::worker {
+
+class Control {
+ public:
+  using OnMessage = std::function<void(const std::string& text, std::vector<int>& fds)>;
+
+  // A message waiting to be sent; it owns duplicates of its fds.
+  struct Outgoing {
+    std::string text;
+    std::vector<int> fds;
+  };
+
+  Control(uv_loop_t* loop, int fd, OnMessage on_message);
+  ~Control();
+  Control(const Control&) = delete;
+  Control& operator=(const Control&) = delete;
+
+  // Never blocks. The fds are duplicated: the caller keeps its own.
+  void send(std::string text, const std::vector<int>& fds = {});
+  void close();
+
+ private:
+  static void on_poll(uv_poll_t* handle, int status, int events);
+  void read_all();
+  void write_queued();
+  void watch();
+
+  int fd_;
+  OnMessage on_message_;
+  uv_poll_t* poll_;
+  std::deque<Outgoing> queue_;
+};
+
+// Sends what it can of a queue of outgoing messages, closing the fds of
+// those sent. Returns false on a hard error. Shared with the master.
+bool send_queued(int socket, std::deque<Control::Outgoing>& queue);
+std::vector<int> duplicate_fds(const std::vector<int>& fds);
+
+}  // namespace backend::worker
