@@ -103,7 +103,10 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
   SpawnSpec spec;
   if (auto err = read_run_settings(settings_json, run->settings)) return reply(Code::kFailed, *err);
   if (auto err = resolve_command(run->settings, interpreters_, spec)) return reply(Code::kFailed, *err);
-  if (old) retire(std::move(runs_[name]));
+  if (old) {
+    retire(std::move(runs_[name]));
+    runs_.erase(name);
+  }
   Spawned spawned;
   if (auto err = spawn_job(spec, spawned)) return reply(Code::kFailed, *err);
   run->name = name;
