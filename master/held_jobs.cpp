@@ -37,13 +37,17 @@ void HeldJobs::on_message(const std::string& text, std::vector<int>& fds,
     in >> pid;
     release(pid);
   } else if (verb == "TAKE") {
+    // Addressed to the asking supervisor: a dead one's unread answer must
+    // not be taken by the next one as its own.
+    std::string to;
+    in >> to;
     for (const auto& [pid, e] : held_) {
       std::string state = e.exited ? "exited " + std::to_string(e.status) : "running";
-      out.push_back({"HELD " + std::to_string(pid) + " " + std::to_string(e.slot) + " " + std::to_string(e.ticks) +
-                         " " + state,
+      out.push_back({"HELD " + to + " " + std::to_string(pid) + " " + std::to_string(e.slot) + " " +
+                         std::to_string(e.ticks) + " " + state,
                      worker::duplicate_fds(e.fds)});
     }
-    out.push_back({"TAKEN", {}});
+    out.push_back({"TAKEN " + to, {}});
   }
 }
 

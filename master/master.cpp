@@ -1,5 +1,6 @@
 #include "master/master.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -51,7 +52,10 @@ void make_dirs(const std::string& path) {
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + sigabbrev_np(WTERMSIG(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));  // null for real-time signals
+    return "was killed by signal " + (name ? std::string(name) : std::to_string(WTERMSIG(status)));
+  }
   return "stopped";
 }
 
@@ -83,7 +87,15 @@ void close_all_but(std::vector<int> keep) {
     if (static_cast<unsigned>(fd) > from) close_range(from, static_cast<unsigned>(fd) - 1, 0);
     from = static_cast<unsigned>(fd) + 1;
   }
-  close_range(from, ~0u, 0);
+  if (close_range(from, ~0u, 0) == 0) return;
+  // Kernels before 5.9 lack close_range: walk the open fds instead.
+  std::vector<int> open_fds;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (dirent* e = readdir(d)) open_fds.push_back(std::atoi(e->d_name));
+    closedir(d);
+  }
+  for (int fd : open_fds)
+    if (fd >= 3 && !std::binary_search(keep.begin(), keep.end(), fd)) close(fd);
 }
 
 // The master holds two pipe ends per job and passes them in flight: the
@@ -180,8 +192,15 @@ void Master::loop() {
     poll(pfd, 2, poll_timeout());
     if (pfd[1].revents & POLLIN) read_control();
     if (!control_out_.empty()) worker::send_queued(control_[0], control_out_);
+    // Dead workers are reaped and their locks freed before anything else
+    // runs: handling a signal logs, and logging takes a lock a dead worker
+    // may hold.
+    std::vector<int> signals;
     signalfd_siginfo info;
-    while (read(signal_fd_, &info, sizeof info) == sizeof info) on_signal(static_cast<int>(info.ssi_signo));
+    while (read(signal_fd_, &info, sizeof info) == sizeof info) signals.push_back(static_cast<int>(info.ssi_signo));
+    if (std::find(signals.begin(), signals.end(), SIGCHLD) != signals.end()) reap();
+    for (int signo : signals)
+      if (signo != SIGCHLD) on_signal(signo);
     int64_t now = now_ms();
     for (Worker* w : {&supervisor_, &listener_})
       if (!shutting_down_ && w->pid == 0 && w->respawn_at >= 0 && now >= w->respawn_at) spawn(*w);
@@ -199,7 +218,7 @@ int Master::poll_timeout() const {
     if (at >= 0 && (next < 0 || at < next)) next = at;
   };
   for (const Worker* w : {&supervisor_, &listener_})
-    if (w->pid == 0) consider(w->respawn_at);
+    if (w->pid == 0 && !shutting_down_) consider(w->respawn_at);
   if (shutting_down_) consider(kill_at_);
   if (next < 0) return -1;
   return static_cast<int>(std::max<int64_t>(0, next - now_ms()));
@@ -232,11 +251,12 @@ void Master::reap() {
 // A job whose supervisor died came to us as subreaper. The supervisor (this
 // one or the next) hears of the exit; while none runs, the table shows it.
 void Master::orphan_exited(pid_t pid, int status) {
-  const HeldJobs::Entry* held = held_.reaped(pid, status);
-  if (!held) return;  // a job's own child, orphaned: reaped, nothing to record
+  // Every reaped orphan is told: the supervisor may track it without having
+  // lent us its pipes (adopted after they were lost), and ignores the rest.
   control_out_.push_back({"EXIT " + std::to_string(pid) + " " + std::to_string(status), {}});
   worker::send_queued(control_[0], control_out_);
-  if (supervisor_.pid != 0) return;
+  const HeldJobs::Entry* held = held_.reaped(pid, status);
+  if (!held || supervisor_.pid != 0) return;
   shm::JobTable table = segment_->table();
   shm::LockGuard guard(segment_->header().table_lock);
   shm::JobInfo info;
@@ -307,10 +327,14 @@ void Master::child(Worker& w) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != pid_) _exit(0);
   prctl(PR_SET_NAME, listener ? "backend-listen" : "backend-superv");
+  // Until the worker's loop installs its handlers, a reload or logrotate
+  // signal must not kill it with the default action.
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGUSR1, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  signal(SIGPIPE, SIG_IGN);
   worker::WorkerContext ctx{config_, &*segment_, listener ? listen_fd_ : -1, channel_[listener ? 0 : 1],
                             listener ? -1 : control_[1]};
   int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);

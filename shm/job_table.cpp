@@ -102,9 +102,10 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
   });
   seq_write(h_.index_seq, [&] { index_put(i); });
   h_.job_count.fetch_add(1, std::memory_order_release);
-  h_.changes.fetch_add(1, std::memory_order_release);
   if (i >= h_.high_water.load(std::memory_order_relaxed))
     h_.high_water.store(i + 1, std::memory_order_release);
+  // Last: a reader that sees the new count must find the job when it walks.
+  h_.changes.fetch_add(1, std::memory_order_release);
   return i;
 }
 
@@ -124,10 +125,10 @@ void JobTable::erase(uint32_t i) {
   // is rebuilt whole.
   seq_write(h_.index_seq, [&] { rebuild_index(); });
   h_.job_count.fetch_sub(1, std::memory_order_release);
-  h_.changes.fetch_add(1, std::memory_order_release);
   uint32_t hw = h_.high_water.load(std::memory_order_relaxed);
   while (hw > 0 && !slots_[hw - 1].used) --hw;
   h_.high_water.store(hw, std::memory_order_release);
+  h_.changes.fetch_add(1, std::memory_order_release);
 }
 
 void JobTable::repair() {

@@ -1,6 +1,10 @@
 #include "shm/lock.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,9 +13,21 @@
 
 namespace backend::shm {
 
+// A zombie is dead for our purpose: it will never give a lock back, and
+// its parent may be the very process waiting for that lock.
 bool pid_alive(pid_t pid) {
   if (pid <= 0) return false;
-  return kill(pid, 0) == 0 || errno == EPERM;
+  if (kill(pid, 0) != 0 && errno != EPERM) return false;
+  char path[64], buf[512];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return true;
+  buf[n] = '\0';
+  const char* end = std::strrchr(buf, ')');
+  return !(end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X'));
 }
 
 namespace {

@@ -13,9 +13,11 @@ void Ring::init(RingHeader* header, uint32_t capacity) {
   header->capacity = capacity;
 }
 
-void Ring::copy_out(uint64_t pos, void* dst, size_t len) const {
-  size_t off = pos % h_->capacity;
-  size_t first = std::min<size_t>(len, h_->capacity - off);
+// cap is passed in, read once by the caller: a slot being re-initialised
+// for a new job may show 0 for a moment.
+void Ring::copy_out(uint64_t pos, void* dst, size_t len, uint32_t cap) const {
+  size_t off = pos % cap;
+  size_t first = std::min<size_t>(len, cap - off);
   std::memcpy(dst, data_ + off, first);
   std::memcpy(static_cast<char*>(dst) + first, data_, len - first);
 }
@@ -38,7 +40,7 @@ void Ring::append(std::string_view text) {
   uint64_t new_tail = tail;
   while (head + need - new_tail > cap) {
     uint32_t old_len;
-    copy_out(new_tail, &old_len, sizeof old_len);
+    copy_out(new_tail, &old_len, sizeof old_len, cap);
     new_tail += kOverhead + old_len;
   }
   if (new_tail != tail) {
@@ -66,20 +68,21 @@ void Ring::clear() {
 std::vector<RingLine> Ring::collect(size_t n, uint64_t first) const {
   std::vector<RingLine> out;
   const uint32_t cap = h_->capacity;
-  if (cap == 0 || n == 0) return out;
+  if (cap <= kOverhead || n == 0) return out;
   std::vector<uint64_t> starts;
-  uint64_t head = h_->head.load(std::memory_order_acquire);
   uint64_t tail = h_->tail.load(std::memory_order_acquire);
+  uint64_t head = h_->head.load(std::memory_order_acquire);
+  if (tail > head || head - tail > cap) return out;  // caught mid-reset: nothing sure to read
   for (uint64_t pos = head; out.size() < n && pos - tail >= kOverhead;) {
     uint32_t len;
-    copy_out(pos - 4, &len, 4);
+    copy_out(pos - 4, &len, 4, cap);
     if (len > cap - kOverhead || pos - tail < kOverhead + len) break;
     uint64_t start = pos - kOverhead - len;
     RingLine line;
-    copy_out(start + 4, &line.number, 8);
+    copy_out(start + 4, &line.number, 8, cap);
     if (line.number < first) break;
     line.text.resize(len);
-    copy_out(start + 12, line.text.data(), len);
+    copy_out(start + 12, line.text.data(), len, cap);
     out.push_back(std::move(line));
     starts.push_back(start);
     pos = start;

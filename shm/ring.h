@@ -43,7 +43,7 @@ class Ring {
   uint64_t next_line() const { return h_->next_line.load(std::memory_order_acquire); }
 
  private:
-  void copy_out(uint64_t pos, void* dst, size_t len) const;
+  void copy_out(uint64_t pos, void* dst, size_t len, uint32_t cap) const;
   void copy_in(uint64_t pos, const void* src, size_t len);
   std::vector<RingLine> collect(size_t n, uint64_t first) const;
 

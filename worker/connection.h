@@ -24,6 +24,7 @@ struct Connection {
   size_t writes_in_flight = 0;
   bool close_after_write = false;
   bool peer_closed = false;        // the client shut down its side: answer, then close
+  bool throttled = false;          // replies pile up unread: stop taking requests
   bool closing = false;
   int open_handles = 0;
 };

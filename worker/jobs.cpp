@@ -1,8 +1,10 @@
 #include "worker/jobs.h"
 
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -164,6 +166,7 @@ void Jobs::maybe_release(Run& run) {
 
 void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
                  uint64_t ticks, std::vector<int>& fds, bool exited_meanwhile, int status) {
+  if (Run* known = current(name); known && known->pid == pid) return;  // handed back twice
   auto run = std::make_unique<Run>();
   read_run_settings(settings_json, run->settings);
   run->name = name;
@@ -274,11 +277,16 @@ void Jobs::exited(Run& run, int status) {
   run.exited = true;
   for (Output* o : {run.out, run.err}) {
     if (!o || o->closed) continue;
-    char buf[65536];
-    int fd = -1;
+    // Only what was written before the exit: children left holding the
+    // pipe may write on forever, and their lines come through the reader.
+    int fd = -1, queued = 0;
     uv_fileno(reinterpret_cast<uv_handle_t*>(&o->pipe), &fd);
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+    if (ioctl(fd, FIONREAD, &queued) != 0) queued = 0;
+    char buf[65536];
+    for (ssize_t n; queued > 0 && (n = read(fd, buf, std::min<size_t>(sizeof buf, size_t(queued)))) > 0;) {
+      queued -= static_cast<int>(n);
       o->lines.feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view l) { on_line(run, o->is_err, l); });
+    }
   }
   std::string line = exit_line(run.name, status);
   record(run, line);

@@ -125,7 +125,7 @@ void Listener::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) 
 // Handles whole frames in order. A forwarded request pauses the connection
 // until its reply is out, so that pipelined replies never overtake.
 void Listener::process(Connection& c) {
-  while (!c.waiting_id && !c.close_after_write && !c.closing) {
+  while (!c.waiting_id && !c.close_after_write && !c.closing && !throttle(c)) {
     std::string_view payload;
     auto status = c.decoder.next(payload);
     if (status == protocol::FrameDecoder::Status::kNeedMore) break;
@@ -141,6 +141,18 @@ void Listener::process(Connection& c) {
     handle(c, payload);
   }
   flush(c);
+}
+
+// A client that sends requests but does not read the replies would make the
+// listener hold them all: past a limit it is read from no more until it
+// has taken in what it was sent.
+bool Listener::throttle(Connection& c) {
+  constexpr size_t kMaxUnsent = 4u << 20;
+  size_t unsent = c.out.size() + uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  if (unsent <= kMaxUnsent) return false;
+  if (!c.throttled) uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  c.throttled = true;
+  return true;
 }
 
 void Listener::handle(Connection& c, std::string_view payload) {
@@ -205,7 +217,7 @@ void Listener::on_supervisor(uint64_t id, std::string_view payload) {
   c.waiting_id = 0;
   protocol::append_frame(c.out, payload);
   if (c.closing) return;
-  if (!c.peer_closed) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+  if (!c.peer_closed && !c.throttled) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
   process(c);
 }
 
@@ -243,7 +255,7 @@ void Listener::flush(Connection& c) {
         --conn->writes_in_flight;
         conn->owner->note_write_progress(*conn);
         // Cancelled writes call back before the close does: conn is alive.
-        if (!conn->closing) conn->owner->flush(*conn);
+        if (!conn->closing) conn->owner->resume(*conn);
       });
       note_write_progress(c);
     } else {
@@ -251,8 +263,24 @@ void Listener::flush(Connection& c) {
       return close(c);
     }
   }
+  // Frames held back by throttle() still wait to be answered: go on with
+  // them once the replies went out, before closing.
+  if (c.throttled) {
+    if (!throttle(c)) resume(c);
+    return;
+  }
   bool done = c.close_after_write || (c.peer_closed && !c.waiting_id);
   if (done && c.out.empty() && c.writes_in_flight == 0) close(c);
+}
+
+// After a write completed: go on with a connection held back by throttle().
+void Listener::resume(Connection& c) {
+  if (c.throttled && !throttle(c)) {
+    c.throttled = false;
+    if (!c.peer_closed && !c.waiting_id) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+    return process(c);
+  }
+  if (!c.throttled) flush(c);
 }
 
 // The idle timer sees a client that takes in its replies as active: the

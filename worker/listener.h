@@ -34,6 +34,8 @@ class Listener {
   void on_supervisor(uint64_t id, std::string_view payload);
   void supervisor_restarted(std::string_view payload);
   void flush(Connection& c);
+  bool throttle(Connection& c);
+  void resume(Connection& c);
   void note_write_progress(Connection& c);
   void close(Connection& c);
   void arm_timer(Connection& c);

@@ -1,5 +1,7 @@
 #include "worker/supervisor.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <sstream>
 
@@ -61,7 +63,7 @@ int Supervisor::run() {
                                          [this](const std::string& t, std::vector<int>& fds) { on_control(t, fds); });
     jobs_->set_master([this](std::string text, const std::vector<int>& fds) { control_->send(std::move(text), fds); });
     // Whatever a previous supervisor left running comes back first.
-    control_->send("TAKE");
+    control_->send("TAKE " + std::to_string(getpid()));
   }
   // Tell the listener which of its requests died with a previous supervisor.
   uint64_t taken = seg_.header().supervisor_taken.load();
@@ -101,6 +103,11 @@ void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
   std::istringstream in(text);
   std::string verb;
   in >> verb;
+  if (verb == "HELD" || verb == "TAKEN") {
+    pid_t to = 0;
+    in >> to;
+    if (to != getpid()) return;  // asked for by a supervisor that died since
+  }
   if (verb == "HELD") {
     pid_t pid = 0;
     uint32_t slot = 0;

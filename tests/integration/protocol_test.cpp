@@ -239,6 +239,28 @@ TEST(Protocol, SlowReaderOfLargeRepliesIsNotCutByIdleTimeout) {
                             << " ms while the server was still sending replies";
 }
 
+// A client that asks and never reads must not make the listener hold every
+// reply: past a few MiB it is read from no more.
+TEST(Protocol, RepliesNobodyReadsDoNotPileUpInTheListener) {
+  Server s;
+  ASSERT_TRUE(s.start());
+  std::string big(8000, 'x');
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(ok(s.request("ADD", add_params("big" + std::to_string(i), big))));
+  WireClient hog;
+  ASSERT_TRUE(hog.connect(s.port));
+  std::string burst;
+  for (int i = 0; i < 1500; ++i) burst += frame("GETALL");  // ~240 MB of replies
+  ASSERT_TRUE(hog.send_raw(burst));
+  usleep(500 * 1000);
+  pid_t listener = s.listener_pid();
+  ASSERT_GT(listener, 0);
+  auto status = read_file("/proc/" + std::to_string(listener) + "/status");
+  ASSERT_TRUE(status);
+  long rss_kb = std::stol(status->substr(status->find("VmRSS:") + 6));
+  EXPECT_LT(rss_kb, 64 * 1024) << "the listener holds the unread replies";
+  EXPECT_TRUE(ok(s.request("STATUSALL", "")));  // and serves others meanwhile
+}
+
 TEST(Protocol, TwoHundredConcurrentConnections) {
   constexpr int kClients = 200;
   Server s;
