@@ -80,7 +80,9 @@ void Channel::write_queued() {
   while (!queue_.empty()) {
     const std::string& msg = queue_.front();
     ssize_t n = ::send(fd_, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    // Out of socket memory is as passing as a full socket: try again later
+    // rather than drop a request or a reply.
+    if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS || errno == ENOMEM)) break;
     if (n < 0) spdlog::error("channel send of {} bytes failed: {}", msg.size(), std::strerror(errno));
     queue_.pop_front();
   }
