@@ -31,12 +31,7 @@ struct Jobs::Output {
   LineSplitter lines;
   bool closed = false;
 
-  void close() {
-    if (closed) return;
-    closed = true;
-    if (run) jobs->maybe_release(*run);
-    uv_close(reinterpret_cast<uv_handle_t*>(&pipe), [](uv_handle_t* h) { delete static_cast<Output*>(h->data); });
-  }
+  void close();
 };
 
 struct Jobs::Run {
@@ -50,11 +45,24 @@ struct Jobs::Run {
   bool exited = false;
   bool stopping = false;
   bool released = false;  // the master was told it may close its copies
+  bool foreign = false;   // its pid belongs to another process now: never signal it
   std::vector<Reply> stop_waiters;
   std::deque<std::function<void()>> queued;  // commands that arrived during a STOP
   std::string log_hour;
   std::string log_path[2];
 };
+
+void Jobs::Output::close() {
+  if (closed) return;
+  closed = true;
+  if (run) {
+    // libuv frees this Output once closed: the run must not point at it.
+    (is_err ? run->err : run->out) = nullptr;
+    jobs->maybe_release(*run);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&pipe), [](uv_handle_t* h) { delete static_cast<Output*>(h->data); });
+}
+
 
 namespace {
 
@@ -64,6 +72,7 @@ void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
 }
 
 std::string exit_line(const std::string& name, int status) {
+  if (status < 0) return "Process \"" + name + "\" exit with unknown status.";
   if (WIFSIGNALED(status)) {
     const char* sig = sigabbrev_np(WTERMSIG(status));
     return "Process \"" + name + "\" killed by signal SIG" + (sig ? sig : std::to_string(WTERMSIG(status))) + ".";
@@ -179,13 +188,17 @@ void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_
   Run& r = *run;
   if (auto old = runs_.find(name); old != runs_.end()) retire(std::move(old->second));
   runs_[name] = std::move(run);
-  bool same_process = exited_meanwhile || start_ticks(pid).value_or(0) == ticks;
-  if (!same_process) {
+  if (exited_meanwhile) return exited(r, status);
+  // Gone from /proc: the master has reaped it and its EXIT, with the real
+  // status, is on the way. Another start time: the pid was reused, the
+  // job's exit was missed, and the new owner of the pid is left alone.
+  auto now_ticks = start_ticks(pid);
+  if (now_ticks && *now_ticks != ticks) {
     spdlog::warn("job \"{}\": pid {} is another process now; its exit was missed", name, pid);
-    return exited(r, 0);
+    r.foreign = true;
+    return exited(r, -1);
   }
   spdlog::info("job \"{}\" (pid {}) adopted from the previous supervisor", name, pid);
-  if (exited_meanwhile) return exited(r, status);
   by_pid_[pid] = &r;
 }
 
@@ -296,13 +309,13 @@ void Jobs::exited(Run& run, int status) {
       s.state = static_cast<uint8_t>(shm::JobState::kDown);
       s.pid = 0;
       s.last_exit_at = clock_.seconds();
-      s.last_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      s.last_exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+      s.last_exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      s.last_exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     });
   }
   // What is left of the group goes too, as systemd does, so that a new
   // start never runs beside the remains of this one.
-  if (group_alive(run.pid)) {
+  if (!run.foreign && group_alive(run.pid)) {
     if (!run.stopping) {  // a STOP has sent its signal and armed its timer already
       kill(-run.pid, SIGTERM);
       kill_group_later(run, run.settings.stop_timeout);
@@ -345,10 +358,10 @@ void Jobs::on_line(Run& run, bool is_err, std::string_view text) {
 // An earlier run of a job being started again: whatever of it is left dies
 // now, and its pipes close.
 void Jobs::retire(std::unique_ptr<Run> run) {
-  if (group_alive(run->pid)) kill(-run->pid, SIGKILL);
+  if (!run->foreign && group_alive(run->pid)) kill(-run->pid, SIGKILL);
   if (auto it = by_pid_.find(run->pid); it != by_pid_.end() && it->second == run.get()) by_pid_.erase(it);
   run->exited = true;
-  for (Output* o : {run->out, run->err})
+  for (Output* o : {run->out, run->err})  // a copy: close() clears them
     if (o) {
       o->close();  // the last of the two tells the master to let go
       o->run = nullptr;
