@@ -47,6 +47,10 @@ struct alignas(64) JobSlot {
   uint32_t flags;
   uint32_t buffersize;
   uint32_t settings_len;  // bytes of JSON in this slot's settings area
+  // Per stream (stdout, stderr): the first ring line not yet written to the
+  // job's log file. Advanced by the log writer after each write, so that a
+  // supervisor that takes over writes what its predecessor could not.
+  std::atomic<uint64_t> logged[2];
 };
 
 // A job's settings as compact JSON, guarded by its slot's seq. Kept apart
@@ -56,7 +60,7 @@ struct SettingsArea {
 };
 
 // A bounded ring of text lines. Records are
-//   u32 length | u64 line number | bytes | u32 length
+//   u32 length | u64 line number (top bit: from stderr) | bytes | u32 length
 // at monotonic byte positions (position % capacity inside data). The
 // trailing length lets a reader walk back from the newest line; positions
 // below `tail` may already be overwritten. Only writers take `lock`.

@@ -29,9 +29,13 @@ void Ring::copy_in(uint64_t pos, const void* src, size_t len) {
   std::memcpy(data_, static_cast<const char*>(src) + first, len - first);
 }
 
-void Ring::append(std::string_view text) {
+namespace {
+constexpr uint64_t kErrFlag = uint64_t(1) << 63;
+}  // namespace
+
+uint64_t Ring::append(std::string_view text, bool is_err) {
   const uint32_t cap = h_->capacity;
-  if (cap <= kOverhead) return;
+  if (cap <= kOverhead) return 0;
   uint32_t len = static_cast<uint32_t>(std::min<size_t>(text.size(), cap - kOverhead));
   LockGuard guard(h_->lock);
   uint64_t head = h_->head.load(std::memory_order_relaxed);
@@ -49,12 +53,14 @@ void Ring::append(std::string_view text) {
     std::atomic_thread_fence(std::memory_order_release);
   }
   uint64_t number = h_->next_line.load(std::memory_order_relaxed);
+  uint64_t stored = number | (is_err ? kErrFlag : 0);
   copy_in(head, &len, 4);
-  copy_in(head + 4, &number, 8);
+  copy_in(head + 4, &stored, 8);
   copy_in(head + 12, text.data(), len);
   copy_in(head + 12 + len, &len, 4);
   h_->head.store(head + need, std::memory_order_release);
   h_->next_line.store(number + 1, std::memory_order_release);
+  return number;
 }
 
 void Ring::clear() {
@@ -80,6 +86,8 @@ std::vector<RingLine> Ring::collect(size_t n, uint64_t first) const {
     uint64_t start = pos - kOverhead - len;
     RingLine line;
     copy_out(start + 4, &line.number, 8, cap);
+    line.is_err = (line.number & kErrFlag) != 0;
+    line.number &= ~kErrFlag;
     if (line.number < first) break;
     line.text.resize(len);
     copy_out(start + 12, line.text.data(), len, cap);

@@ -14,6 +14,7 @@ namespace backend::shm {
 struct RingLine {
   uint64_t number;  // 0 for the first line ever appended, then +1 each
   std::string text;
+  bool is_err = false;  // it came from stderr
 };
 
 class Ring {
@@ -30,7 +31,8 @@ class Ring {
   uint32_t capacity() const { return h_->capacity; }
 
   // Appends one line, cut to what fits, dropping the oldest lines as needed.
-  void append(std::string_view text);
+  // Returns the line's number.
+  uint64_t append(std::string_view text, bool is_err = false);
   // Forgets every line; numbering goes on, so followers see a gap, not a repeat.
   void clear();
 

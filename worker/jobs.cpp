@@ -82,6 +82,12 @@ std::string exit_line(const std::string& name, int status) {
 
 bool group_alive(pid_t pgid) { return kill(-pgid, 0) == 0; }
 
+// "[26-11-24 15:18:36] text" -> "2026112415", the hour the line belongs to.
+std::string hour_of_prefix(const std::string& line) {
+  if (line.size() < 20 || line[0] != '[') return "0000000000";
+  return "20" + line.substr(1, 2) + line.substr(4, 2) + line.substr(7, 2) + line.substr(10, 2);
+}
+
 }  // namespace
 
 Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
@@ -136,6 +142,9 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
       s.pid = spawned.pid;
       s.started_at = clock_.seconds();
       s.start_ticks = start_ticks(spawned.pid).value_or(0);
+      uint64_t first = seg_.job_ring(*slot).next_line();
+      s.logged[0].store(first);
+      s.logged[1].store(first);
     });
   }
   by_pid_[spawned.pid] = run.get();
@@ -181,6 +190,7 @@ void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_
   run->name = name;
   run->slot = slot;
   run->pid = pid;
+  catch_up_logs(*run);
   if (fds.size() == 2) {
     open_outputs(*run, fds[0], fds[1]);
     fds[0] = fds[1] = -1;
@@ -342,17 +352,48 @@ void Jobs::record(Run& run, const std::string& line) {
 void Jobs::on_line(Run& run, bool is_err, std::string_view text) {
   std::string entry = clock_.prefix();
   entry.append(text);
-  seg_.job_ring(run.slot).append(entry);
+  uint64_t number = seg_.job_ring(run.slot).append(entry, is_err);
   if (!run.settings.writelog) return;
   const std::string& hour = clock_.hour();
   if (run.log_hour != hour) {
     run.log_hour = hour;
-    std::string base = log_dir_ + "/jobs/" + run.name + "/" + hour.substr(0, 8) + "/" + hour;
-    run.log_path[0] = base + ".log";
-    run.log_path[1] = base + ".error.log";
+    run.log_path[0] = log_path(run.name, hour, false);
+    run.log_path[1] = log_path(run.name, hour, true);
   }
   entry.push_back('\n');
-  logs_.append(run.log_path[is_err ? 1 : 0], entry);
+  logs_.append(run.log_path[is_err ? 1 : 0], entry, &slot_of(run).logged[is_err ? 1 : 0], number + 1);
+}
+
+std::string Jobs::log_path(const std::string& name, const std::string& hour, bool is_err) const {
+  return log_dir_ + "/jobs/" + name + "/" + hour.substr(0, 8) + "/" + hour + (is_err ? ".error.log" : ".log");
+}
+
+shm::JobSlot& Jobs::slot_of(const Run& run) const {
+  return reinterpret_cast<shm::JobSlot*>(seg_.base() + seg_.header().slots_offset)[run.slot];
+}
+
+// Lines a dead supervisor had read, put in the ring and queued for the log,
+// but not yet written: the ring still has them, numbered, so they go to the
+// log now, before anything newer. Nothing is lost and nothing doubled
+// unless the ring itself dropped them (a gap is logged).
+void Jobs::catch_up_logs(Run& run) {
+  if (!run.settings.writelog) return;
+  shm::JobSlot& slot = slot_of(run);
+  uint64_t upto[2] = {slot.logged[0].load(), slot.logged[1].load()};
+  uint64_t next = 0;
+  auto lines = seg_.job_ring(run.slot).since(std::min(upto[0], upto[1]), SIZE_MAX, next);
+  if (!lines.empty() && lines.front().number > std::min(upto[0], upto[1]))
+    spdlog::warn("job \"{}\": {} output lines left the buffer before they were logged", run.name,
+                 lines.front().number - std::min(upto[0], upto[1]));
+  size_t written = 0;
+  for (const auto& line : lines) {
+    int s = line.is_err ? 1 : 0;
+    if (line.number < upto[s]) continue;
+    logs_.append(log_path(run.name, hour_of_prefix(line.text), line.is_err), line.text + "\n", &slot.logged[s],
+                 line.number + 1);
+    ++written;
+  }
+  if (written) spdlog::info("job \"{}\": {} output lines the previous supervisor had not logged are logged", run.name, written);
 }
 
 // An earlier run of a job being started again: whatever of it is left dies

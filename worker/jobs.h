@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "protocol/response.h"
+#include "shm/layout.h"
 #include "shm/segment.h"
 #include "worker/clock.h"
 #include "worker/job_command.h"
@@ -71,6 +72,9 @@ class Jobs {
   void maybe_all_stopped();
   void maybe_release(Run& run);
   void open_outputs(Run& run, int out_fd, int err_fd);
+  void catch_up_logs(Run& run);
+  std::string log_path(const std::string& name, const std::string& hour, bool is_err) const;
+  shm::JobSlot& slot_of(const Run& run) const;
 
   uv_loop_t* loop_;
   const shm::Segment& seg_;

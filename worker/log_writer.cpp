@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -39,6 +40,8 @@ struct LogWriter::Batch {
     std::string path;
     int fd;
     std::string data;
+    std::atomic<uint64_t>* progress;
+    uint64_t upto;
     std::string error;
   };
   std::vector<Item> items;
@@ -66,9 +69,14 @@ void LogWriter::close() {
   flush();
 }
 
-void LogWriter::append(const std::string& path, std::string_view data) {
+void LogWriter::append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress,
+                       uint64_t upto) {
   File& f = files_[path];
   f.pending.append(data);
+  if (progress) {
+    f.progress = progress;
+    f.upto = upto;
+  }
   f.last_used = uv_now(loop_);
   queued_ += data.size();
   if (queued_ >= kFlushBytes) flush();
@@ -91,9 +99,13 @@ void LogWriter::start_batch() {
   b->owner = this;
   for (auto& [path, f] : files_) {
     if (f.pending.empty()) continue;
-    b->items.push_back({path, f.fd, std::move(f.pending), {}});
+    b->items.push_back({path, f.fd, std::move(f.pending), f.progress, f.upto, {}});
     f.pending.clear();
   }
+  // Files of one stream (an hour and the next) are written oldest lines
+  // first, so that progress never claims lines of a file not yet written.
+  std::stable_sort(b->items.begin(), b->items.end(),
+                   [](const Batch::Item& a, const Batch::Item& c) { return a.upto < c.upto; });
   queued_ = 0;
   in_flight_ = true;
   uv_queue_work(
@@ -104,7 +116,10 @@ void LogWriter::start_batch() {
             make_parent_dirs(item.path);
             item.fd = open(item.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
           }
-          if (item.fd < 0 || !write_all(item.fd, item.data)) item.error = std::strerror(errno);
+          if (item.fd < 0 || !write_all(item.fd, item.data))
+            item.error = std::strerror(errno);
+          else if (item.progress)
+            item.progress->store(item.upto, std::memory_order_release);
         }
       },
       [](uv_work_t* r, int) {

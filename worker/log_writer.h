@@ -4,6 +4,7 @@
 // one write(2) per batch, not one per line.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,7 +27,10 @@ class LogWriter {
   LogWriter& operator=(const LogWriter&) = delete;
 
   // Queues data for the file at path (its folders are made as needed).
-  void append(const std::string& path, std::string_view data);
+  // Once it is written, *progress is set to upto (if given): the caller's
+  // record of how far the file is known to be complete.
+  void append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress = nullptr,
+              uint64_t upto = 0);
   // Starts writing what is queued now rather than at the next tick.
   void flush();
   // Stops the timer once everything queued is written (for shutdown).
@@ -38,6 +42,8 @@ class LogWriter {
     int fd = -1;
     std::string pending;
     uint64_t last_used = 0;
+    std::atomic<uint64_t>* progress = nullptr;
+    uint64_t upto = 0;
   };
   struct Batch;
   static void on_timer(uv_timer_t* t);

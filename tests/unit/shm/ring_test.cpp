@@ -68,6 +68,18 @@ TEST(Ring, EmptyLinesAndEmptyRing) {
   EXPECT_EQ(texts(ring.last(10)), (std::vector<std::string>{"", "b"}));
 }
 
+TEST(Ring, RemembersWhichStreamALineCameFrom) {
+  LocalRing r(4096);
+  Ring ring = r.ring();
+  EXPECT_EQ(ring.append("out"), 0u);
+  EXPECT_EQ(ring.append("err", true), 1u);
+  auto lines = ring.last(2);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_FALSE(lines[0].is_err);
+  EXPECT_TRUE(lines[1].is_err);
+  EXPECT_EQ(lines[1].number, 1u);  // the stream flag is not part of the number
+}
+
 TEST(Ring, SinceReturnsOnlyNewLinesAndTheNextNumber) {
   LocalRing r(4096);
   Ring ring = r.ring();

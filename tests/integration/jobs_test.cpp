@@ -1,0 +1,712 @@
+// Running jobs: START/STOP/RESTART, READ with time prefixes, MEM, log files,
+// buffersize, exec failures, and what happens to running jobs when the
+// supervisor is killed, stopped, or the whole server is told to stop.
+//
+// Every job is a script in the server's temp folder that first writes its
+// pid ($$) to a file beside it, so that the test knows the job's process
+// without asking the server. Job processes keep the temp folder's path in
+// their command line, so that the fixture's clean-up finds them too.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "server_fixture.h"
+
+namespace itest {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string jp(const std::string& job) { return R"({"jobname":")" + job + R"("})"; }
+
+struct JobScript {
+  std::string name;
+  std::string path;     // the executable script
+  std::string pidfile;  // where it writes $$
+};
+
+// An executable /bin/sh script DIR/NAME.sh whose first act is to write its
+// pid to DIR/NAME.pid.
+JobScript write_script(const Server& s, const std::string& name, const std::string& body) {
+  JobScript j{name, s.dir + "/" + name + ".sh", s.dir + "/" + name + ".pid"};
+  write_file(j.path, "#!/bin/sh\necho $$ > '" + j.pidfile + "'\n" + body);
+  chmod(j.path.c_str(), 0755);
+  return j;
+}
+
+// A body that runs until signalled. Not `exec sleep`: the script itself
+// stays the job's process, with the temp folder in its command line.
+const char* kIdle = "while :; do sleep 1; done\n";
+
+testing::AssertionResult add_job(const Server& s, const JobScript& j, const std::string& extra = "") {
+  auto r = s.request("ADD", R"({"jobname":")" + j.name + R"(","command":")" + j.path + "\"" + extra + "}");
+  if (ok(r)) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << "ADD " << j.name << ": " << raw_of(r);
+}
+
+// START, then waits until the script has written its pid; 0 on failure.
+pid_t start_job(const Server& s, const JobScript& j, int timeout_ms = 3000) {
+  unlink(j.pidfile.c_str());
+  auto r = s.request("START", jp(j.name));
+  if (!ok(r)) {
+    ADD_FAILURE() << "START " << j.name << ": " << raw_of(r);
+    return 0;
+  }
+  pid_t pid = 0;
+  if (!wait_until([&] { return (pid = read_pidfile(j.pidfile)) > 0; }, timeout_ms, 5)) {
+    ADD_FAILURE() << j.name << " did not write its pid within " << timeout_ms << " ms";
+    return 0;
+  }
+  return pid;
+}
+
+std::string status_of(const Server& s, const std::string& job, int timeout_ms = 5000) {
+  auto r = s.request("STATUS", jp(job), timeout_ms);
+  if (!ok(r) || !r->has_data() || !r->data().IsString()) return "<" + raw_of(r) + ">";
+  return r->data().GetString();
+}
+
+std::string read_of(const Server& s, const std::string& job, int timeout_ms = 5000) {
+  auto r = s.request("READ", jp(job), timeout_ms);
+  if (!ok(r) || !r->has_data() || !r->data().IsString()) return "<" + raw_of(r) + ">";
+  return r->data().GetString();
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+const std::regex& prefix_re() {
+  static const std::regex re(R"(^\[(\d\d)-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\] (.*)$)");
+  return re;
+}
+
+// The text of a line after its "[yy-mm-dd HH:MM:SS] " prefix; nullopt
+// when the line has no such prefix.
+std::optional<std::string> unprefixed(const std::string& line) {
+  std::smatch m;
+  if (!std::regex_match(line, m, prefix_re())) return std::nullopt;
+  return m[7].str();
+}
+
+// Seconds between the line's prefix (read as UTC) and now; nullopt when
+// the line has no prefix.
+std::optional<long> prefix_age(const std::string& line) {
+  std::smatch m;
+  if (!std::regex_match(line, m, prefix_re())) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = 100 + std::stoi(m[1]);
+  tm.tm_mon = std::stoi(m[2]) - 1;
+  tm.tm_mday = std::stoi(m[3]);
+  tm.tm_hour = std::stoi(m[4]);
+  tm.tm_min = std::stoi(m[5]);
+  tm.tm_sec = std::stoi(m[6]);
+  return static_cast<long>(time(nullptr) - timegm(&tm));
+}
+
+// READ's lines without their prefixes (lines without one are kept as they are,
+// marked, so that a comparison shows them).
+std::vector<std::string> read_texts(const Server& s, const std::string& job) {
+  std::vector<std::string> out;
+  for (const auto& line : split_lines(read_of(s, job))) out.push_back(unprefixed(line).value_or("NO PREFIX: " + line));
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : " | ") + x;
+  return out;
+}
+
+// The job's log files (DATA_DIR/log/jobs/NAME/**), by path, oldest first.
+std::vector<std::string> job_log_files(const Server& s, const std::string& job) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  std::string root = s.data_dir + "/log/jobs/" + job;
+  if (!fs::exists(root, ec)) return files;
+  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (ec) break;
+    if (it->is_regular_file(ec)) files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Concatenated stdout (.log) or stderr (.error.log) logs of the job.
+std::string job_log_text(const Server& s, const std::string& job, bool errors) {
+  std::string out;
+  for (const auto& f : job_log_files(s, job)) {
+    bool is_error = f.size() >= 10 && f.compare(f.size() - 10, 10, ".error.log") == 0;
+    bool is_log = f.size() >= 4 && f.compare(f.size() - 4, 4, ".log") == 0;
+    if (is_log && is_error == errors) out += read_file(f).value_or("");
+  }
+  return out;
+}
+
+// "YYYYMMDDHH" of a UTC time.
+std::string utc_hour(time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  strftime(buf, sizeof buf, "%Y%m%d%H", &tm);
+  return buf;
+}
+
+// The server's view through backend-shm --json; nullopt when it fails.
+std::optional<rapidjson::Document> shm_state(const Server& s) {
+  auto r = run_command({shm_bin(), "--shm-name", s.shm_name, "--json"}, 5000);
+  if (r.exit_code() != 0) return std::nullopt;
+  auto doc = parse_json(r.out);
+  if (!doc || !doc->IsObject()) return std::nullopt;
+  return doc;
+}
+
+pid_t shm_supervisor_pid(const Server& s) {
+  auto doc = shm_state(s);
+  if (!doc || !doc->HasMember("supervisor_pid") || !(*doc)["supervisor_pid"].IsInt()) return 0;
+  return (*doc)["supervisor_pid"].GetInt();
+}
+
+// The pid the shared job table holds for `job`; 0 when none, -1 when unknown.
+pid_t shm_job_pid(const Server& s, const std::string& job) {
+  auto doc = shm_state(s);
+  if (!doc || !doc->HasMember("jobs") || !(*doc)["jobs"].IsArray()) return -1;
+  for (const auto& j : (*doc)["jobs"].GetArray())
+    if (j.HasMember("name") && j["name"].IsString() && job == j["name"].GetString())
+      return j["pid"].IsInt() ? j["pid"].GetInt() : 0;
+  return -1;
+}
+
+// Gone for good: not even a zombie left (reaped by whoever is its parent).
+bool reaped(pid_t pid) { return !file_exists("/proc/" + std::to_string(pid)); }
+
+class JobsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    s.set("timezone", "\"UTC\"");  // the tests read the time prefixes and log file names as UTC
+    ASSERT_TRUE(s.start());
+  }
+  Server s;
+};
+
+// ---- 1. START, READ, STATUS, MEM, STOP, START again, RESTART -------------------
+
+TEST_F(JobsTest, StartReadStatusMemStopStartRestart) {
+  auto j = write_script(s, "basic", "echo first line\necho 'second line'\necho third line\n" + std::string(kIdle));
+  ASSERT_TRUE(add_job(s, j));
+  EXPECT_EQ(status_of(s, j.name), "DOWN") << "a job never started";
+
+  pid_t pid = start_job(s, j);
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(process_alive(pid));
+  EXPECT_EQ(status_of(s, j.name), "UP");
+  EXPECT_EQ(shm_job_pid(s, j.name), pid) << "the job table does not hold the script's pid";
+  // A second START of a running job is refused.
+  auto again = s.request("START", jp(j.name));
+  EXPECT_EQ(code_of(again), "FAILED") << raw_of(again);
+
+  std::vector<std::string> want{"first line", "second line", "third line"};
+  std::vector<std::string> texts;
+  EXPECT_TRUE(wait_until([&] { return (texts = read_texts(s, j.name)) == want; }, 2000))
+      << "READ: " << joined(texts);
+  for (const auto& line : split_lines(read_of(s, j.name))) {
+    auto age = prefix_age(line);
+    ASSERT_TRUE(age) << "no [yy-mm-dd HH:MM:SS] prefix: " << line;
+    EXPECT_LE(std::labs(*age), 5) << "the prefix is not the time of the line (UTC): " << line;
+  }
+
+  auto mem = s.request("MEM", jp(j.name));
+  ASSERT_TRUE(ok(mem)) << raw_of(mem);
+  ASSERT_TRUE(mem->data().IsInt64()) << raw_of(mem);
+  EXPECT_GT(mem->data().GetInt64(), 0) << raw_of(mem);
+
+  auto stop = s.request("STOP", jp(j.name), 15000);
+  ASSERT_TRUE(ok(stop)) << raw_of(stop);
+  EXPECT_FALSE(process_alive(pid)) << "STOP answered while the job's process still runs";
+  EXPECT_EQ(status_of(s, j.name), "DOWN");
+  std::string text = read_of(s, j.name);
+  EXPECT_NE(text.find("] Process \"basic\" killed by signal SIGTERM."), std::string::npos) << text;
+  EXPECT_NE(text.find("] third line"), std::string::npos) << "the output is gone after the exit: " << text;
+  auto mem_down = s.request("MEM", jp(j.name));
+  EXPECT_EQ(code_of(mem_down), "FAILED") << "MEM of a stopped job: " << raw_of(mem_down);
+  auto stop_again = s.request("STOP", jp(j.name));
+  EXPECT_EQ(code_of(stop_again), "FAILED") << "STOP of a stopped job: " << raw_of(stop_again);
+
+  // START again: a new process, a fresh buffer.
+  pid_t pid2 = start_job(s, j);
+  ASSERT_GT(pid2, 0);
+  EXPECT_NE(pid2, pid);
+  EXPECT_EQ(status_of(s, j.name), "UP");
+  EXPECT_TRUE(wait_until([&] { return (texts = read_texts(s, j.name)) == want; }, 2000))
+      << "READ after the second START: " << joined(texts);
+
+  // RESTART: a new pid, the old process gone.
+  unlink(j.pidfile.c_str());
+  auto restart = s.request("RESTART", jp(j.name), 15000);
+  ASSERT_TRUE(ok(restart)) << raw_of(restart);
+  pid_t pid3 = 0;
+  ASSERT_TRUE(wait_until([&] { return (pid3 = read_pidfile(j.pidfile)) > 0; }, 3000)) << "no pid after RESTART";
+  EXPECT_NE(pid3, pid2) << "RESTART kept the same process";
+  EXPECT_FALSE(process_alive(pid2)) << "the old process survived RESTART";
+  EXPECT_TRUE(process_alive(pid3));
+  EXPECT_EQ(status_of(s, j.name), "UP");
+  EXPECT_EQ(shm_job_pid(s, j.name), pid3);
+
+  ASSERT_TRUE(ok(s.request("STOP", jp(j.name), 15000)));
+  EXPECT_FALSE(process_alive(pid3));
+  EXPECT_EQ(status_of(s, j.name), "DOWN");
+}
+
+TEST_F(JobsTest, ExitCodeLineAfterAJobEndsByItself) {
+  auto j = write_script(s, "quick", "echo done here\nexit 3\n");
+  ASSERT_TRUE(add_job(s, j));
+  ASSERT_TRUE(ok(s.request("START", jp(j.name))));
+  std::vector<std::string> texts;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        texts = read_texts(s, j.name);
+        return texts == std::vector<std::string>{"done here", "Process \"quick\" exit with code 3."};
+      },
+      3000))
+      << "READ: " << joined(texts);
+  EXPECT_EQ(status_of(s, j.name), "DOWN");
+}
+
+// START and STOP over and over, several jobs interleaved: every command
+// answers OK and the supervisor never dies doing it (a run's output pipes
+// close before or after its exit is seen, in any order).
+TEST_F(JobsTest, StartStopCyclesKeepTheSupervisorAlive) {
+  constexpr int kJobs = 8, kCycles = 30;
+  std::vector<JobScript> jobs;
+  for (int i = 0; i < kJobs; ++i) {
+    jobs.push_back(write_script(s, "cycle" + std::to_string(i), "echo up\n" + std::string(kIdle)));
+    ASSERT_TRUE(add_job(s, jobs.back()));
+  }
+  pid_t sup = s.supervisor_pid();
+  ASSERT_GT(sup, 0);
+  int failures = 0;
+  for (int c = 0; c < kCycles && failures < 5; ++c) {
+    for (const auto& j : jobs) {
+      auto r = s.request("START", jp(j.name), 5000);
+      if (!ok(r)) ++failures, ADD_FAILURE() << "cycle " << c << ", START " << j.name << ": " << raw_of(r);
+    }
+    for (const auto& j : jobs) {
+      auto r = s.request("STOP", jp(j.name), 15000);
+      if (!ok(r)) ++failures, ADD_FAILURE() << "cycle " << c << ", STOP " << j.name << ": " << raw_of(r);
+    }
+  }
+  EXPECT_EQ(s.supervisor_pid(), sup) << "the supervisor died during START/STOP cycles:\n" << s.log_text();
+}
+
+// ---- 2. stdout and stderr: READ and the log files -----------------------------
+
+TEST_F(JobsTest, StdoutAndStderrGoToReadAndToTheirLogFiles) {
+  auto j = write_script(s, "both",
+                        "echo out one\necho err one >&2\necho out two\necho err two >&2\n" + std::string(kIdle));
+  ASSERT_TRUE(add_job(s, j, R"(,"writelog":true)"));
+  time_t t0 = time(nullptr);
+  ASSERT_GT(start_job(s, j), 0);
+  std::vector<std::string> texts;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        texts = read_texts(s, j.name);
+        std::sort(texts.begin(), texts.end());  // stdout and stderr are two pipes: no order between them
+        return texts == std::vector<std::string>{"err one", "err two", "out one", "out two"};
+      },
+      2000))
+      << "READ: " << joined(texts);
+
+  // DATA_DIR/log/jobs/NAME/YYYYMMDD/YYYYMMDDHH.log and .error.log.
+  std::string log, err;
+  bool written = wait_until(
+      [&] {
+        log = job_log_text(s, j.name, false);
+        err = job_log_text(s, j.name, true);
+        return log.find("out two") != std::string::npos && err.find("err two") != std::string::npos;
+      },
+      3000, 20);
+  std::string listing;
+  for (const auto& f : job_log_files(s, j.name)) listing += "\n  " + f;
+  EXPECT_TRUE(written) << "log files:" << listing << "\n.log: " << log << "\n.error.log: " << err;
+  std::vector<std::string> out_lines, err_lines;
+  for (const auto& l : split_lines(log)) out_lines.push_back(unprefixed(l).value_or("NO PREFIX: " + l));
+  for (const auto& l : split_lines(err)) err_lines.push_back(unprefixed(l).value_or("NO PREFIX: " + l));
+  EXPECT_EQ(out_lines, (std::vector<std::string>{"out one", "out two"})) << log;
+  EXPECT_EQ(err_lines, (std::vector<std::string>{"err one", "err two"})) << err;
+
+  bool named_right = false;
+  for (time_t t : {t0, time(nullptr)}) {
+    std::string hour = utc_hour(t);
+    std::string base = s.data_dir + "/log/jobs/both/" + hour.substr(0, 8) + "/" + hour;
+    if (file_exists(base + ".log") && file_exists(base + ".error.log")) named_right = true;
+  }
+  EXPECT_TRUE(named_right) << "no log/jobs/both/YYYYMMDD/YYYYMMDDHH{.log,.error.log} for this hour; files:" << listing;
+  ASSERT_TRUE(ok(s.request("STOP", jp(j.name), 15000)));
+}
+
+TEST_F(JobsTest, NoLogFilesWithoutWritelog) {
+  auto j = write_script(s, "quiet", "echo out\necho err >&2\nexit 0\n");
+  ASSERT_TRUE(add_job(s, j));
+  ASSERT_TRUE(ok(s.request("START", jp(j.name))));
+  ASSERT_TRUE(wait_until([&] { return read_of(s, j.name).find("exit with code 0") != std::string::npos; }, 3000));
+  usleep(100 * 1000);  // longer than the log writer's batching
+  EXPECT_TRUE(job_log_files(s, j.name).empty()) << "log files written although writelog is off";
+}
+
+// ---- 3. buffersize ------------------------------------------------------------
+
+TEST_F(JobsTest, BuffersizeChangedByUpdateAppliesToRead) {
+  auto j = write_script(s, "thirty", "i=1\nwhile [ $i -le 30 ]; do echo line $i; i=$((i+1)); done\n" + std::string(kIdle));
+  ASSERT_TRUE(add_job(s, j, R"(,"buffersize":5)"));
+  ASSERT_GT(start_job(s, j), 0);
+  auto last_n = [](int n) {
+    std::vector<std::string> v;
+    for (int i = 31 - n; i <= 30; ++i) v.push_back("line " + std::to_string(i));
+    return v;
+  };
+  std::vector<std::string> texts;
+  EXPECT_TRUE(wait_until([&] { return (texts = read_texts(s, j.name)) == last_n(5); }, 3000))
+      << "buffersize 5, READ: " << joined(texts);
+  ASSERT_TRUE(ok(s.request("UPDATE", R"({"jobname":"thirty","buffersize":10})")));
+  EXPECT_TRUE(wait_until([&] { return (texts = read_texts(s, j.name)) == last_n(10); }, 2000))
+      << "buffersize 10, READ: " << joined(texts);
+  ASSERT_TRUE(ok(s.request("UPDATE", R"({"jobname":"thirty","buffersize":"3"})")));
+  EXPECT_TRUE(wait_until([&] { return (texts = read_texts(s, j.name)) == last_n(3); }, 2000))
+      << "buffersize 3, READ: " << joined(texts);
+  ASSERT_TRUE(ok(s.request("STOP", jp(j.name), 15000)));
+}
+
+// ---- 4. a program that cannot run -------------------------------------------
+
+TEST_F(JobsTest, ProgramThatCannotExecIsFailedAndStaysDown) {
+  // Not executable, no extension with an interpreter.
+  std::string plain = s.dir + "/plain.data";
+  write_file(plain, "echo never\n");
+  chmod(plain.c_str(), 0644);
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"plain","command":")" + plain + R"("})")));
+  // Executable but no format the kernel can run (no #! line): execve fails.
+  std::string garbage = s.dir + "/garbage";
+  write_file(garbage, std::string("\x01\x02\x03 not a program\n", 19));
+  chmod(garbage.c_str(), 0755);
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"garbage","command":")" + garbage + R"("})")));
+
+  for (const char* name : {"plain", "garbage"}) {
+    SCOPED_TRACE(name);
+    auto r = s.request("START", jp(name));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->code(), "FAILED") << r->raw;
+    EXPECT_FALSE(r->error().empty()) << "FAILED without an error sentence: " << r->raw;
+    EXPECT_EQ(status_of(s, name), "DOWN");
+  }
+  usleep(200 * 1000);
+  for (const char* name : {"plain", "garbage"}) {
+    EXPECT_EQ(status_of(s, name), "DOWN") << name << " is not DOWN a while after the failed START";
+    EXPECT_EQ(shm_job_pid(s, name), 0) << name << " has a pid in the job table";
+  }
+  EXPECT_TRUE(s.master_alive());
+}
+
+// ---- 5. supervisor killed while 20 chatty jobs run --------------------------
+
+struct NumberStats {
+  long first = 0, last = 0, count = 0, gaps = 0, duplicates = 0, out_of_order = 0;
+  std::string first_gap;  // "a..b" of the first missing range
+};
+
+NumberStats number_stats(const std::string& log, const std::string& job) {
+  NumberStats st;
+  std::vector<long> nums;
+  std::string exit_prefix = "Process \"" + job + "\"";
+  for (const auto& line : split_lines(log)) {
+    auto text = unprefixed(line);
+    if (!text || text->empty()) continue;
+    if (text->rfind(exit_prefix, 0) == 0) continue;
+    if (text->find_first_not_of("0123456789") != std::string::npos) continue;
+    nums.push_back(std::stol(*text));
+  }
+  st.count = static_cast<long>(nums.size());
+  if (nums.empty()) return st;
+  st.first = nums.front();
+  st.last = *std::max_element(nums.begin(), nums.end());
+  std::map<long, int> seen;
+  for (size_t i = 0; i < nums.size(); ++i) {
+    if (++seen[nums[i]] > 1) ++st.duplicates;
+    if (i > 0 && nums[i] <= nums[i - 1]) ++st.out_of_order;
+  }
+  for (long n = 1; n <= st.last; ++n)
+    if (!seen.count(n)) {
+      if (st.gaps == 0) {
+        long end = n;
+        while (end + 1 <= st.last && !seen.count(end + 1)) ++end;
+        st.first_gap = std::to_string(n) + ".." + std::to_string(end);
+      }
+      ++st.gaps;
+    }
+  return st;
+}
+
+// The last number READ shows for a job printing numbers; -1 when none.
+long last_number_read(const Server& s, const std::string& job) {
+  long last = -1;
+  for (const auto& t : read_texts(s, job))
+    if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos) last = std::stol(t);
+  return last;
+}
+
+TEST_F(JobsTest, SupervisorKilledWhileJobsPrintLosesNoLineAndKeepsTheJobs) {
+  constexpr int kJobs = 20;
+  // One line per write(2), one every millisecond, numbered from 1. The
+  // temp folder stays in the command line (argv[1]).
+  const std::string body =
+      "exec python3 -u -c 'import os, time\n"
+      "i = 0\n"
+      "while True:\n"
+      "    i += 1\n"
+      "    os.write(1, b\"%d\\n\" % i)\n"
+      "    time.sleep(0.001)\n"
+      "' \"$0\"\n";
+  std::vector<JobScript> jobs;
+  for (int i = 0; i < kJobs; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "p%02d", i);
+    jobs.push_back(write_script(s, name, body));
+    ASSERT_TRUE(add_job(s, jobs.back(), R"(,"writelog":true)"));
+  }
+  std::vector<pid_t> pids;
+  for (const auto& j : jobs) {
+    pids.push_back(start_job(s, j));
+    ASSERT_GT(pids.back(), 0);
+  }
+  // Every job prints before the kill.
+  for (const auto& j : jobs)
+    ASSERT_TRUE(wait_until([&] { return last_number_read(s, j.name) > 0; }, 3000)) << j.name << " prints nothing";
+  usleep(1000 * 1000);
+
+  pid_t sup = shm_supervisor_pid(s);
+  ASSERT_GT(sup, 0);
+  ASSERT_EQ(sup, s.supervisor_pid()) << "backend-shm and /proc disagree about the supervisor";
+  std::map<std::string, long> before_kill;
+  for (const auto& j : jobs) before_kill[j.name] = last_number_read(s, j.name);
+  ASSERT_EQ(kill(sup, SIGKILL), 0);
+  pid_t next = 0;
+  ASSERT_TRUE(wait_until([&] { next = shm_supervisor_pid(s); return next > 0 && next != sup; }, 3000, 5))
+      << "no new supervisor in backend-shm --json";
+  EXPECT_FALSE(process_alive(sup));
+  usleep(1000 * 1000);
+
+  // Still the same processes, still running, still read.
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const auto& j = jobs[i];
+    SCOPED_TRACE(j.name);
+    EXPECT_EQ(status_of(s, j.name), "UP");
+    EXPECT_EQ(read_pidfile(j.pidfile), pids[i]) << "the job was started again";
+    EXPECT_TRUE(process_alive(pids[i]));
+    EXPECT_EQ(shm_job_pid(s, j.name), pids[i]);
+    long now_read = last_number_read(s, j.name);
+    EXPECT_GT(now_read, before_kill[j.name] + 300)
+        << "the new supervisor does not read the job's output (last number before the kill "
+        << before_kill[j.name] << ", now " << now_read << ")";
+  }
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const auto& j = jobs[i];
+    SCOPED_TRACE(j.name);
+    auto r = s.request("STOP", jp(j.name), 15000);
+    EXPECT_TRUE(ok(r)) << raw_of(r);
+    EXPECT_FALSE(process_alive(pids[i])) << "STOP answered while the job still runs";
+  }
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    EXPECT_TRUE(wait_until([&] { return reaped(pids[i]); }, 2000)) << jobs[i].name << " left a zombie";
+    EXPECT_EQ(status_of(s, jobs[i].name), "DOWN");
+  }
+
+  // The logs: once the exit line is in a job's .log, all its output is too.
+  std::cout << "[ numbers  ] job: first..last, lines, gaps (first missing range), duplicates, out of order\n";
+  int failing = 0;
+  for (const auto& j : jobs) {
+    SCOPED_TRACE(j.name);
+    std::string exit_line = "Process \"" + j.name + "\" killed by signal SIGTERM.";
+    std::string log;
+    EXPECT_TRUE(wait_until([&] { return (log = job_log_text(s, j.name, false)).find(exit_line) != std::string::npos; },
+                           3000, 20))
+        << "no exit line in the .log";
+    NumberStats st = number_stats(log, j.name);
+    std::cout << "[ numbers  ] " << j.name << ": " << st.first << ".." << st.last << ", " << st.count << " lines, "
+              << st.gaps << " gaps" << (st.first_gap.empty() ? "" : " (" + st.first_gap + ")") << ", "
+              << st.duplicates << " duplicates, " << st.out_of_order << " out of order; READ showed "
+              << before_kill[j.name] << " just before the kill\n";
+    EXPECT_EQ(st.first, 1) << "the log does not start with the first line";
+    EXPECT_GT(st.last, before_kill[j.name]) << "the log ends before the kill";
+    EXPECT_EQ(st.gaps, 0) << "lines missing from the log, first " << st.first_gap;
+    EXPECT_EQ(st.duplicates, 0) << "lines written twice to the log";
+    EXPECT_EQ(st.out_of_order, 0);
+    if (st.gaps || st.duplicates || st.out_of_order) ++failing;
+    // The same count in the job's output ring (all of it, as backend-shm
+    // prints it): tells whether a loss is the log files' alone.
+    auto ring = run_command({shm_bin(), "--shm-name", s.shm_name, "--ring", j.name}, 5000);
+    NumberStats rs = number_stats(ring.out, j.name);
+    std::cout << "[ numbers  ] " << j.name << " ring: " << rs.first << ".." << rs.last << ", " << rs.count
+              << " lines, " << rs.gaps << " gaps" << (rs.first_gap.empty() ? "" : " (" + rs.first_gap + ")")
+              << ", " << rs.duplicates << " duplicates\n";
+    if (rs.first == 1) {  // else the ring has dropped its oldest lines: no count to make
+      EXPECT_EQ(rs.gaps, 0) << "lines missing from the output ring, first " << rs.first_gap;
+      EXPECT_EQ(rs.duplicates, 0) << "lines twice in the output ring";
+    }
+    std::string errors = job_log_text(s, j.name, true);
+    EXPECT_TRUE(errors.empty()) << "stderr of " << j.name << ": " << errors.substr(0, 500);
+  }
+  std::cout << "[ numbers  ] " << failing << " of " << kJobs << " jobs with gaps, duplicates or disorder\n";
+}
+
+// ---- 6. a job killed while the supervisor is dead --------------------------------
+
+// The job table's last exit of `job` as "code N" / "signal N" / "none";
+// "?" when backend-shm does not answer.
+std::string shm_last_exit(const Server& s, const std::string& job) {
+  auto doc = shm_state(s);
+  if (!doc || !doc->HasMember("jobs") || !(*doc)["jobs"].IsArray()) return "?";
+  for (const auto& j : (*doc)["jobs"].GetArray()) {
+    if (!j.HasMember("name") || !j["name"].IsString() || job != j["name"].GetString()) continue;
+    const auto& e = j["last_exit"];
+    if (!e.IsObject()) return "none";
+    if (e["signal"].IsInt()) return "signal " + std::to_string(e["signal"].GetInt());
+    if (e["code"].IsInt()) return "code " + std::to_string(e["code"].GetInt());
+    return "?";
+  }
+  return "?";
+}
+
+// Several jobs at once, so that the outcome does not hang on how one kill
+// happens to fall between the master's reaping and the new supervisor's
+// taking over.
+TEST_F(JobsTest, JobKilledRightAfterTheSupervisorIsRecordedAsKilled) {
+  constexpr int kJobs = 16;
+  std::vector<JobScript> jobs;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kJobs; ++i) {
+    jobs.push_back(write_script(s, "victim" + std::to_string(i), "echo before\n" + std::string(kIdle)));
+    ASSERT_TRUE(add_job(s, jobs.back()));
+    pids.push_back(start_job(s, jobs.back()));
+    ASSERT_GT(pids.back(), 0);
+  }
+  for (const auto& j : jobs)
+    ASSERT_TRUE(wait_until([&] { return read_of(s, j.name).find("] before") != std::string::npos; }, 2000));
+  pid_t sup = s.supervisor_pid();
+  ASSERT_GT(sup, 0);
+  ASSERT_EQ(kill(sup, SIGKILL), 0);
+  for (pid_t pid : pids) ASSERT_EQ(kill(pid, SIGKILL), 0);
+  auto exit_line = [](const std::string& job) { return "Process \"" + job + "\" killed by signal SIGKILL."; };
+  // All within 2 s from the kills.
+  wait_until(
+      [&] {
+        for (const auto& j : jobs)
+          if (status_of(s, j.name, 1000) != "DOWN" || read_of(s, j.name, 1000).find(exit_line(j.name)) == std::string::npos)
+            return false;
+        return true;
+      },
+      2000, 10);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const auto& j = jobs[i];
+    SCOPED_TRACE(j.name);
+    std::string status = status_of(s, j.name, 1000), text = read_of(s, j.name, 1000);
+    EXPECT_TRUE(status == "DOWN" && text.find(exit_line(j.name)) != std::string::npos)
+        << "2 s after the kill: STATUS " << status << ", READ: " << text;
+    EXPECT_NE(text.find("] before"), std::string::npos) << "the output before the kill is gone: " << text;
+    EXPECT_EQ(split_lines(text).size(), 2u) << "expected the line and one exit line: " << text;
+    EXPECT_EQ(shm_last_exit(s, j.name), "signal " + std::to_string(SIGKILL)) << "last exit in the job table";
+    EXPECT_TRUE(wait_until([&] { return reaped(pids[i]); }, 2000)) << "the killed job was never reaped";
+  }
+  // The server goes on: the jobs start again.
+  EXPECT_TRUE(wait_until([&] { pid_t p = s.supervisor_pid(); return p != 0 && p != sup; }, 3000));
+  for (const auto& j : jobs) {
+    SCOPED_TRACE(j.name);
+    pid_t again = start_job(s, j);
+    EXPECT_GT(again, 0);
+    EXPECT_EQ(status_of(s, j.name), "UP");
+    EXPECT_TRUE(ok(s.request("STOP", jp(j.name), 15000)));
+  }
+  if (HasFailure()) std::cout << "server log:\n" << s.log_text();
+}
+
+// ---- 7. queries while the supervisor is stopped ------------------------------
+
+TEST_F(JobsTest, ListenerAnswersStatusAndReadWhileTheSupervisorIsStopped) {
+  auto j = write_script(s, "steady", "echo still here\n" + std::string(kIdle));
+  ASSERT_TRUE(add_job(s, j));
+  pid_t pid = start_job(s, j);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return read_of(s, j.name).find("] still here") != std::string::npos; }, 2000));
+  pid_t sup = s.supervisor_pid();
+  ASSERT_GT(sup, 0);
+  ASSERT_EQ(kill(sup, SIGSTOP), 0);
+  struct Cont {
+    pid_t pid;
+    ~Cont() { kill(pid, SIGCONT); }
+  } cont{sup};
+  int64_t t0 = now_ms();
+  auto st = s.request("STATUS", jp(j.name), 2000);
+  int64_t status_ms = now_ms() - t0;
+  ASSERT_TRUE(st) << "no STATUS answer while the supervisor is stopped";
+  EXPECT_TRUE(st->ok()) << st->raw;
+  EXPECT_EQ(st->data_json(), "\"UP\"");
+  t0 = now_ms();
+  auto rd = s.request("READ", jp(j.name), 2000);
+  int64_t read_ms = now_ms() - t0;
+  ASSERT_TRUE(rd) << "no READ answer while the supervisor is stopped";
+  EXPECT_TRUE(rd->ok()) << rd->raw;
+  EXPECT_NE(rd->data_json().find("] still here"), std::string::npos) << rd->raw;
+  auto all = s.request("STATUSALL", {}, 2000);
+  EXPECT_TRUE(ok(all)) << raw_of(all);
+  EXPECT_LT(status_ms, 500);
+  EXPECT_LT(read_ms, 500);
+  EXPECT_EQ(s.supervisor_pid(), sup) << "the stopped supervisor was replaced";
+  kill(sup, SIGCONT);
+  // And once it goes on, commands that need it work again.
+  auto stop = s.request("STOP", jp(j.name), 15000);
+  EXPECT_TRUE(ok(stop)) << raw_of(stop);
+  EXPECT_FALSE(process_alive(pid));
+}
+
+// ---- 8. SIGTERM of the server -------------------------------------------------------
+
+TEST_F(JobsTest, SigtermOfTheServerStopsRunningJobsAndExitsZero) {
+  auto a = write_script(s, "ta", "echo a\n" + std::string(kIdle));
+  // A job with a child of its own in its process group.
+  auto b = write_script(s, "tb",
+                        "python3 -c 'import os, sys, time\n"
+                        "open(sys.argv[1], \"w\").write(str(os.getpid()))\n"
+                        "time.sleep(1000)' '" + s.dir + "/tb-child.pid' &\n" + std::string(kIdle));
+  auto stopped = write_script(s, "tc", "echo c\nexit 0\n");
+  for (const auto* j : {&a, &b, &stopped}) ASSERT_TRUE(add_job(s, *j));
+  pid_t pa = start_job(s, a), pb = start_job(s, b);
+  ASSERT_GT(pa, 0);
+  ASSERT_GT(pb, 0);
+  pid_t child = 0;
+  ASSERT_TRUE(wait_until([&] { return (child = read_pidfile(s.dir + "/tb-child.pid")) > 0; }, 3000));
+  ASSERT_TRUE(ok(s.request("START", jp("tc"))));
+  ASSERT_TRUE(wait_until([&] { return status_of(s, "tc") == "DOWN" && read_of(s, "tc").find("exit with code") != std::string::npos; }, 3000));
+
+  int status = -1;
+  ASSERT_TRUE(s.stop(8000, &status));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the master's wait status: " << status;
+  for (pid_t p : {pa, pb, child})
+    EXPECT_TRUE(wait_until([&] { return !process_alive(p); }, 1000)) << "job process " << p << " outlived the server";
+  EXPECT_FALSE(shm_exists(s.shm_name));
+}
+
+}  // namespace
+}  // namespace itest
