@@ -21,12 +21,16 @@ inline constexpr size_t kConfigBytes = 65536;
 
 enum class JobState : uint8_t { kDown = 0, kUp = 1, kStarting = 2, kStopping = 3 };
 
-// A semaphore used as a lock. A semaphore has no owner, so the holder's pid
-// is kept beside it: whoever finds that pid dead may give the count back.
+// An interprocess lock that survives its holder's death. The holder's pid
+// is the lock itself, taken by compare-and-swap, so there is no moment at
+// which the lock is taken but its holder unknown; whoever finds the holder
+// dead takes it over. The semaphore is only where waiters sleep: a release
+// posts it when someone waits.
 struct LockWord {
-  boost::interprocess::interprocess_semaphore sem{1};
+  boost::interprocess::interprocess_semaphore sem{0};
   std::atomic<int32_t> holder{0};
   std::atomic<uint32_t> recoveries{0};
+  std::atomic<uint32_t> waiters{0};
 };
 
 // One job. Written only under the table lock; read without any lock through

@@ -33,47 +33,54 @@ bool pid_alive(pid_t pid) {
 namespace {
 
 // sem_timedwait is never restarted after a signal handler ran, and Boost
-// turns that EINTR into an exception: it is just another try.
-bool timed_take(LockWord& lock, std::chrono::milliseconds slice) {
+// turns that EINTR into an exception: it is just an early wake-up.
+void sleep_on(LockWord& lock, std::chrono::milliseconds slice) {
   using namespace boost::posix_time;
   try {
-    if (lock.sem.try_wait()) return true;
-    return lock.sem.timed_wait(microsec_clock::universal_time() + milliseconds(slice.count()));
+    lock.sem.timed_wait(microsec_clock::universal_time() + milliseconds(slice.count()));
   } catch (const boost::interprocess::interprocess_exception&) {
-    return false;
   }
 }
 
-// Gives the count back for a dead holder. The compare-exchange makes sure
+void wake_one(LockWord& lock) {
+  if (lock.waiters.load(std::memory_order_acquire) > 0) lock.sem.post();
+}
+
+// Takes the lock over from a dead holder. The compare-exchange makes sure
 // only one of several waiters that noticed does it.
-bool recover_from(LockWord& lock, int32_t dead) {
-  if (!lock.holder.compare_exchange_strong(dead, 0)) return false;
+bool take_over_from(LockWord& lock, int32_t dead, int32_t next) {
+  if (!lock.holder.compare_exchange_strong(dead, next)) return false;
   lock.recoveries.fetch_add(1, std::memory_order_relaxed);
-  lock.sem.post();
   return true;
 }
 
 }  // namespace
 
 void lock_acquire(LockWord& lock, std::chrono::milliseconds slice) {
+  const int32_t me = getpid();
+  int32_t expected = 0;
+  if (lock.holder.compare_exchange_strong(expected, me, std::memory_order_acquire)) return;
+  lock.waiters.fetch_add(1, std::memory_order_acq_rel);
   for (;;) {
-    if (timed_take(lock, slice)) {
-      lock.holder.store(getpid(), std::memory_order_release);
-      return;
-    }
-    int32_t holder = lock.holder.load(std::memory_order_acquire);
-    if (holder != 0 && !pid_alive(holder)) recover_from(lock, holder);
+    expected = 0;
+    // Tried again after counting ourselves a waiter: a release in between
+    // either left the lock free or posted the semaphore for us.
+    if (lock.holder.compare_exchange_strong(expected, me, std::memory_order_acquire)) break;
+    if (expected != 0 && !pid_alive(expected) && take_over_from(lock, expected, me)) break;
+    sleep_on(lock, slice);
   }
+  lock.waiters.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void lock_release(LockWord& lock) {
   lock.holder.store(0, std::memory_order_release);
-  lock.sem.post();
+  wake_one(lock);
 }
 
 bool lock_release_if_held_by(LockWord& lock, pid_t dead) {
-  if (dead <= 0 || lock.holder.load(std::memory_order_acquire) != dead) return false;
-  return recover_from(lock, dead);
+  if (dead <= 0 || !take_over_from(lock, dead, 0)) return false;
+  wake_one(lock);
+  return true;
 }
 
 }  // namespace backend::shm

@@ -8,9 +8,9 @@
 
 namespace backend::shm {
 
-// Takes the lock. Waits in slices of `slice`; after each slice that found the
-// holder dead, gives the count back in its name and tries again, so a killed
-// holder delays the others by about one slice.
+// Takes the lock. Sleeps on the semaphore in slices of `slice`, checking
+// between them whether the holder still lives, so a killed holder delays
+// the others by about one slice.
 void lock_acquire(LockWord& lock, std::chrono::milliseconds slice = std::chrono::milliseconds(100));
 void lock_release(LockWord& lock);
 

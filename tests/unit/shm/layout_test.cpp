@@ -11,7 +11,7 @@ namespace backend::shm {
 
 TEST(Layout, VersionAndSizesArePinned) {
   EXPECT_EQ(kLayoutVersion, 1u);
-  EXPECT_EQ(sizeof(LockWord), 40u);
+  EXPECT_EQ(sizeof(LockWord), 48u);
   EXPECT_EQ(sizeof(JobSlot), 192u);
   EXPECT_EQ(sizeof(SettingsArea), 16384u);
   EXPECT_EQ(sizeof(RingHeader), 128u);

@@ -82,9 +82,36 @@ TEST(Lock, TheMasterFreesALockOfAReapedWorker) {
   }
   waitpid(child, nullptr, 0);
   EXPECT_FALSE(lock_release_if_held_by(*s.lock, child + 1));
+  EXPECT_EQ(s.lock->holder.load(), child);
   EXPECT_TRUE(lock_release_if_held_by(*s.lock, child));
-  EXPECT_TRUE(s.lock->sem.try_wait());  // the count is back, exactly once
-  EXPECT_FALSE(s.lock->sem.try_wait());
+  EXPECT_EQ(s.lock->holder.load(), 0);
+  EXPECT_FALSE(lock_release_if_held_by(*s.lock, child));  // once only
+  auto t0 = std::chrono::steady_clock::now();
+  lock_acquire(*s.lock);
+  EXPECT_LT(seconds_since(t0), 0.05);
+  lock_release(*s.lock);
+}
+
+// A holder killed at any instant after it took the lock is found: the pid
+// is the lock, so there is no moment when it is held by nobody known.
+TEST(Lock, HoldersKilledAtRandomMomentsNeverWedgeIt) {
+  SharedLock s;
+  for (int round = 0; round < 30; ++round) {
+    pid_t child = fork();
+    if (child == 0) {
+      for (;;) {
+        lock_acquire(*s.lock);
+        lock_release(*s.lock);
+      }
+    }
+    usleep(static_cast<useconds_t>(500 + round * 97 % 3000));
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    auto t0 = std::chrono::steady_clock::now();
+    lock_acquire(*s.lock);
+    ASSERT_LT(seconds_since(t0), 1.0) << "round " << round;
+    lock_release(*s.lock);
+  }
 }
 
 TEST(Lock, MutualExclusionAcrossProcesses) {
