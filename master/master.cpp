@@ -45,10 +45,6 @@ int64_t now_ms() {
   return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-void make_dirs(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i)
-    if (i == path.size() || path[i] == '/') mkdir(path.substr(0, i).c_str(), 0755);
-}
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -135,7 +131,7 @@ int Master::run() {
 std::optional<std::string> Master::prepare() {
   if (auto err = conf::load_config(options_.config_file, options_.overrides, config_)) return err;
   worker::log_set_timezone(config_.timezone);
-  make_dirs(config_.data_dir);
+  worker::make_dirs(config_.data_dir);
   if (access(config_.data_dir.c_str(), W_OK) != 0)
     return "data folder " + config_.data_dir + " is not writable: " + std::strerror(errno);
   if (auto err = check_jobs_file(config_.data_dir + "/jobs.json")) return err;

@@ -4,11 +4,18 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace backend::worker {
 
 // Returns the error sentence on failure; the old file is then untouched.
 std::optional<std::string> replace_file(const std::string& path, const std::string& content);
+
+// Writes all of data, going on after short writes and EINTR.
+bool write_all(int fd, std::string_view data);
+
+// Makes a folder and its parents (mkdir -p); false when it is not there after.
+bool make_dirs(const std::string& path);
 
 // Reads a whole file; nullopt when it does not exist, error set otherwise.
 std::optional<std::string> read_file(const std::string& path, std::string& error);

@@ -1,5 +1,7 @@
 #include "worker/log_writer.h"
 
+#include "worker/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,22 +16,6 @@ namespace backend::worker {
 namespace {
 
 constexpr uint64_t kIdleCloseMs = 120000;
-
-void make_parent_dirs(const std::string& path) {
-  for (size_t i = 1; i < path.size(); ++i)
-    if (path[i] == '/') mkdir(path.substr(0, i).c_str(), 0755);
-}
-
-bool write_all(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -113,7 +99,7 @@ void LogWriter::start_batch() {
       [](uv_work_t* r) {
         for (auto& item : static_cast<Batch*>(r->data)->items) {
           if (item.fd < 0) {
-            make_parent_dirs(item.path);
+            make_dirs(item.path.substr(0, item.path.rfind('/')));
             item.fd = open(item.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
           }
           if (item.fd < 0 || !write_all(item.fd, item.data))

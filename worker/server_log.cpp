@@ -1,5 +1,7 @@
 #include "worker/server_log.h"
 
+#include "worker/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,10 +38,6 @@ std::unique_ptr<spdlog::formatter> make_formatter() {
   return f;
 }
 
-void make_dirs(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i)
-    if (i == path.size() || path[i] == '/') mkdir(path.substr(0, i).c_str(), 0755);
-}
 
 // One file per hour, opened with O_APPEND and written a whole line per
 // write(2), so the three server processes can share it without tearing lines.
