@@ -217,7 +217,7 @@ void Listener::on_supervisor(uint64_t id, std::string_view payload) {
   c.waiting_id = 0;
   protocol::append_frame(c.out, payload);
   if (c.closing) return;
-  if (!c.peer_closed && !c.throttled) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+  if (!c.peer_closed && !c.throttled && !stopping_) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
   process(c);
 }
 
@@ -277,7 +277,7 @@ void Listener::flush(Connection& c) {
 void Listener::resume(Connection& c) {
   if (c.throttled && !throttle(c)) {
     c.throttled = false;
-    if (!c.peer_closed && !c.waiting_id) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+    if (!c.peer_closed && !c.waiting_id && !stopping_) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
     return process(c);
   }
   if (!c.throttled) flush(c);
@@ -294,6 +294,7 @@ void Listener::close(Connection& c) {
   if (c.closing) return;
   c.closing = true;
   --connections_;
+  if (stopping_ && connections_ == 0) finish_stop();
   if (c.waiting_id) pending_.erase(c.waiting_id);
   auto done = [](uv_handle_t* h) {
     auto* conn = static_cast<Connection*>(h->data);
@@ -333,23 +334,50 @@ void Listener::reload() {
   log_set_timezone(next.timezone);
 }
 
+// Stops accepting, then lets every connection finish what it asked for:
+// a forwarded request still gets its answer and queued replies go out.
+// Whatever is not done within kDrainMs is closed.
 void Listener::stop() {
+  constexpr uint64_t kDrainMs = 5000;
   if (stopping_) return;
   stopping_ = true;
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&ready_timer_)))
     uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void* arg) {
-        auto* self = static_cast<Listener*>(arg);
-        if (uv_is_closing(h)) return;
-        if (h->type == UV_TCP && h != reinterpret_cast<uv_handle_t*>(&self->server_)) {
-          self->close(*static_cast<Connection*>(h->data));
-        } else if (h->type != UV_TIMER && h->type != UV_POLL) {
-          uv_close(h, nullptr);
-        }
-      },
-      this);
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
+  uv_timer_start(&drain_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Listener*>(t->data);
+    for (Connection* c : self->open_connections()) self->close(*c);
+    self->finish_stop();
+  }, kDrainMs, 0);
+  uv_close(reinterpret_cast<uv_handle_t*>(&server_), nullptr);
+  for (Connection* c : open_connections()) {
+    c->close_after_write = true;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    if (!c->waiting_id) flush(*c);
+  }
+  if (connections_ == 0) finish_stop();
+}
+
+std::vector<Connection*> Listener::open_connections() {
+  struct Walk {
+    Listener* self;
+    std::vector<Connection*> found;
+  } walk{this, {}};
+  uv_walk(&loop_, [](uv_handle_t* h, void* arg) {
+    auto* w = static_cast<Walk*>(arg);
+    if (h->type == UV_TCP && h != reinterpret_cast<uv_handle_t*>(&w->self->server_) && !uv_is_closing(h))
+      w->found.push_back(static_cast<Connection*>(h->data));
+  }, &walk);
+  return walk.found;
+}
+
+// The signal handlers go last: closed, a second SIGTERM (the master's after
+// an operator's) would kill the process with the default action mid-drain.
+void Listener::finish_stop() {
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&drain_timer_), reinterpret_cast<uv_handle_t*>(&sigterm_),
+                         reinterpret_cast<uv_handle_t*>(&sighup_), reinterpret_cast<uv_handle_t*>(&sigusr1_)})
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
   channel_->close();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <uv.h>
 
@@ -41,6 +42,8 @@ class Listener {
   void arm_timer(Connection& c);
   void reload();
   void stop();
+  void finish_stop();
+  std::vector<Connection*> open_connections();
 
   WorkerContext& ctx_;
   const shm::Segment& seg_;
@@ -48,6 +51,7 @@ class Listener {
   uv_loop_t loop_;
   uv_tcp_t server_;
   uv_timer_t ready_timer_;
+  uv_timer_t drain_timer_;
   unsigned ready_polls_ = 0;
   uv_signal_t sigterm_, sighup_, sigusr1_;
   std::unique_ptr<Channel> channel_;

@@ -710,3 +710,25 @@ TEST_F(JobsTest, SigtermOfTheServerStopsRunningJobsAndExitsZero) {
 
 }  // namespace
 }  // namespace itest
+
+namespace itest {
+namespace {
+
+// A STOP still waiting for its job when the server is told to stop gets its
+// answer before the listener closes the connection.
+TEST_F(JobsTest, AStopInFlightIsAnsweredWhileTheServerStops) {
+  auto j = write_script(s, "stubborn", "trap '' TERM\n" + std::string(kIdle));
+  ASSERT_TRUE(add_job(s, j, R"(,"stoptimeout":1)"));
+  ASSERT_GT(start_job(s, j), 0);
+  WireClient c;
+  ASSERT_TRUE(c.connect(s.port));
+  ASSERT_TRUE(c.send_frame(request_payload("STOP", jp("stubborn"))));
+  usleep(200 * 1000);  // the STOP waits out its stoptimeout in the supervisor
+  ASSERT_EQ(kill(s.master_pid(), SIGTERM), 0);
+  std::string payload;
+  ASSERT_EQ(c.read_frame(payload, 5000), WireClient::Status::kOk) << "the STOP in flight got no answer";
+  EXPECT_NE(payload.find("\"OK\""), std::string::npos) << payload;
+}
+
+}  // namespace
+}  // namespace itest
