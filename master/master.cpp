@@ -328,6 +328,9 @@ void Master::child(Worker& w) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGUSR1, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
+  // Ctrl-C in a terminal reaches the whole process group; stopping is the
+  // master's to order (the supervisor stops the jobs first), not the key's.
+  signal(SIGINT, SIG_IGN);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
