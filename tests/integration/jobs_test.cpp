@@ -730,5 +730,18 @@ TEST_F(JobsTest, AStopInFlightIsAnsweredWhileTheServerStops) {
   EXPECT_NE(payload.find("\"OK\""), std::string::npos) << payload;
 }
 
+// Ctrl-C in a terminal sends SIGINT to the whole process group: the jobs
+// must still be stopped by the supervisor before the server goes.
+TEST_F(JobsTest, CtrlCToTheServersProcessGroupStopsTheJobsToo) {
+  auto j = write_script(s, "ctrlc", "echo up\n" + std::string(kIdle));
+  ASSERT_TRUE(add_job(s, j));
+  pid_t job = start_job(s, j);
+  ASSERT_GT(job, 0);
+  pid_t master = s.master_pid();
+  ASSERT_EQ(kill(-getpgid(master), SIGINT), 0);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(master); }, 10000)) << "the master did not stop";
+  EXPECT_TRUE(wait_until([&] { return !process_alive(job); }, 2000)) << "job " << job << " outlived the server";
+}
+
 }  // namespace
 }  // namespace itest
