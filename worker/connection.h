@@ -21,6 +21,8 @@ struct Connection {
   uint64_t waiting_id = 0;         // a forwarded request in flight: replies stay in order
   uint64_t last_active = 0;        // uv_now() of the last sign of life: bytes in or out
   size_t queued_at_tick = 0;       // write queue size at the last timer tick
+  uint64_t frame_started = 0;      // uv_now() when the frame now half-received began
+  uint64_t frames = 0;             // frames handled so far
   size_t writes_in_flight = 0;
   bool close_after_write = false;
   bool peer_closed = false;        // the client shut down its side: answer, then close

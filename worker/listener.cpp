@@ -117,9 +117,14 @@ void Listener::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) 
   if (nread < 0) return self.close(*c);
   if (nread == 0) return;
   c->last_active = uv_now(&self.loop_);
+  bool was_mid_frame = c->decoder.mid_frame();
+  uint64_t frames_before = c->frames;
   c->decoder.set_limit(self.ctx_.config.max_frame_bytes);  // follows a reload
   c->decoder.feed(buf->base, static_cast<size_t>(nread));
   self.process(*c);
+  // Whatever is left half-received began with this read, unless this read
+  // only added to a frame that is still not whole.
+  if (!was_mid_frame || c->frames != frames_before) c->frame_started = c->last_active;
 }
 
 // Handles whole frames in order. A forwarded request pauses the connection
@@ -139,6 +144,7 @@ void Listener::process(Connection& c) {
       break;
     }
     handle(c, payload);
+    ++c.frames;
   }
   flush(c);
 }
@@ -319,7 +325,12 @@ void Listener::on_timer(uv_timer_t* timer) {
   size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->tcp));
   if (c->waiting_id || queued < c->queued_at_tick) c->last_active = uv_now(&self.loop_);
   c->queued_at_tick = queued;
-  if (uv_now(&self.loop_) - c->last_active >= idle) return self.close(*c);
+  uint64_t now = uv_now(&self.loop_);
+  if (now - c->last_active >= idle) return self.close(*c);
+  // A frame trickling in a byte at a time is a stall too: it gets the same
+  // time from its first byte as an idle connection gets.
+  if (!c->waiting_id && !c->throttled && c->decoder.mid_frame() && now - c->frame_started >= idle)
+    return self.close(*c);
   self.arm_timer(*c);
 }
 

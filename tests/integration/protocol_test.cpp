@@ -216,6 +216,24 @@ TEST(Protocol, IdleAndStalledConnectionsAreClosedAfterIdleTimeout) {
 
 // Idleness is about the client: a client that keeps reading a long stream
 // of replies it asked for is not idle, however long the replies take.
+TEST(Protocol, AFrameTricklingInIsClosedLikeAStalledOne) {
+  Server s;
+  s.set("idle_timeout", "1");
+  ASSERT_TRUE(s.start());
+  WireClient c;
+  ASSERT_TRUE(c.connect(s.port));
+  std::string f = frame("STATUSALL");
+  int64_t t0 = now_ms();
+  bool closed = false;
+  for (size_t i = 0; i + 1 < f.size() && now_ms() - t0 < 4000; ++i) {  // never the last byte
+    if (!c.send_raw(f.substr(i, 1))) break;
+    if ((closed = c.wait_closed(300))) break;
+  }
+  EXPECT_TRUE(closed || c.wait_closed(1000)) << "a frame sent a byte every 300 ms kept its connection";
+  EXPECT_LT(now_ms() - t0, 3500);
+  EXPECT_TRUE(ok(s.request("STATUSALL", "")));
+}
+
 TEST(Protocol, SlowReaderOfLargeRepliesIsNotCutByIdleTimeout) {
   Server s;
   s.set("idle_timeout", "1");
