@@ -257,13 +257,7 @@ void Master::orphan_exited(pid_t pid, int status) {
   shm::LockGuard guard(segment_->header().table_lock);
   shm::JobInfo info;
   if (!table.read(held->slot, info) || info.pid != pid) return;
-  table.update(held->slot, [&](shm::JobSlot& s) {
-    s.state = static_cast<uint8_t>(shm::JobState::kDown);
-    s.pid = 0;
-    s.last_exit_at = time(nullptr);
-    s.last_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    s.last_exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  });
+  table.record_exit(held->slot, status, time(nullptr));
 }
 
 void Master::read_control() {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <sys/wait.h>
+
 #include "shm/ring.h"
 
 namespace backend::shm {
@@ -129,6 +131,16 @@ void JobTable::erase(uint32_t i) {
   while (hw > 0 && !slots_[hw - 1].used) --hw;
   h_.high_water.store(hw, std::memory_order_release);
   h_.changes.fetch_add(1, std::memory_order_release);
+}
+
+void JobTable::record_exit(uint32_t i, int status, int64_t at) {
+  update(i, [&](JobSlot& s) {
+    s.state = static_cast<uint8_t>(JobState::kDown);
+    s.pid = 0;
+    s.last_exit_at = at;
+    s.last_exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    s.last_exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  });
 }
 
 void JobTable::repair() {

@@ -56,6 +56,8 @@ class JobTable {
   void repair();
   // Makes every seq left odd by a dead writer even again (master only).
   uint32_t repair_seqs();
+  // Marks the job down with its exit: a wait(2) status, or -1 when unknown.
+  void record_exit(uint32_t slot, int status, int64_t at);
   // Runs f(JobSlot&) as one seqlocked write.
   template <class F>
   void update(uint32_t slot, F&& f);

@@ -315,13 +315,7 @@ void Jobs::exited(Run& run, int status) {
   record(run, line);
   {
     shm::LockGuard guard(seg_.header().table_lock);
-    seg_.table().update(run.slot, [&](shm::JobSlot& s) {
-      s.state = static_cast<uint8_t>(shm::JobState::kDown);
-      s.pid = 0;
-      s.last_exit_at = clock_.seconds();
-      s.last_exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      s.last_exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    });
+    seg_.table().record_exit(run.slot, status, clock_.seconds());
   }
   // What is left of the group goes too, as systemd does, so that a new
   // start never runs beside the remains of this one.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "shm/lock.h"
 #include "tests/unit/shm/test_segment.h"
 
@@ -76,6 +78,23 @@ TEST(JobTable, SettingsUpdateAndStateUpdate) {
   EXPECT_EQ(info.pid, 1234);
   EXPECT_EQ(info.restarts, 3u);
   EXPECT_EQ(info.state, JobState::kUp);
+}
+
+TEST(JobTable, RecordExitKeepsCodeOrSignalOrUnknown) {
+  ScopedSegment s("exit");
+  JobTable t = s.seg.table();
+  uint32_t slot = *t.insert("job", "{}", 20);
+  JobInfo info;
+  for (auto [status, code, sig] : {std::tuple{3 << 8, 3, 0}, {9, -1, 9}, {-1, -1, 0}}) {
+    t.update(slot, [](JobSlot& js) { js.pid = 77; js.state = static_cast<uint8_t>(JobState::kUp); });
+    t.record_exit(slot, status, 1234);
+    ASSERT_TRUE(t.read(slot, info));
+    EXPECT_EQ(info.state, JobState::kDown);
+    EXPECT_EQ(info.pid, 0);
+    EXPECT_EQ(info.last_exit_at, 1234);
+    EXPECT_EQ(info.last_exit_code, code) << status;
+    EXPECT_EQ(info.last_exit_signal, sig) << status;
+  }
 }
 
 TEST(JobTable, ManyNamesWithCollidingProbes) {
