@@ -48,6 +48,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 smoke=${BENCH_SMOKE:-0}
 for arg in "$@"; do
@@ -76,19 +78,11 @@ if [[ -n ${BENCH_SERVER_BIN:-} ]]; then
   server_bin=$BENCH_SERVER_BIN
   build_type="as given (BENCH_SERVER_BIN)"
 else
-  build=${BENCH_BUILD_DIR:-$root/build-release}
-  if [[ ! -f $build/build.ninja ]]; then
-    log "configuring $build (Release, -O2)"
-    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DBACKEND_TESTS=ON >&2
-  fi
-  log "building in $build"
-  ninja -C "$build" backend-server >&2
+  release_build backend-server
   server_bin=$build/run/backend-server
-  build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt") ($(sed -n 's/^CMAKE_CXX_FLAGS_RELEASE:[A-Z]*=//p' "$build/CMakeCache.txt"))"
 fi
 [[ -x $server_bin ]] || { log "no server binary at $server_bin"; exit 1; }
-source_rev="$(git -C "$root" log -1 --format='commit %h (%cd)' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo unknown)"
+source_rev=$(tree_revision)
 
 if [[ -n ${BENCH_OUT:-} ]]; then
   out=$BENCH_OUT
@@ -158,10 +152,6 @@ clk_tck=$(getconf CLK_TCK)
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 json_field() { sed -n "s/.*\"$2\": \{0,1\}\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }
-verdict() {  # verdict VALUE OP LIMIT
-  [[ -z $1 || $1 == "-" ]] && { echo "not measured"; return; }
-  if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == ">=") ? v >= l : v < l) }'; then echo "**met**"; else echo "**missed**"; fi
-}
 failed=0
 fail() { log "ERROR: $*"; failed=1; errors+=("$*"); }
 errors=()
@@ -325,9 +315,6 @@ server_pid=
 
 # ---------------------------------------------------------------- report
 
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-mem_total=$(free -h | awk '/^Mem:/ { print $2 }')
-cxx=$( (c++ --version 2>/dev/null || g++ --version 2>/dev/null) | head -1)
 {
   echo "# Job benchmark"
   echo
@@ -337,18 +324,7 @@ cxx=$( (c++ --version 2>/dev/null || g++ --version 2>/dev/null) | head -1)
   echo "(70-byte lines with a sequence number). Single runs, no repetition: other users of"
   echo "the machine may have disturbed them."
   echo
-  echo "## Machine"
-  echo
-  echo "| | |"
-  echo "|---|---|"
-  echo "| CPUs (nproc) | $(nproc) |"
-  echo "| CPU | ${cpu_model:-unknown} |"
-  echo "| memory | ${mem_total:-unknown} |"
-  echo "| kernel | $(uname -r) |"
-  echo "| compiler | $cxx |"
-  echo "| build | $build_type |"
-  echo "| server | $server_bin |"
-  echo "| source | $source_rev |"
+  machine_table
   echo
   echo "## Results"
   echo

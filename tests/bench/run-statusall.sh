@@ -60,6 +60,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 smoke=${BENCH_SMOKE:-0}
 for arg in "$@"; do
@@ -101,23 +103,12 @@ if [[ -n ${BENCH_SERVER_BIN:-} && -n ${BENCH_LOAD_BIN:-} ]]; then
   load_bin=$BENCH_LOAD_BIN
   build_type="as given (BENCH_SERVER_BIN)"
 else
-  build=${BENCH_BUILD_DIR:-$root/build-release}
-  if [[ ! -f $build/build.ninja ]]; then
-    log "configuring $build (Release, -O2)"
-    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DBACKEND_TESTS=ON >&2
-  fi
-  log "building in $build"
-  ninja -C "$build" backend-server bench_statusall_load >&2
+  release_build backend-server bench_statusall_load
   server_bin=$build/run/backend-server
   load_bin=$build/tests/bench/bench_statusall_load
-  build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt") ($(sed -n 's/^CMAKE_CXX_FLAGS_RELEASE:[A-Z]*=//p' "$build/CMakeCache.txt"))"
 fi
 [[ -x $server_bin ]] || { log "no server binary at $server_bin"; exit 1; }
-# The tree as it was built (someone may commit while the benchmark runs).
-source_rev="$(git -C "$root" log -1 --format='commit %h (%cd)' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null ||
-  echo unknown)$({ git -C "$root" status --porcelain --untracked-files=no -- . ':!tests' 2>/dev/null | grep -q . &&
-  echo ', with uncommitted changes outside tests/'; } || true)"
+source_rev=$(tree_revision)
 [[ -x $load_bin ]] || { log "no load generator at $load_bin"; exit 1; }
 
 if [[ -n ${BENCH_OUT:-} ]]; then
@@ -293,14 +284,6 @@ find_run() {  # find_run LABEL: the JSON line of that run (nothing when it did n
   done
   return 0
 }
-verdict() {  # verdict VALUE OP LIMIT
-  [[ -z $1 ]] && { echo "not measured"; return; }
-  if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == ">=") ? v >= l : v < l) }'; then
-    echo "**met**"
-  else
-    echo "**missed**"
-  fi
-}
 ka32=$(find_run keepalive-32-j0)
 ka32_range='' ka1_worst='' co1_worst=''
 for i in "${!results[@]}"; do
@@ -418,9 +401,6 @@ server_pid=
 
 # ---------------------------------------------------------------- report
 
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-mem_total=$(free -h | awk '/^Mem:/ { print $2 }')
-cxx=$( (c++ --version 2>/dev/null || g++ --version 2>/dev/null) | head -1)
 {
   echo "# STATUSALL benchmark"
   echo
@@ -462,18 +442,7 @@ cxx=$( (c++ --version 2>/dev/null || g++ --version 2>/dev/null) | head -1)
   echo "  the generator costs about as much CPU per request as the server does: when both"
   echo "  show ~100 % of a core, the server is at its limit and so is the generator."
   echo
-  echo "## Machine"
-  echo
-  echo "| | |"
-  echo "|---|---|"
-  echo "| CPUs (nproc) | $(nproc) |"
-  echo "| CPU | ${cpu_model:-unknown} |"
-  echo "| memory | ${mem_total:-unknown} |"
-  echo "| kernel | $(uname -r) |"
-  echo "| compiler | $cxx |"
-  echo "| build | $build_type |"
-  echo "| server | $server_bin |"
-  echo "| source | $source_rev |"
+  machine_table
   echo
   echo "## Results"
   echo

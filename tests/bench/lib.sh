@@ -1,0 +1,55 @@
+# Helpers shared by the benchmark scripts (sourced, not run). The caller
+# sets $root (the repository) and defines log().
+
+# release_build TARGET...: builds the targets in a Release build folder of
+# the benchmarks' own (BENCH_BUILD_DIR, default build-release/), configured
+# on first use; sets $build and $build_type.
+release_build() {
+  build=${BENCH_BUILD_DIR:-$root/build-release}
+  if [[ ! -f $build/build.ninja ]]; then
+    log "configuring $build (Release, -O2)"
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DBACKEND_TESTS=ON >&2
+  fi
+  log "building in $build"
+  ninja -C "$build" "$@" >&2
+  build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt") ($(sed -n 's/^CMAKE_CXX_FLAGS_RELEASE:[A-Z]*=//p' "$build/CMakeCache.txt"))"
+}
+
+# The tree as it was built (someone may commit while a benchmark runs).
+tree_revision() {
+  echo "$(git -C "$root" log -1 --format='commit %h (%cd)' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null ||
+    echo unknown)$({ git -C "$root" status --porcelain --untracked-files=no -- . ':!tests' 2>/dev/null | grep -q . &&
+    echo ', with uncommitted changes outside tests/'; } || true)"
+}
+
+# machine_table: the "## Machine" section of a results file; uses
+# $build_type, $server_bin and $source_rev.
+machine_table() {
+  local cpu_model mem_total cxx
+  cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+  mem_total=$(free -h | awk '/^Mem:/ { print $2 }')
+  cxx=$( (c++ --version 2>/dev/null || g++ --version 2>/dev/null) | head -1)
+  echo "## Machine"
+  echo
+  echo "| | |"
+  echo "|---|---|"
+  echo "| CPUs (nproc) | $(nproc) |"
+  echo "| CPU | ${cpu_model:-unknown} |"
+  echo "| memory | ${mem_total:-unknown} |"
+  echo "| kernel | $(uname -r) |"
+  echo "| compiler | $cxx |"
+  echo "| build | $build_type |"
+  echo "| server | $server_bin |"
+  echo "| source | $source_rev |"
+}
+
+# verdict VALUE OP LIMIT: **met** or **missed** (OP is >= or <).
+verdict() {
+  [[ -z $1 || $1 == "-" ]] && { echo "not measured"; return; }
+  if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == ">=") ? v >= l : v < l) }'; then
+    echo "**met**"
+  else
+    echo "**missed**"
+  fi
+}
