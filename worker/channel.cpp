@@ -16,37 +16,9 @@ void size_channel_socket(int fd) {
 }
 
 Channel::Channel(uv_loop_t* loop, int fd, OnMessage on_message)
-    : fd_(fd), on_message_(std::move(on_message)), poll_(new uv_poll_t) {
+    : PolledSocket(loop, fd), on_message_(std::move(on_message)) {
   buf_.resize(kMaxPayload + 64);
-  uv_poll_init(loop, poll_, fd_);
-  poll_->data = this;
   watch();
-}
-
-Channel::~Channel() { close(); }
-
-void Channel::close() {
-  if (!poll_) return;
-  poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-  poll_ = nullptr;
-}
-
-void Channel::watch() {
-  if (!poll_) return;
-  int events = UV_READABLE | (queue_.empty() ? 0 : UV_WRITABLE);
-  uv_poll_start(poll_, events, on_poll);
-}
-
-void Channel::on_poll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<Channel*>(handle->data);
-  if (!self) return;
-  if (status < 0) {
-    spdlog::error("channel poll failed: {}", uv_strerror(status));
-    return;
-  }
-  if (events & UV_WRITABLE) self->write_queued();
-  if (events & UV_READABLE) self->read_all();
 }
 
 void Channel::read_all() {

@@ -11,31 +11,26 @@
 
 #include <uv.h>
 
+#include "worker/polled_socket.h"
+
 namespace backend::worker {
 
-class Channel {
+class Channel : public PolledSocket {
  public:
   static constexpr size_t kMaxPayload = 128 * 1024;
   using OnMessage = std::function<void(uint64_t id, std::string_view payload)>;
 
   Channel(uv_loop_t* loop, int fd, OnMessage on_message);
-  ~Channel();
-  Channel(const Channel&) = delete;
-  Channel& operator=(const Channel&) = delete;
 
   // Never blocks: what the socket cannot take now waits in a queue.
   void send(uint64_t id, std::string_view payload);
-  void close();
 
  private:
-  static void on_poll(uv_poll_t* handle, int status, int events);
-  void read_all();
-  void write_queued();
-  void watch();
+  void read_all() override;
+  void write_queued() override;
+  bool has_queued() const override { return !queue_.empty(); }
 
-  int fd_;
   OnMessage on_message_;
-  uv_poll_t* poll_;
   std::deque<std::string> queue_;
   std::string buf_;
 };

@@ -32,34 +32,13 @@ bool send_queued(int socket, std::deque<Control::Outgoing>& queue) {
 }
 
 Control::Control(uv_loop_t* loop, int fd, OnMessage on_message)
-    : fd_(fd), on_message_(std::move(on_message)), poll_(new uv_poll_t) {
-  uv_poll_init(loop, poll_, fd_);
-  poll_->data = this;
+    : PolledSocket(loop, fd), on_message_(std::move(on_message)) {
   watch();
 }
 
 Control::~Control() {
-  close();
   for (auto& m : queue_)
     for (int fd : m.fds) ::close(fd);
-}
-
-void Control::close() {
-  if (!poll_) return;
-  poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-  poll_ = nullptr;
-}
-
-void Control::watch() {
-  if (poll_) uv_poll_start(poll_, UV_READABLE | (queue_.empty() ? 0 : UV_WRITABLE), on_poll);
-}
-
-void Control::on_poll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<Control*>(handle->data);
-  if (!self || status < 0) return;
-  if (events & UV_WRITABLE) self->write_queued();
-  if (events & UV_READABLE) self->read_all();
 }
 
 void Control::read_all() {

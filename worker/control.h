@@ -16,9 +16,11 @@
 
 #include <uv.h>
 
+#include "worker/polled_socket.h"
+
 namespace backend::worker {
 
-class Control {
+class Control : public PolledSocket {
  public:
   using OnMessage = std::function<void(const std::string& text, std::vector<int>& fds)>;
 
@@ -29,23 +31,17 @@ class Control {
   };
 
   Control(uv_loop_t* loop, int fd, OnMessage on_message);
-  ~Control();
-  Control(const Control&) = delete;
-  Control& operator=(const Control&) = delete;
+  ~Control() override;
 
   // Never blocks. The fds are duplicated: the caller keeps its own.
   void send(std::string text, const std::vector<int>& fds = {});
-  void close();
 
  private:
-  static void on_poll(uv_poll_t* handle, int status, int events);
-  void read_all();
-  void write_queued();
-  void watch();
+  void read_all() override;
+  void write_queued() override;
+  bool has_queued() const override { return !queue_.empty(); }
 
-  int fd_;
   OnMessage on_message_;
-  uv_poll_t* poll_;
   std::deque<Outgoing> queue_;
 };
 
