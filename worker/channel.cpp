@@ -15,8 +15,8 @@ void size_channel_socket(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
-Channel::Channel(uv_loop_t* loop, int fd, OnMessage on_message)
-    : PolledSocket(loop, fd), on_message_(std::move(on_message)) {
+Channel::Channel(uv_loop_t* loop, int fd, OnMessage on_message, OnTaking on_taking)
+    : PolledSocket(loop, fd), on_message_(std::move(on_message)), on_taking_(std::move(on_taking)) {
   buf_.resize(kMaxPayload + 64);
   watch();
 }
@@ -24,6 +24,11 @@ Channel::Channel(uv_loop_t* loop, int fd, OnMessage on_message)
 void Channel::read_all() {
   // Bounded, so that a flood from the peer cannot starve the rest of the loop.
   for (int i = 0; i < 256; ++i) {
+    if (on_taking_) {
+      uint64_t next;
+      ssize_t peeked = recv(fd_, &next, sizeof next, MSG_DONTWAIT | MSG_PEEK);
+      if (peeked == static_cast<ssize_t>(sizeof next)) on_taking_(next);
+    }
     ssize_t n = recv(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) spdlog::error("channel recv failed: {}", std::strerror(errno));

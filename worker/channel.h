@@ -20,7 +20,12 @@ class Channel : public PolledSocket {
   static constexpr size_t kMaxPayload = 128 * 1024;
   using OnMessage = std::function<void(uint64_t id, std::string_view payload)>;
 
-  Channel(uv_loop_t* loop, int fd, OnMessage on_message);
+  // Called with a message's id while it still sits in the socket, before it
+  // is consumed: a side that records what it took there can die at any
+  // instant without a request vanishing unrecorded.
+  using OnTaking = std::function<void(uint64_t id)>;
+
+  Channel(uv_loop_t* loop, int fd, OnMessage on_message, OnTaking on_taking = {});
 
   // Never blocks: what the socket cannot take now waits in a queue.
   void send(uint64_t id, std::string_view payload);
@@ -31,6 +36,7 @@ class Channel : public PolledSocket {
   bool has_queued() const override { return !queue_.empty(); }
 
   OnMessage on_message_;
+  OnTaking on_taking_;
   std::deque<std::string> queue_;
   std::string buf_;
 };

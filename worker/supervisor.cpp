@@ -35,7 +35,8 @@ Supervisor::Supervisor(WorkerContext& ctx) : ctx_(ctx), seg_(*ctx.segment) {
   store_ = std::make_unique<SettingsStore>(&loop_, ctx_.config.data_dir + "/jobs.json");
   jobs_ = std::make_unique<Jobs>(&loop_, seg_, ctx_.config.data_dir + "/log", ctx_.config.interpreters);
   channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
-                                       [this](uint64_t id, std::string_view p) { on_request(id, p); });
+                                       [this](uint64_t id, std::string_view p) { on_request(id, p); },
+                                       [this](uint64_t id) { seg_.header().supervisor_taken.store(id); });
   auto on_signal = [](uv_signal_t* s, int signum) {
     auto* self = static_cast<Supervisor*>(s->data);
     if (signum == SIGTERM) self->stop();
@@ -66,15 +67,17 @@ int Supervisor::run() {
     control_->send("TAKE " + std::to_string(getpid()));
   }
   // Tell the listener which of its requests died with a previous supervisor.
-  uint64_t taken = seg_.header().supervisor_taken.load();
-  channel_->send(0, "HELLO " + std::to_string(taken));
+  taken_before_ = seg_.header().supervisor_taken.load();
+  channel_->send(0, "HELLO " + std::to_string(taken_before_));
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
   return 0;
 }
 
 void Supervisor::on_request(uint64_t id, std::string_view payload) {
-  seg_.header().supervisor_taken.store(id, std::memory_order_release);
+  // A predecessor may have died between noting a request and consuming it:
+  // HELLO has already told the client it failed, so it must not happen now.
+  if (id >> 32 == taken_before_ >> 32 && id <= taken_before_) return;
   protocol::Request req;
   if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
   std::string error;

@@ -47,6 +47,7 @@ class Supervisor {
   std::unique_ptr<Jobs> jobs_;
   std::unique_ptr<Control> control_;
   bool stopping_ = false;
+  uint64_t taken_before_ = 0;  // the last request id a predecessor noted taking
 };
 
 }  // namespace backend::worker

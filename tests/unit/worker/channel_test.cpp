@@ -48,6 +48,31 @@ TEST(Channel, MessagesArriveWholeWithTheirIds) {
   EXPECT_EQ(got[2].second, "");
 }
 
+// The supervisor notes a request as taken while it still sits in the socket:
+// dying between the two leaves it for the next supervisor, never lost.
+TEST(Channel, TakingIsAnnouncedWhileTheMessageIsStillInTheSocket) {
+  Pair p;
+  std::vector<uint64_t> announced, received;
+  std::vector<bool> still_queued;
+  Channel b(
+      &p.loop, p.fds[1], [&](uint64_t id, std::string_view) { received.push_back(id); },
+      [&](uint64_t id) {
+        announced.push_back(id);
+        uint64_t head = 0;
+        ssize_t n = recv(p.fds[1], &head, sizeof head, MSG_DONTWAIT | MSG_PEEK);
+        still_queued.push_back(n == static_cast<ssize_t>(sizeof head) && head == id);
+      });
+  Channel a(&p.loop, p.fds[0], [](uint64_t, std::string_view) {});
+  a.send(41, "START {}");
+  a.send(42, "STOP {}");
+  while (received.size() < 2 && uv_run(&p.loop, UV_RUN_ONCE)) {}
+  a.close();
+  b.close();
+  EXPECT_EQ(announced, (std::vector<uint64_t>{41, 42}));
+  EXPECT_EQ(received, (std::vector<uint64_t>{41, 42}));
+  EXPECT_EQ(still_queued, (std::vector<bool>{true, true}));
+}
+
 TEST(Channel, ASenderNeverBlocksWhenThePeerIsSlow) {
   Pair p;
   Channel a(&p.loop, p.fds[0], [](uint64_t, std::string_view) {});
