@@ -14,7 +14,7 @@
 namespace backend::shm {
 
 inline constexpr char kMagic[8] = {'B', 'K', 'S', 'E', 'R', 'V', 'E', 'R'};
-inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kLayoutVersion = 2;
 inline constexpr size_t kMaxName = 64;
 inline constexpr size_t kSettingsBytes = 16384;
 inline constexpr size_t kConfigBytes = 65536;
@@ -75,6 +75,16 @@ struct alignas(64) RingHeader {
   std::atomic<uint64_t> next_line;  // number the next line gets
   uint32_t capacity;                // bytes of data; 0 until initialised
   uint32_t reserved;
+  // Where a job's captured output stands, per stream (stdout, stderr), as
+  // offsets into the run's stage file (see worker/output_capture.h).
+  // `staged` is written by the kernel itself, as splice(2)'s offset.
+  int64_t staged[2];
+  std::atomic<uint64_t> taken[2];  // stage bytes before this are lines in the ring
+  // The commit under way: once head reaches pending_head, taken of
+  // pending_stream is pending_taken, even if the writer died before saying so.
+  std::atomic<uint64_t> pending_head;
+  std::atomic<uint64_t> pending_taken;
+  std::atomic<uint32_t> pending_stream;
 };
 
 struct alignas(64) Header {

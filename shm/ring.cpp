@@ -11,6 +11,7 @@ namespace backend::shm {
 void Ring::init(RingHeader* header, uint32_t capacity) {
   new (header) RingHeader{};
   header->capacity = capacity;
+  header->pending_head.store(UINT64_MAX);
 }
 
 // cap is passed in, read once by the caller: a slot being re-initialised
@@ -23,6 +24,7 @@ void Ring::copy_out(uint64_t pos, void* dst, size_t len, uint32_t cap) const {
 }
 
 void Ring::copy_in(uint64_t pos, const void* src, size_t len) {
+  if (len == 0) return;  // src may be null then
   size_t off = pos % h_->capacity;
   size_t first = std::min<size_t>(len, h_->capacity - off);
   std::memcpy(data_ + off, src, first);
@@ -33,14 +35,14 @@ namespace {
 constexpr uint64_t kErrFlag = uint64_t(1) << 63;
 }  // namespace
 
-uint64_t Ring::append(std::string_view text, bool is_err) {
+// Writes one record of a then b at `head`, not yet published, first moving
+// the tail past what it will overwrite. Under the lock.
+void Ring::put(uint64_t& head, uint64_t number, bool is_err, std::string_view a, std::string_view b) {
   const uint32_t cap = h_->capacity;
-  if (cap <= kOverhead) return 0;
-  uint32_t len = static_cast<uint32_t>(std::min<size_t>(text.size(), cap - kOverhead));
-  LockGuard guard(h_->lock);
-  uint64_t head = h_->head.load(std::memory_order_relaxed);
-  uint64_t tail = h_->tail.load(std::memory_order_relaxed);
+  uint32_t len = static_cast<uint32_t>(std::min<size_t>(a.size() + b.size(), cap - kOverhead));
+  uint32_t len_a = static_cast<uint32_t>(std::min<size_t>(a.size(), len));
   const uint64_t need = kOverhead + len;
+  uint64_t tail = h_->tail.load(std::memory_order_relaxed);
   uint64_t new_tail = tail;
   while (head + need - new_tail > cap) {
     uint32_t old_len;
@@ -52,15 +54,71 @@ uint64_t Ring::append(std::string_view text, bool is_err) {
     h_->tail.store(new_tail, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
   }
-  uint64_t number = h_->next_line.load(std::memory_order_relaxed);
   uint64_t stored = number | (is_err ? kErrFlag : 0);
   copy_in(head, &len, 4);
   copy_in(head + 4, &stored, 8);
-  copy_in(head + 12, text.data(), len);
+  copy_in(head + 12, a.data(), len_a);
+  copy_in(head + 12 + len_a, b.data(), len - len_a);
   copy_in(head + 12 + len, &len, 4);
-  h_->head.store(head + need, std::memory_order_release);
+  head += need;
+}
+
+uint64_t Ring::append(std::string_view text, bool is_err) {
+  if (h_->capacity <= kOverhead) return 0;
+  LockGuard guard(h_->lock);
+  uint64_t head = h_->head.load(std::memory_order_relaxed);
+  uint64_t number = h_->next_line.load(std::memory_order_relaxed);
+  put(head, number, is_err, text, {});
+  h_->head.store(head, std::memory_order_release);
   h_->next_line.store(number + 1, std::memory_order_release);
   return number;
+}
+
+uint64_t Ring::append_captured(std::string_view prefix, const std::vector<std::string_view>& lines, bool is_err,
+                               int stream, uint64_t taken) {
+  LockGuard guard(h_->lock);
+  uint64_t head = h_->head.load(std::memory_order_relaxed);
+  const uint64_t first = h_->next_line.load(std::memory_order_relaxed);
+  uint64_t number = first;
+  if (h_->capacity > kOverhead)
+    for (std::string_view line : lines) put(head, number++, is_err, prefix, line);
+  // The order is the point: pending_head names this commit before the
+  // rest of it is written, and head publishes it last.
+  h_->pending_head.store(head, std::memory_order_release);
+  h_->pending_stream.store(static_cast<uint32_t>(stream), std::memory_order_release);
+  h_->pending_taken.store(taken, std::memory_order_release);
+  h_->head.store(head, std::memory_order_release);
+  h_->next_line.store(number, std::memory_order_release);
+  h_->taken[stream].store(taken, std::memory_order_release);
+  return first;
+}
+
+void Ring::reset_capture(const uint64_t base[2]) {
+  LockGuard guard(h_->lock);
+  h_->pending_head.store(UINT64_MAX, std::memory_order_release);
+  for (int s = 0; s < 2; ++s) {
+    h_->staged[s] = static_cast<int64_t>(base[s]);
+    h_->taken[s].store(base[s], std::memory_order_release);
+  }
+}
+
+void Ring::settle() {
+  LockGuard guard(h_->lock);
+  uint64_t head = h_->head.load(std::memory_order_relaxed);
+  uint64_t tail = h_->tail.load(std::memory_order_relaxed);
+  if (head == h_->pending_head.load(std::memory_order_relaxed)) {
+    uint32_t s = h_->pending_stream.load(std::memory_order_relaxed);
+    if (s < 2) h_->taken[s].store(h_->pending_taken.load(std::memory_order_relaxed), std::memory_order_release);
+  }
+  const uint32_t cap = h_->capacity;
+  if (cap <= kOverhead || head - tail < kOverhead || head - tail > cap) return;
+  uint32_t len;
+  copy_out(head - 4, &len, 4, cap);
+  if (len > cap - kOverhead || head - tail < kOverhead + len) return;
+  uint64_t number;
+  copy_out(head - kOverhead - len + 4, &number, 8, cap);
+  number = (number & ~kErrFlag) + 1;
+  if (h_->next_line.load(std::memory_order_relaxed) < number) h_->next_line.store(number, std::memory_order_release);
 }
 
 void Ring::clear() {

@@ -33,8 +33,23 @@ class Ring {
   // Appends one line, cut to what fits, dropping the oldest lines as needed.
   // Returns the line's number.
   uint64_t append(std::string_view text, bool is_err = false);
+  // Appends whole lines of one job output stream, each after `prefix`, in
+  // one commit that also sets the stream's `taken` offset: a writer killed
+  // at any instant leaves all of it or none (once settle() has run).
+  // Returns the first line's number.
+  uint64_t append_captured(std::string_view prefix, const std::vector<std::string_view>& lines, bool is_err,
+                           int stream, uint64_t taken);
   // Forgets every line; numbering goes on, so followers see a gap, not a repeat.
   void clear();
+
+  // The capture offsets of a new run's stage, per stream.
+  void reset_capture(const uint64_t base[2]);
+  // After the ring's writer died: completes its last commit if it was
+  // published, so that `taken` and the numbering match the lines kept.
+  void settle();
+  uint64_t taken(int stream) const { return h_->taken[stream].load(std::memory_order_acquire); }
+  // Where splice(2) keeps a stream's stage offset.
+  int64_t* staged(int stream) { return &h_->staged[stream]; }
 
   // The newest `n` lines still kept, oldest first.
   std::vector<RingLine> last(size_t n) const;
@@ -47,6 +62,7 @@ class Ring {
  private:
   void copy_out(uint64_t pos, void* dst, size_t len, uint32_t cap) const;
   void copy_in(uint64_t pos, const void* src, size_t len);
+  void put(uint64_t& head, uint64_t number, bool is_err, std::string_view a, std::string_view b);
   std::vector<RingLine> collect(size_t n, uint64_t first) const;
 
   RingHeader* h_;

@@ -14,23 +14,38 @@
 #include "shm/job_table.h"
 #include "shm/lock.h"
 #include "shm/ring.h"
-#include "worker/line_splitter.h"
+#include "worker/output_capture.h"
 #include "worker/proc_info.h"
 
 namespace backend::worker {
 
 using protocol::Code;
 
+// A run's stage file, shared by its two outputs.
+struct Stage {
+  explicit Stage(int f) : fd(f) {}
+  ~Stage() {
+    if (fd >= 0) close(fd);
+  }
+  Stage(const Stage&) = delete;
+  Stage& operator=(const Stage&) = delete;
+  int fd;
+};
+
 // One of a run's two pipes. Heap-held so that it can outlive its run until
 // libuv has closed it.
 struct Jobs::Output {
-  uv_pipe_t pipe;
+  Output(Jobs* j, Run* r, int pipe_fd, std::shared_ptr<Stage> st, bool is_err, shm::Ring ring)
+      : jobs(j), run(r), stage(std::move(st)), capture(pipe_fd, stage->fd, is_err, ring) {}
+  uv_poll_t poll;
   Jobs* jobs;
   Run* run;  // null once the run was retired
-  bool is_err;
-  LineSplitter lines;
+  std::shared_ptr<Stage> stage;
+  OutputCapture capture;
   bool closed = false;
 
+  // Moves at most `limit` bytes on; false at the end of the stream.
+  bool pump(size_t limit);
   void close();
 };
 
@@ -52,24 +67,30 @@ struct Jobs::Run {
   std::string log_path[2];
 };
 
+bool Jobs::Output::pump(size_t limit) {
+  std::string_view prefix = jobs->clock_.prefix();
+  auto p = capture.pump(limit, prefix, [this](uint64_t first, const std::vector<std::string_view>& lines) {
+    if (run) jobs->log_lines(*run, capture.is_err(), first, lines, jobs->clock_.prefix());
+  });
+  return !p.end;
+}
+
 void Jobs::Output::close() {
   if (closed) return;
   closed = true;
   if (run) {
     // libuv frees this Output once closed: the run must not point at it.
-    (is_err ? run->err : run->out) = nullptr;
+    (capture.is_err() ? run->err : run->out) = nullptr;
     jobs->maybe_release(*run);
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&pipe), [](uv_handle_t* h) { delete static_cast<Output*>(h->data); });
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll), [](uv_handle_t* h) {
+    auto* o = static_cast<Output*>(h->data);
+    ::close(o->capture.pipe_fd());
+    delete o;
+  });
 }
-
 
 namespace {
-
-void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
-  static char storage[64 * 1024];
-  *buf = uv_buf_init(storage, sizeof storage);
-}
 
 std::string exit_line(const std::string& name, int status) {
   if (status < 0) return "Process \"" + name + "\" exit with unknown status.";
@@ -124,16 +145,21 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
     retire(std::move(runs_[name]));
     runs_.erase(name);
   }
+  int stage_fd = create_stage();
+  if (stage_fd < 0) return reply(Code::kFailed, std::string("cannot create the output stage: ") + std::strerror(errno));
+  auto stage = std::make_shared<Stage>(stage_fd);
   Spawned spawned;
   if (auto err = spawn_job(spec, spawned)) return reply(Code::kFailed, *err);
   run->name = name;
   run->slot = *slot;
   run->pid = spawned.pid;
-  open_outputs(*run, spawned.out_fd, spawned.err_fd);
+  // Before the master holds the fds: a successor must find this run's offsets.
+  seg_.job_ring(*slot).reset_capture(kStageBase);
+  open_outputs(*run, spawned.out_fd, spawned.err_fd, stage);
   if (tell_master_)
     tell_master_("HOLD " + std::to_string(spawned.pid) + " " + std::to_string(*slot) + " " +
                      std::to_string(start_ticks(spawned.pid).value_or(0)),
-                 {spawned.out_fd, spawned.err_fd});
+                 {spawned.out_fd, spawned.err_fd, stage_fd});
   seg_.job_ring(*slot).clear();
   {
     shm::LockGuard guard(seg_.header().table_lock);
@@ -152,23 +178,16 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
   reply(Code::kOk, {});
 }
 
-void Jobs::open_outputs(Run& run, int out_fd, int err_fd) {
+void Jobs::open_outputs(Run& run, int out_fd, int err_fd, const std::shared_ptr<Stage>& stage) {
   for (auto [fd, is_err] : {std::pair{out_fd, false}, {err_fd, true}}) {
     if (fd < 0) continue;
-    auto* o = new Output{{}, this, &run, is_err, {}, false};
-    uv_pipe_init(loop_, &o->pipe, 0);
-    o->pipe.data = o;
-    uv_pipe_open(&o->pipe, fd);
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&o->pipe), alloc_cb, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-      auto* out = static_cast<Output*>(s->data);
-      auto emit = [out](std::string_view line) {
-        if (out->run) out->jobs->on_line(*out->run, out->is_err, line);
-      };
-      if (n > 0) return out->lines.feed(std::string_view(buf->base, static_cast<size_t>(n)), emit);
-      if (n < 0) {
-        out->lines.finish(emit);
-        out->close();
-      }
+    auto* o = new Output(this, &run, fd, stage, is_err, seg_.job_ring(run.slot));
+    o->capture.resume();
+    uv_poll_init(loop_, &o->poll, fd);
+    o->poll.data = o;
+    uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, [](uv_poll_t* h, int status, int) {
+      auto* out = static_cast<Output*>(h->data);
+      if (status < 0 || !out->pump(kPumpBytes)) out->close();
     });
     (is_err ? run.err : run.out) = o;
   }
@@ -190,10 +209,11 @@ void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_
   run->name = name;
   run->slot = slot;
   run->pid = pid;
+  seg_.job_ring(slot).settle();
   catch_up_logs(*run);
-  if (fds.size() == 2) {
-    open_outputs(*run, fds[0], fds[1]);
-    fds[0] = fds[1] = -1;
+  if (fds.size() == 3) {
+    open_outputs(*run, fds[0], fds[1], std::make_shared<Stage>(fds[2]));
+    fds[0] = fds[1] = fds[2] = -1;
   }
   Run& r = *run;
   if (auto old = runs_.find(name); old != runs_.end()) retire(std::move(old->second));
@@ -301,14 +321,13 @@ void Jobs::exited(Run& run, int status) {
   for (Output* o : {run.out, run.err}) {
     if (!o || o->closed) continue;
     // Only what was written before the exit: children left holding the
-    // pipe may write on forever, and their lines come through the reader.
-    int fd = -1, queued = 0;
-    uv_fileno(reinterpret_cast<uv_handle_t*>(&o->pipe), &fd);
-    if (ioctl(fd, FIONREAD, &queued) != 0) queued = 0;
-    char buf[65536];
-    for (ssize_t n; queued > 0 && (n = read(fd, buf, std::min<size_t>(sizeof buf, size_t(queued)))) > 0;) {
-      queued -= static_cast<int>(n);
-      o->lines.feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view l) { on_line(run, o->is_err, l); });
+    // pipe may write on forever, and their lines come through the poll.
+    int queued = 0;
+    if (ioctl(o->capture.pipe_fd(), FIONREAD, &queued) != 0) queued = 0;
+    while (queued > 0) {
+      size_t want = std::min<size_t>(size_t(queued), kPumpBytes);
+      if (!o->pump(want)) break;
+      queued -= static_cast<int>(want);
     }
   }
   std::string line = exit_line(run.name, status);
@@ -347,15 +366,29 @@ void Jobs::on_line(Run& run, bool is_err, std::string_view text) {
   std::string entry = clock_.prefix();
   entry.append(text);
   uint64_t number = seg_.job_ring(run.slot).append(entry, is_err);
-  if (!run.settings.writelog) return;
+  std::string_view line = entry;
+  log_lines(run, is_err, number, {&line, 1}, {});
+}
+
+// Lines already in the ring, numbered from `first`, to the log file in one
+// append; the prefix is added here unless the texts carry it.
+void Jobs::log_lines(Run& run, bool is_err, uint64_t first, std::span<const std::string_view> lines,
+                     std::string_view prefix) {
+  if (!run.settings.writelog || lines.empty()) return;
   const std::string& hour = clock_.hour();
   if (run.log_hour != hour) {
     run.log_hour = hour;
     run.log_path[0] = log_path(run.name, hour, false);
     run.log_path[1] = log_path(run.name, hour, true);
   }
-  entry.push_back('\n');
-  logs_.append(run.log_path[is_err ? 1 : 0], entry, &slot_of(run).logged[is_err ? 1 : 0], number + 1);
+  std::string& text = log_scratch_;
+  text.clear();
+  for (std::string_view l : lines) {
+    text.append(prefix);
+    text.append(l);
+    text.push_back('\n');
+  }
+  logs_.append(run.log_path[is_err ? 1 : 0], text, &slot_of(run).logged[is_err ? 1 : 0], first + lines.size());
 }
 
 std::string Jobs::log_path(const std::string& name, const std::string& hour, bool is_err) const {

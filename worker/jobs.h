@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -21,6 +22,8 @@
 #include "worker/log_writer.h"
 
 namespace backend::worker {
+
+struct Stage;
 
 class Jobs {
  public:
@@ -62,16 +65,20 @@ class Jobs {
  private:
   struct Run;
   struct Output;
+  // At most this much of one job's output is moved per loop turn.
+  static constexpr size_t kPumpBytes = 256 * 1024;
 
   Run* current(const std::string& name) const;
   void exited(Run& run, int status);
   void on_line(Run& run, bool is_err, std::string_view text);
+  void log_lines(Run& run, bool is_err, uint64_t first, std::span<const std::string_view> lines,
+                 std::string_view prefix);
   void kill_group_later(Run& run, uint32_t seconds);
   void retire(std::unique_ptr<Run> run);
   void record(Run& run, const std::string& line);
   void maybe_all_stopped();
   void maybe_release(Run& run);
-  void open_outputs(Run& run, int out_fd, int err_fd);
+  void open_outputs(Run& run, int out_fd, int err_fd, const std::shared_ptr<Stage>& stage);
   void catch_up_logs(Run& run);
   std::string log_path(const std::string& name, const std::string& hour, bool is_err) const;
   shm::JobSlot& slot_of(const Run& run) const;
@@ -82,6 +89,7 @@ class Jobs {
   std::map<std::string, std::string> interpreters_;
   LogWriter logs_;
   LineClock clock_;
+  std::string log_scratch_;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
   std::unordered_map<pid_t, Run*> by_pid_;
   std::function<void()> all_stopped_;

@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -90,31 +90,38 @@ std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
-const std::regex& prefix_re() {
-  static const std::regex re(R"(^\[(\d\d)-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\] (.*)$)");
-  return re;
+// Reads a "[yy-mm-dd HH:MM:SS] " prefix into its six numbers.
+bool parse_prefix(const std::string& line, int f[6]) {
+  static constexpr char kShape[] = "[00-00-00 00:00:00] ";
+  if (line.size() < sizeof kShape - 1) return false;
+  for (size_t i = 0; i + 1 < sizeof kShape; ++i) {
+    bool digit = std::isdigit(static_cast<unsigned char>(line[i]));
+    if (kShape[i] == '0' ? !digit : line[i] != kShape[i]) return false;
+  }
+  for (int k = 0; k < 6; ++k) f[k] = (line[1 + 3 * k] - '0') * 10 + (line[2 + 3 * k] - '0');
+  return true;
 }
 
 // The text of a line after its "[yy-mm-dd HH:MM:SS] " prefix; nullopt
 // when the line has no such prefix.
 std::optional<std::string> unprefixed(const std::string& line) {
-  std::smatch m;
-  if (!std::regex_match(line, m, prefix_re())) return std::nullopt;
-  return m[7].str();
+  int f[6];
+  if (!parse_prefix(line, f)) return std::nullopt;
+  return line.substr(20);
 }
 
 // Seconds between the line's prefix (read as UTC) and now; nullopt when
 // the line has no prefix.
 std::optional<long> prefix_age(const std::string& line) {
-  std::smatch m;
-  if (!std::regex_match(line, m, prefix_re())) return std::nullopt;
+  int f[6];
+  if (!parse_prefix(line, f)) return std::nullopt;
   std::tm tm{};
-  tm.tm_year = 100 + std::stoi(m[1]);
-  tm.tm_mon = std::stoi(m[2]) - 1;
-  tm.tm_mday = std::stoi(m[3]);
-  tm.tm_hour = std::stoi(m[4]);
-  tm.tm_min = std::stoi(m[5]);
-  tm.tm_sec = std::stoi(m[6]);
+  tm.tm_year = 100 + f[0];
+  tm.tm_mon = f[1] - 1;
+  tm.tm_mday = f[2];
+  tm.tm_hour = f[3];
+  tm.tm_min = f[4];
+  tm.tm_sec = f[5];
   return static_cast<long>(time(nullptr) - timegm(&tm));
 }
 

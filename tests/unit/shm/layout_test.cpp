@@ -10,11 +10,11 @@
 namespace backend::shm {
 
 TEST(Layout, VersionAndSizesArePinned) {
-  EXPECT_EQ(kLayoutVersion, 1u);
+  EXPECT_EQ(kLayoutVersion, 2u);
   EXPECT_EQ(sizeof(LockWord), 48u);
   EXPECT_EQ(sizeof(JobSlot), 192u);
   EXPECT_EQ(sizeof(SettingsArea), 16384u);
-  EXPECT_EQ(sizeof(RingHeader), 128u);
+  EXPECT_EQ(sizeof(RingHeader), 192u);
   EXPECT_EQ(sizeof(Header), 65792u);
   EXPECT_EQ(offsetof(Header, master_pid), 40u);
   EXPECT_EQ(offsetof(JobSlot, name), 8u);

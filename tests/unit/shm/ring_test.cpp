@@ -133,5 +133,36 @@ TEST(Ring, ConcurrentReaderSeesOnlyWholeLines) {
   munmap(mem, sizeof(RingHeader) + 512);
 }
 
+// A writer killed mid-commit, before head was published: its pending
+// offsets mean nothing and settle() leaves `taken` as it was.
+TEST(Ring, SettleIgnoresACommitThatWasNeverPublished) {
+  LocalRing r(4096);
+  Ring ring = r.ring();
+  const uint64_t base[2] = {0, 100};
+  ring.reset_capture(base);
+  std::vector<std::string_view> lines{"a", "b"};
+  EXPECT_EQ(ring.append_captured("> ", lines, false, 0, 4), 0u);
+  EXPECT_EQ(ring.taken(0), 4u);
+  r.header.pending_head.store(r.header.head.load() + 99);  // the next commit, cut short
+  r.header.pending_stream.store(0);
+  r.header.pending_taken.store(1000);
+  ring.settle();
+  EXPECT_EQ(ring.taken(0), 4u);
+  EXPECT_EQ(ring.taken(1), 100u);
+  EXPECT_EQ(texts(ring.last(5)), (std::vector<std::string>{"> a", "> b"}));
+}
+
+// Killed between publishing head and the line count: the next line must
+// not reuse a number that is already in the ring.
+TEST(Ring, SettleRestoresTheNumberingAfterTheNewestLine) {
+  LocalRing r(4096);
+  Ring ring = r.ring();
+  for (int i = 0; i < 5; ++i) ring.append("l" + std::to_string(i));
+  r.header.next_line.store(4);
+  ring.settle();
+  EXPECT_EQ(ring.next_line(), 5u);
+  EXPECT_EQ(ring.append("l5"), 5u);
+}
+
 }  // namespace
 }  // namespace backend::shm

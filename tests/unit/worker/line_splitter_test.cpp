@@ -8,12 +8,16 @@
 namespace backend::worker {
 namespace {
 
+// Feeds data `chunk` bytes at a time, keeping the unused rest as a reader does.
 std::vector<std::string> split_in_chunks(const std::string& data, size_t chunk) {
-  LineSplitter s;
   std::vector<std::string> lines;
   auto emit = [&](std::string_view l) { lines.emplace_back(l); };
-  for (size_t i = 0; i < data.size(); i += chunk) s.feed(std::string_view(data).substr(i, chunk), emit);
-  s.finish(emit);
+  std::string kept;
+  for (size_t i = 0; i < data.size(); i += chunk) {
+    kept += data.substr(i, chunk);
+    kept.erase(0, take_lines(kept, false, emit));
+  }
+  take_lines(kept, true, emit);
   return lines;
 }
 
@@ -24,9 +28,9 @@ TEST(LineSplitter, SameLinesWhateverTheReadBoundaries) {
 }
 
 TEST(LineSplitter, CutsLongLinesIntoPiecesOfTheLimit) {
-  const size_t max = LineSplitter::kMaxLine;
+  const size_t max = kMaxLine;
   std::string data = std::string(max * 2 + 10, 'a') + "\n" + std::string(max, 'b') + "\nend\n";
-  for (size_t chunk : {size_t(1000), size_t(4096), max, max + 1, data.size()}) {
+  for (size_t chunk : {size_t(1), size_t(1000), size_t(4096), max, max + 1, data.size()}) {
     auto lines = split_in_chunks(data, chunk);
     ASSERT_EQ(lines.size(), 5u) << chunk;
     EXPECT_EQ(lines[0], std::string(max, 'a'));
@@ -37,14 +41,15 @@ TEST(LineSplitter, CutsLongLinesIntoPiecesOfTheLimit) {
   }
 }
 
-TEST(LineSplitter, NothingPendingAfterWholeLines) {
-  LineSplitter s;
+TEST(LineSplitter, AnUnterminatedRestIsLeftUnlessAtTheEnd) {
   int n = 0;
-  s.feed("a\nb\n", [&](std::string_view) { ++n; });
+  auto count = [&](std::string_view) { ++n; };
+  EXPECT_EQ(take_lines("a\nb\npar", false, count), 4u);
   EXPECT_EQ(n, 2);
-  EXPECT_EQ(s.pending(), 0u);
-  s.feed("par", [&](std::string_view) { ++n; });
-  EXPECT_EQ(s.pending(), 3u);
+  EXPECT_EQ(take_lines("par", true, count), 3u);
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(take_lines("", true, count), 0u);
+  EXPECT_EQ(n, 3);
 }
 
 }  // namespace
