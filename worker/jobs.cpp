@@ -43,10 +43,12 @@ struct Jobs::Output {
   std::shared_ptr<Stage> stage;
   OutputCapture capture;
   bool closed = false;
+  bool paused = false;
 
-  // Moves at most `limit` bytes on; false at the end of the stream.
-  bool pump(size_t limit);
+  // Moves at most `limit` bytes on.
+  OutputCapture::Pumped pump(size_t limit);
   void close();
+  static void on_readable(uv_poll_t* h, int status, int events);
 };
 
 struct Jobs::Run {
@@ -67,17 +69,46 @@ struct Jobs::Run {
   std::string log_path[2];
 };
 
-bool Jobs::Output::pump(size_t limit) {
+OutputCapture::Pumped Jobs::Output::pump(size_t limit) {
   std::string_view prefix = jobs->clock_.prefix();
-  auto p = capture.pump(limit, prefix, [this](uint64_t first, const std::vector<std::string_view>& lines) {
+  return capture.pump(limit, prefix, [this](uint64_t first, const std::vector<std::string_view>& lines) {
     if (run) jobs->log_lines(*run, capture.is_err(), first, lines, jobs->clock_.prefix());
   });
-  return !p.end;
+}
+
+void Jobs::Output::on_readable(uv_poll_t* h, int status, int) {
+  auto* out = static_cast<Output*>(h->data);
+  if (status < 0) return out->close();
+  auto p = out->pump(kPumpBytes);
+  if (p.end) return out->close();
+  if (p.bytes > 0 && p.bytes < kTrickleBytes) out->jobs->pause(*out);
+}
+
+// A job writing a little at a time is read a little later, many lines per
+// wakeup instead of one: a hundred jobs printing every millisecond would
+// otherwise cost a wakeup, a splice and a ring commit per line. A job that
+// fills the pipe is never paused.
+void Jobs::pause(Output& o) {
+  uv_poll_stop(&o.poll);
+  o.paused = true;
+  paused_.push_back(&o);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(resume_timer_)))
+    uv_timer_start(resume_timer_, [](uv_timer_t* t) { static_cast<Jobs*>(t->data)->resume_paused(); }, kCoalesceMs, 0);
+}
+
+void Jobs::resume_paused() {
+  auto paused = std::move(paused_);
+  paused_.clear();
+  for (Output* o : paused) {
+    o->paused = false;
+    uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, Output::on_readable);
+  }
 }
 
 void Jobs::Output::close() {
   if (closed) return;
   closed = true;
+  if (paused) std::erase(jobs->paused_, this);
   if (run) {
     // libuv frees this Output once closed: the run must not point at it.
     (capture.is_err() ? run->err : run->out) = nullptr;
@@ -113,9 +144,22 @@ std::string hour_of_prefix(const std::string& line) {
 
 Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
            std::map<std::string, std::string> interpreters)
-    : loop_(loop), seg_(segment), log_dir_(std::move(log_dir)), interpreters_(std::move(interpreters)), logs_(loop) {}
+    : loop_(loop), seg_(segment), log_dir_(std::move(log_dir)), interpreters_(std::move(interpreters)), logs_(loop),
+      resume_timer_(new uv_timer_t) {
+  uv_timer_init(loop_, resume_timer_);
+  resume_timer_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(resume_timer_));
+}
 
-Jobs::~Jobs() = default;
+Jobs::~Jobs() {
+  uv_close(reinterpret_cast<uv_handle_t*>(resume_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
+void Jobs::close_outputs() {
+  for (auto& [name, run] : runs_)
+    for (Output* o : {run->out, run->err})  // a copy: close() clears them
+      if (o) o->close();
+}
 
 Jobs::Run* Jobs::current(const std::string& name) const {
   auto it = runs_.find(name);
@@ -156,9 +200,9 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
   // Before the master holds the fds: a successor must find this run's offsets.
   seg_.job_ring(*slot).reset_capture(kStageBase);
   open_outputs(*run, spawned.out_fd, spawned.err_fd, stage);
+  const uint64_t ticks = start_ticks(spawned.pid).value_or(0);
   if (tell_master_)
-    tell_master_("HOLD " + std::to_string(spawned.pid) + " " + std::to_string(*slot) + " " +
-                     std::to_string(start_ticks(spawned.pid).value_or(0)),
+    tell_master_("HOLD " + std::to_string(spawned.pid) + " " + std::to_string(*slot) + " " + std::to_string(ticks),
                  {spawned.out_fd, spawned.err_fd, stage_fd});
   seg_.job_ring(*slot).clear();
   {
@@ -167,7 +211,7 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
       s.state = static_cast<uint8_t>(shm::JobState::kUp);
       s.pid = spawned.pid;
       s.started_at = clock_.seconds();
-      s.start_ticks = start_ticks(spawned.pid).value_or(0);
+      s.start_ticks = ticks;
       uint64_t first = seg_.job_ring(*slot).next_line();
       s.logged[0].store(first);
       s.logged[1].store(first);
@@ -185,10 +229,7 @@ void Jobs::open_outputs(Run& run, int out_fd, int err_fd, const std::shared_ptr<
     o->capture.resume();
     uv_poll_init(loop_, &o->poll, fd);
     o->poll.data = o;
-    uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, [](uv_poll_t* h, int status, int) {
-      auto* out = static_cast<Output*>(h->data);
-      if (status < 0 || !out->pump(kPumpBytes)) out->close();
-    });
+    uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, Output::on_readable);
     (is_err ? run.err : run.out) = o;
   }
 }
@@ -326,7 +367,7 @@ void Jobs::exited(Run& run, int status) {
     if (ioctl(o->capture.pipe_fd(), FIONREAD, &queued) != 0) queued = 0;
     while (queued > 0) {
       size_t want = std::min<size_t>(size_t(queued), kPumpBytes);
-      if (!o->pump(want)) break;
+      if (o->pump(want).end) break;
       queued -= static_cast<int>(want);
     }
   }

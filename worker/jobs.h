@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <uv.h>
 
@@ -45,6 +46,8 @@ class Jobs {
   void reap();
   // Stops every job, then calls done.
   void stop_all(std::function<void()> done);
+  // Stops reading every job's output (the loop is ending).
+  void close_outputs();
   void set_interpreters(std::map<std::string, std::string> interpreters) { interpreters_ = std::move(interpreters); }
 
   // How the supervisor lends the master each job's pipes (HOLD) and says it
@@ -67,6 +70,11 @@ class Jobs {
   struct Output;
   // At most this much of one job's output is moved per loop turn.
   static constexpr size_t kPumpBytes = 256 * 1024;
+  // A read smaller than this pauses the pipe for kCoalesceMs (see pause()).
+  static constexpr size_t kTrickleBytes = 16 * 1024;
+  static constexpr uint64_t kCoalesceMs = 25;
+  void pause(Output& o);
+  void resume_paused();
 
   Run* current(const std::string& name) const;
   void exited(Run& run, int status);
@@ -90,6 +98,8 @@ class Jobs {
   LogWriter logs_;
   LineClock clock_;
   std::string log_scratch_;
+  std::vector<Output*> paused_;
+  uv_timer_t* resume_timer_;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
   std::unordered_map<pid_t, Run*> by_pid_;
   std::function<void()> all_stopped_;

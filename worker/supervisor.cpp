@@ -235,6 +235,7 @@ void Supervisor::stop() {
 }
 
 void Supervisor::close_loop() {
+  jobs_->close_outputs();
   uv_walk(
       &loop_, [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h) && h->type != UV_POLL) uv_close(h, nullptr);

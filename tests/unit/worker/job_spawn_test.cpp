@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
 #include <string>
 
 namespace backend::worker {
@@ -62,6 +64,36 @@ TEST(JobSpawn, OwnSessionNullStdinOnlyTheGivenEnvAndCwd) {
   EXPECT_NE(out.find(me + " " + me + " " + me), std::string::npos) << out;  // pid = pgid = sid
   EXPECT_NE(out.find("[this][]"), std::string::npos) << out;
   EXPECT_NE(out.find("\n/tmp\n"), std::string::npos) << out;
+}
+
+// What the supervisor ignores or blocks is not the job's business.
+TEST(JobSpawn, SignalsAreDefaultAndUnblockedInTheJob) {
+  struct sigaction ign {}, old_pipe {}, old_usr2 {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &old_pipe);
+  sigaction(SIGUSR2, &ign, &old_usr2);
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGHUP);
+  sigprocmask(SIG_BLOCK, &block, &old_mask);
+  SpawnSpec s;
+  s.program = "/bin/grep";
+  s.argv = {"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"};
+  Spawned p;
+  auto err = spawn_job(s, p);
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGPIPE, &old_pipe, nullptr);
+  sigaction(SIGUSR2, &old_usr2, nullptr);
+  ASSERT_FALSE(err) << *err;
+  std::string out = slurp(p.out_fd);
+  slurp(p.err_fd);
+  reap(p.pid);
+  // Masks in hex, bit n-1 for signal n.
+  unsigned long long blocked = 0, ignored = 0;
+  ASSERT_EQ(sscanf(out.c_str(), "SigBlk:\t%llx\nSigIgn:\t%llx", &blocked, &ignored), 2) << out;
+  EXPECT_EQ(blocked, 0u) << out;
+  EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << out;
+  EXPECT_EQ(ignored & (1ull << (SIGUSR2 - 1)), 0u) << out;
 }
 
 TEST(JobSpawn, InheritsNoOtherFd) {
