@@ -55,11 +55,21 @@ void Ring::put(uint64_t& head, uint64_t number, bool is_err, std::string_view a,
     std::atomic_thread_fence(std::memory_order_release);
   }
   uint64_t stored = number | (is_err ? kErrFlag : 0);
-  copy_in(head, &len, 4);
-  copy_in(head + 4, &stored, 8);
-  copy_in(head + 12, a.data(), len_a);
-  copy_in(head + 12 + len_a, b.data(), len - len_a);
-  copy_in(head + 12 + len, &len, 4);
+  size_t off = head % cap;
+  if (off + need <= cap) {  // the common case: no wrap inside the record
+    char* at = data_ + off;
+    std::memcpy(at, &len, 4);
+    std::memcpy(at + 4, &stored, 8);
+    if (len_a) std::memcpy(at + 12, a.data(), len_a);
+    if (len > len_a) std::memcpy(at + 12 + len_a, b.data(), len - len_a);
+    std::memcpy(at + 12 + len, &len, 4);
+  } else {
+    copy_in(head, &len, 4);
+    copy_in(head + 4, &stored, 8);
+    copy_in(head + 12, a.data(), len_a);
+    copy_in(head + 12 + len_a, b.data(), len - len_a);
+    copy_in(head + 12 + len, &len, 4);
+  }
   head += need;
 }
 
@@ -80,8 +90,20 @@ uint64_t Ring::append_captured(std::string_view prefix, const std::vector<std::s
   uint64_t head = h_->head.load(std::memory_order_relaxed);
   const uint64_t first = h_->next_line.load(std::memory_order_relaxed);
   uint64_t number = first;
-  if (h_->capacity > kOverhead)
-    for (std::string_view line : lines) put(head, number++, is_err, prefix, line);
+  const uint32_t cap = h_->capacity;
+  if (cap > kOverhead) {
+    // Lines this very commit would push out again are numbered, not written:
+    // a job writing fast replaces its whole ring in one batch.
+    size_t from = lines.size();
+    for (uint64_t room = cap; from > 0; --from) {
+      uint64_t need = kOverhead + std::min<uint64_t>(prefix.size() + lines[from - 1].size(), cap - kOverhead);
+      if (need > room) break;
+      room -= need;
+    }
+    if (from > 0) h_->tail.store(head, std::memory_order_release);  // everything older goes
+    number += from;
+    for (size_t i = from; i < lines.size(); ++i) put(head, number++, is_err, prefix, lines[i]);
+  }
   // The order is the point: pending_head names this commit before the
   // rest of it is written, and head publishes it last.
   h_->pending_head.store(head, std::memory_order_release);

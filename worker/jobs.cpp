@@ -422,14 +422,8 @@ void Jobs::log_lines(Run& run, bool is_err, uint64_t first, std::span<const std:
     run.log_path[0] = log_path(run.name, hour, false);
     run.log_path[1] = log_path(run.name, hour, true);
   }
-  std::string& text = log_scratch_;
-  text.clear();
-  for (std::string_view l : lines) {
-    text.append(prefix);
-    text.append(l);
-    text.push_back('\n');
-  }
-  logs_.append(run.log_path[is_err ? 1 : 0], text, &slot_of(run).logged[is_err ? 1 : 0], first + lines.size());
+  logs_.append_lines(run.log_path[is_err ? 1 : 0], prefix, lines, &slot_of(run).logged[is_err ? 1 : 0],
+                     first + lines.size());
 }
 
 std::string Jobs::log_path(const std::string& name, const std::string& hour, bool is_err) const {

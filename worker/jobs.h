@@ -97,7 +97,6 @@ class Jobs {
   std::map<std::string, std::string> interpreters_;
   LogWriter logs_;
   LineClock clock_;
-  std::string log_scratch_;
   std::vector<Output*> paused_;
   uv_timer_t* resume_timer_;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;

@@ -55,17 +55,43 @@ void LogWriter::close() {
   flush();
 }
 
-void LogWriter::append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress,
-                       uint64_t upto) {
+LogWriter::File& LogWriter::queue_for(const std::string& path, std::atomic<uint64_t>* progress, uint64_t upto) {
   File& f = files_[path];
-  f.pending.append(data);
   if (progress) {
     f.progress = progress;
     f.upto = upto;
   }
   f.last_used = uv_now(loop_);
-  queued_ += data.size();
+  return f;
+}
+
+void LogWriter::queued(size_t bytes) {
+  queued_ += bytes;
   if (queued_ >= kFlushBytes) flush();
+}
+
+void LogWriter::append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress,
+                       uint64_t upto) {
+  queue_for(path, progress, upto).pending.append(data);
+  queued(data.size());
+}
+
+void LogWriter::append_lines(const std::string& path, std::string_view prefix,
+                             std::span<const std::string_view> lines, std::atomic<uint64_t>* progress,
+                             uint64_t upto) {
+  std::string& out = queue_for(path, progress, upto).pending;
+  size_t before = out.size(), add = lines.size() * (prefix.size() + 1);
+  for (std::string_view l : lines) add += l.size();
+  out.resize(before + add);
+  char* at = out.data() + before;
+  for (std::string_view l : lines) {
+    std::memcpy(at, prefix.data(), prefix.size());
+    at += prefix.size();
+    if (!l.empty()) std::memcpy(at, l.data(), l.size());
+    at += l.size();
+    *at++ = '\n';
+  }
+  queued(add);
 }
 
 void LogWriter::on_timer(uv_timer_t* t) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,6 +32,9 @@ class LogWriter {
   // record of how far the file is known to be complete.
   void append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress = nullptr,
               uint64_t upto = 0);
+  // Queues lines, each as prefix, text and '\n', with no copy in between.
+  void append_lines(const std::string& path, std::string_view prefix, std::span<const std::string_view> lines,
+                    std::atomic<uint64_t>* progress, uint64_t upto);
   // Starts writing what is queued now rather than at the next tick.
   void flush();
   // Stops the timer once everything queued is written (for shutdown).
@@ -50,6 +54,8 @@ class LogWriter {
   void start_batch();
   void finish_batch(Batch* b);
   void close_idle_files();
+  File& queue_for(const std::string& path, std::atomic<uint64_t>* progress, uint64_t upto);
+  void queued(size_t bytes);
 
   uv_loop_t* loop_;
   uv_timer_t* timer_;

@@ -16,6 +16,8 @@ namespace backend::worker {
 namespace {
 
 constexpr uint64_t kPunchEvery = 4 << 20;
+constexpr size_t kDefaultPipeBytes = 64 * 1024;
+constexpr int kGrownPipeBytes = 1 << 20;
 
 // Reads exactly n bytes at off into out's end.
 bool read_stage(int fd, uint64_t off, size_t n, std::string& out) {
@@ -66,6 +68,12 @@ OutputCapture::Pumped OutputCapture::pump(size_t limit, std::string_view prefix,
   if (n == 0) p.end = true;
   if (n > 0) {
     p.bytes = static_cast<size_t>(n);
+    // A job that fills the pipe gets a larger one: more per wakeup, and it
+    // runs on while the supervisor works instead of waiting for room.
+    if (!grown_ && p.bytes >= kDefaultPipeBytes) {
+      grown_ = true;
+      fcntl(pipe_fd_, F_SETPIPE_SZ, kGrownPipeBytes);  // the system's cap may refuse: then as it was
+    }
     if (!read_stage(stage_fd_, before, p.bytes, pending_))
       spdlog::error("output stage unreadable at {}: {} bytes lost", before, p.bytes);
   }

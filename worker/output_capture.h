@@ -60,6 +60,7 @@ class OutputCapture {
   shm::Ring ring_;
   std::string pending_;  // stage bytes taken..staged, an unterminated line
   uint64_t punched_;     // stage bytes below this are freed
+  bool grown_ = false;   // the pipe was enlarged once
   std::vector<std::string_view> lines_;
 };
 

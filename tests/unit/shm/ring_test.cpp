@@ -164,5 +164,28 @@ TEST(Ring, SettleRestoresTheNumberingAfterTheNewestLine) {
   EXPECT_EQ(ring.append("l5"), 5u);
 }
 
+// A commit larger than the ring keeps its newest lines, numbered as if
+// every line had been written.
+TEST(Ring, ACommitLargerThanTheRingKeepsItsNewestLines) {
+  LocalRing r(1024);
+  Ring ring = r.ring();
+  const uint64_t base[2] = {0, 0};
+  ring.reset_capture(base);
+  ring.append("old");
+  std::vector<std::string> texts_in;
+  for (int i = 0; i < 100; ++i) texts_in.push_back("line" + std::to_string(i));
+  std::vector<std::string_view> lines(texts_in.begin(), texts_in.end());
+  EXPECT_EQ(ring.append_captured("", lines, false, 0, 600), 1u);
+  auto kept = ring.last(1000);
+  ASSERT_FALSE(kept.empty());
+  EXPECT_LT(kept.size(), 100u);
+  EXPECT_EQ(kept.back().text, "line99");
+  EXPECT_EQ(kept.back().number, 100u);
+  for (size_t i = 1; i < kept.size(); ++i) EXPECT_EQ(kept[i].number, kept[i - 1].number + 1);
+  EXPECT_EQ(kept.front().text, "line" + std::to_string(kept.front().number - 1));
+  EXPECT_EQ(ring.next_line(), 101u);
+  EXPECT_EQ(ring.taken(0), 600u);
+}
+
 }  // namespace
 }  // namespace backend::shm
