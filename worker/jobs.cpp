@@ -96,13 +96,26 @@ void Jobs::pause(Output& o) {
     uv_timer_start(resume_timer_, [](uv_timer_t* t) { static_cast<Jobs*>(t->data)->resume_paused(); }, kCoalesceMs, 0);
 }
 
+// Paused outputs are read here, straight from the timer: a job still
+// trickling stays paused (no epoll changes, no wakeup of its own), one that
+// went quiet or speeds up is polled again.
 void Jobs::resume_paused() {
   auto paused = std::move(paused_);
   paused_.clear();
   for (Output* o : paused) {
     o->paused = false;
-    uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, Output::on_readable);
+    auto p = o->pump(kPumpBytes);
+    if (p.end) {
+      o->close();
+    } else if (p.bytes > 0 && p.bytes < kTrickleBytes) {
+      o->paused = true;
+      paused_.push_back(o);
+    } else {
+      uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, Output::on_readable);
+    }
   }
+  if (!paused_.empty())
+    uv_timer_start(resume_timer_, [](uv_timer_t* t) { static_cast<Jobs*>(t->data)->resume_paused(); }, kCoalesceMs, 0);
 }
 
 void Jobs::Output::close() {

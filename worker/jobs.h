@@ -72,7 +72,7 @@ class Jobs {
   static constexpr size_t kPumpBytes = 256 * 1024;
   // A read smaller than this pauses the pipe for kCoalesceMs (see pause()).
   static constexpr size_t kTrickleBytes = 16 * 1024;
-  static constexpr uint64_t kCoalesceMs = 25;
+  static constexpr uint64_t kCoalesceMs = 50;
   void pause(Output& o);
   void resume_paused();
 
