@@ -85,7 +85,7 @@ void LogWriter::append_lines(const std::string& path, std::string_view prefix,
   out.resize(before + add);
   char* at = out.data() + before;
   for (std::string_view l : lines) {
-    std::memcpy(at, prefix.data(), prefix.size());
+    if (!prefix.empty()) std::memcpy(at, prefix.data(), prefix.size());
     at += prefix.size();
     if (!l.empty()) std::memcpy(at, l.data(), l.size());
     at += l.size();
