@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -326,8 +327,22 @@ Server::~Server() {
     wait_until([&] { return !master_alive(); }, 3000);
   }
   kill_all();
+  // A failed request often means a worker died: its sanitizer report or last
+  // words are in the server's stderr, which goes with the folder otherwise.
+  if (::testing::Test::HasFailure()) print_stderr_tails();
   shm_remove(shm_name);
   remove_tree(dir);
+}
+
+void Server::print_stderr_tails() const {
+  constexpr size_t kTail = 4096;
+  for (int n = 1; n <= starts_; ++n) {
+    std::string path = dir + "/server-" + std::to_string(n) + ".stderr";
+    std::string text = read_file(path).value_or("");
+    if (text.empty()) continue;
+    if (text.size() > kTail) text = "..." + text.substr(text.size() - kTail);
+    std::cerr << "---- end of " << path << " ----\n" << text << "\n";
+  }
 }
 
 void Server::set(const std::string& key, const std::string& json_value) { config_[key] = json_value; }

@@ -136,6 +136,8 @@ class Server {
   // Polls log_text() until it contains `needle`.
   bool wait_for_log(const std::string& needle, int timeout_ms = 3000) const;
   std::string stderr_text() const;
+  // The end of every stderr file of this server's starts (on test failure).
+  void print_stderr_tails() const;
 
   std::optional<Reply> request(std::string_view command, std::string_view params_json = {},
                                int timeout_ms = 5000) const {
