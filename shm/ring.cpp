@@ -126,21 +126,13 @@ void Ring::reset_capture(const uint64_t base[2]) {
 
 void Ring::settle() {
   LockGuard guard(h_->lock);
-  uint64_t head = h_->head.load(std::memory_order_relaxed);
-  uint64_t tail = h_->tail.load(std::memory_order_relaxed);
-  if (head == h_->pending_head.load(std::memory_order_relaxed)) {
+  if (h_->head.load(std::memory_order_relaxed) == h_->pending_head.load(std::memory_order_relaxed)) {
     uint32_t s = h_->pending_stream.load(std::memory_order_relaxed);
     if (s < 2) h_->taken[s].store(h_->pending_taken.load(std::memory_order_relaxed), std::memory_order_release);
   }
-  const uint32_t cap = h_->capacity;
-  if (cap <= kOverhead || head - tail < kOverhead || head - tail > cap) return;
-  uint32_t len;
-  copy_out(head - 4, &len, 4, cap);
-  if (len > cap - kOverhead || head - tail < kOverhead + len) return;
-  uint64_t number;
-  copy_out(head - kOverhead - len + 4, &number, 8, cap);
-  number = (number & ~kErrFlag) + 1;
-  if (h_->next_line.load(std::memory_order_relaxed) < number) h_->next_line.store(number, std::memory_order_release);
+  auto newest = collect(1, 0);
+  if (!newest.empty() && h_->next_line.load(std::memory_order_relaxed) <= newest[0].number)
+    h_->next_line.store(newest[0].number + 1, std::memory_order_release);
 }
 
 void Ring::clear() {

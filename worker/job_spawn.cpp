@@ -120,33 +120,23 @@ std::optional<std::string> spawn_plain(const SpawnSpec& spec, char* const* argv,
   return std::nullopt;
 }
 
-// With a user to switch to: fork, and the steps done by hand in the child.
-std::optional<std::string> spawn_switching_user(const SpawnSpec& spec, Spawned& out) {
-  Pipe o, e, report;
-  if (!o.open() || !e.open() || !report.open()) {
-    std::string err = std::string("cannot create pipes: ") + std::strerror(errno);
-    o.close_both();
-    e.close_both();
-    report.close_both();
-    return err;
-  }
-  auto argv = pointers(spec.argv);
-  auto envp = pointers(spec.env);
+// With a user to switch to: fork, and the steps done by hand in the child,
+// which reports a failed step through a pipe of its own.
+std::optional<std::string> spawn_switching_user(const SpawnSpec& spec, char* const* argv, char* const* envp,
+                                                const Pipe& o, const Pipe& e, pid_t& pid) {
+  Pipe report;
+  if (!report.open()) return std::string("cannot create pipes: ") + std::strerror(errno);
   // Signals stay blocked across fork so that no handler runs in the child
   // before it has reset them (libuv does the same).
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);
-  pid_t pid = fork();
-  if (pid == 0) child(spec, argv.data(), envp.data(), o.w, e.w, report.w);
+  pid = fork();
+  if (pid == 0) child(spec, argv, envp, o.w, e.w, report.w);
   int fork_errno = errno;
   sigprocmask(SIG_SETMASK, &old, nullptr);
-  ::close(o.w);
-  ::close(e.w);
   ::close(report.w);
   if (pid < 0) {
-    ::close(o.r);
-    ::close(e.r);
     ::close(report.r);
     return std::string("cannot fork: ") + std::strerror(fork_errno);
   }
@@ -155,49 +145,40 @@ std::optional<std::string> spawn_switching_user(const SpawnSpec& spec, Spawned& 
   do n = read(report.r, msg, sizeof msg);
   while (n < 0 && errno == EINTR);
   ::close(report.r);
-  if (n == static_cast<ssize_t>(sizeof msg)) {
-    ::close(o.r);
-    ::close(e.r);
-    waitpid(pid, nullptr, 0);  // it has exited already: reaping cannot block
-    std::string what = step_name(msg[0]);
-    if (msg[0] == kExec) what += " " + spec.program;
-    if (msg[0] == kCwd) what += " " + spec.cwd;
-    return what + ": " + std::strerror(msg[1]);
-  }
-  fcntl(o.r, F_SETFL, O_NONBLOCK);
-  fcntl(e.r, F_SETFL, O_NONBLOCK);
-  out = {pid, o.r, e.r};
-  return std::nullopt;
+  if (n != static_cast<ssize_t>(sizeof msg)) return std::nullopt;
+  waitpid(pid, nullptr, 0);  // it has exited already: reaping cannot block
+  std::string what = step_name(msg[0]);
+  if (msg[0] == kExec) what += " " + spec.program;
+  if (msg[0] == kCwd) what += " " + spec.cwd;
+  return what + ": " + std::strerror(msg[1]);
 }
 
 }  // namespace
 
 std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out) {
-  if (!spec.uid && !spec.gid) {
-    Pipe o, e;
-    if (!o.open() || !e.open()) {
-      std::string err = std::string("cannot create pipes: ") + std::strerror(errno);
-      o.close_both();
-      e.close_both();
-      return err;
-    }
-    auto argv = pointers(spec.argv);
-    auto envp = pointers(spec.env);
-    pid_t pid = -1;
-    auto err = spawn_plain(spec, argv.data(), envp.data(), o, e, pid);
-    ::close(o.w);
-    ::close(e.w);
-    if (err) {
-      ::close(o.r);
-      ::close(e.r);
-      return err;
-    }
-    fcntl(o.r, F_SETFL, O_NONBLOCK);
-    fcntl(e.r, F_SETFL, O_NONBLOCK);
-    out = {pid, o.r, e.r};
-    return std::nullopt;
+  Pipe o, e;
+  if (!o.open() || !e.open()) {
+    std::string err = std::string("cannot create pipes: ") + std::strerror(errno);
+    o.close_both();
+    e.close_both();
+    return err;
   }
-  return spawn_switching_user(spec, out);
+  auto argv = pointers(spec.argv);
+  auto envp = pointers(spec.env);
+  pid_t pid = -1;
+  auto err = spec.uid || spec.gid ? spawn_switching_user(spec, argv.data(), envp.data(), o, e, pid)
+                                  : spawn_plain(spec, argv.data(), envp.data(), o, e, pid);
+  ::close(o.w);
+  ::close(e.w);
+  if (err) {
+    ::close(o.r);
+    ::close(e.r);
+    return err;
+  }
+  fcntl(o.r, F_SETFL, O_NONBLOCK);
+  fcntl(e.r, F_SETFL, O_NONBLOCK);
+  out = {pid, o.r, e.r};
+  return std::nullopt;
 }
 
 }  // namespace backend::worker

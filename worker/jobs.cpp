@@ -71,8 +71,8 @@ struct Jobs::Run {
 
 OutputCapture::Pumped Jobs::Output::pump(size_t limit) {
   std::string_view prefix = jobs->clock_.prefix();
-  return capture.pump(limit, prefix, [this](uint64_t first, const std::vector<std::string_view>& lines) {
-    if (run) jobs->log_lines(*run, capture.is_err(), first, lines, jobs->clock_.prefix());
+  return capture.pump(limit, prefix, [this, prefix](uint64_t first, const std::vector<std::string_view>& lines) {
+    if (run) jobs->log_lines(*run, capture.is_err(), first, lines, prefix);
   });
 }
 
@@ -92,8 +92,11 @@ void Jobs::pause(Output& o) {
   uv_poll_stop(&o.poll);
   o.paused = true;
   paused_.push_back(&o);
-  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(resume_timer_)))
-    uv_timer_start(resume_timer_, [](uv_timer_t* t) { static_cast<Jobs*>(t->data)->resume_paused(); }, kCoalesceMs, 0);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(resume_timer_))) arm_resume_timer();
+}
+
+void Jobs::arm_resume_timer() {
+  uv_timer_start(resume_timer_, [](uv_timer_t* t) { static_cast<Jobs*>(t->data)->resume_paused(); }, kCoalesceMs, 0);
 }
 
 // Paused outputs are read here, straight from the timer: a job still
@@ -114,8 +117,7 @@ void Jobs::resume_paused() {
       uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, Output::on_readable);
     }
   }
-  if (!paused_.empty())
-    uv_timer_start(resume_timer_, [](uv_timer_t* t) { static_cast<Jobs*>(t->data)->resume_paused(); }, kCoalesceMs, 0);
+  if (!paused_.empty()) arm_resume_timer();
 }
 
 void Jobs::Output::close() {

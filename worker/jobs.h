@@ -74,6 +74,7 @@ class Jobs {
   static constexpr size_t kTrickleBytes = 16 * 1024;
   static constexpr uint64_t kCoalesceMs = 50;
   void pause(Output& o);
+  void arm_resume_timer();
   void resume_paused();
 
   Run* current(const std::string& name) const;
