@@ -1,0 +1,128 @@
+// What a plugin is: a class with the original project's hooks (server
+// inited, command received, command finished), the commands NAME.VERB it
+// owns, and the side it runs on. The workers know plugins only through this
+// header; the list of plugins is handed to them (plugins/registry.h), so a
+// new plugin joins without a change to the server's core.
+//
+// Every hook runs on the loop of its side and must not block it: file work
+// goes to libuv's thread pool (plugins/pool.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+#include <uv.h>
+
+#include "protocol/commands.h"
+#include "protocol/response.h"
+#include "shm/segment.h"
+
+namespace backend::plugins {
+
+using protocol::Code;
+using protocol::Side;
+
+// One reply: data is serialised JSON (empty: no "data" key).
+struct Reply {
+  Code code = Code::kOk;
+  std::string data;
+  std::string error;
+};
+using Done = std::function<void(Reply)>;
+
+struct CommandSpec {
+  std::string_view name;  // "SCHEDULER.ADD": upper case, the plugin's name first
+  bool needs_jobname;     // FAILED before the plugin sees it when missing or bad
+  bool changes_state;     // logged as a change (and its result) like ADD is
+};
+
+// What the supervisor lets plugins do with jobs.
+class JobControl {
+ public:
+  using Result = std::function<void(Code code, const std::string& error)>;
+  virtual ~JobControl() = default;
+  // Names of every saved job.
+  virtual std::vector<std::string> job_names() const = 0;
+  // A job's saved settings as JSON; nullptr when there is no such job.
+  virtual const std::string* settings(const std::string& job) const = 0;
+  virtual bool running(const std::string& job) const = 0;
+  // START, as a client's START would do it (logged, serialised with other
+  // commands on the job); result as the client would get it.
+  virtual void start(const std::string& job, Result result) = 0;
+};
+
+// What the host hands a plugin when the server is up.
+struct Host {
+  uv_loop_t* loop = nullptr;
+  const shm::Segment* segment = nullptr;
+  std::string data_dir;  // the plugin's own folder, DATA_DIR/plugins/NAME (created)
+  std::string log_dir;   // DATA_DIR/log: jobs/NAME/DAY/HOUR.log, server/DAY/HOUR.log
+  // True when the server itself starts; false when a worker that died was
+  // started again by the master (autostart must not run then).
+  bool server_start = true;
+  JobControl* jobs = nullptr;  // supervisor side only
+};
+
+// A job's exit as the supervisor saw it.
+struct JobExit {
+  std::string job;
+  bool requested;    // by STOP, RESTART or the server stopping
+  int64_t uptime_s;  // how long the process ran, 0 when unknown
+};
+
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+
+  // Checks the plugin's settings block (an empty object when the config has
+  // none) and takes it. Called before inited() and on every SIGHUP; on an
+  // error the sentence names the setting, and nothing has changed.
+  virtual std::optional<std::string> configure(const rapidjson::Value& settings) = 0;
+
+  // Server inited: the job table holds the saved jobs.
+  virtual void inited(Host& host) = 0;
+
+  // Command received, before the command runs (any command, its own ones
+  // too). params still hold "auth". A reply returned here answers the
+  // request instead (auth's DENIED). Listener side only.
+  virtual std::optional<Reply> received(std::string_view command, const rapidjson::Value& params) {
+    (void)command, (void)params;
+    return std::nullopt;
+  }
+
+  // One of the plugin's own commands (params without "auth"). done may be
+  // called later, but exactly once.
+  virtual void handle(std::string_view command, const rapidjson::Value& params, Done done) {
+    (void)command, (void)params;
+    done({Code::kUnknown, {}, "not a command of this plugin"});
+  }
+
+  // Command finished, with its result code (on the plugin's side: core
+  // commands that change jobs finish in the supervisor).
+  virtual void finished(std::string_view command, const rapidjson::Value& params, Code code) {
+    (void)command, (void)params, (void)code;
+  }
+
+  // A job's process exited (supervisor side).
+  virtual void job_exited(const JobExit& exit) { (void)exit; }
+
+  // The loop is ending: close every handle; the loop runs until they are.
+  virtual void close() {}
+};
+
+// A plugin as the registry knows it before any is made.
+struct PluginInfo {
+  std::string_view name;  // lower case, as in autoload_plugins
+  Side side;
+  std::span<const CommandSpec> commands;
+  std::unique_ptr<Plugin> (*make)();
+};
+
+}  // namespace backend::plugins
