@@ -57,9 +57,53 @@ std::optional<std::string> set_log_level(const rapidjson::Value& v, Config& c) {
   return std::string("must be one of trace, debug, info, warn, error, critical, off");
 }
 
-std::optional<std::string> set_log_queries(const rapidjson::Value& v, Config& c) {
-  if (!v.IsBool()) return std::string("must be true or false");
-  c.log_queries = v.GetBool();
+Setter bool_key(bool Config::*field) {
+  return [field](const rapidjson::Value& v, Config& c) -> std::optional<std::string> {
+    if (!v.IsBool()) return std::string("must be true or false");
+    c.*field = v.GetBool();
+    return std::nullopt;
+  };
+}
+
+// "*", "a,b" (the original's form) or ["a", "b"].
+std::optional<std::string> set_autoload_plugins(const rapidjson::Value& v, Config& c) {
+  const std::string what = "must be \"*\", a comma-separated string or an array of plugin names";
+  std::vector<std::string> names;
+  auto add = [&](std::string name) {
+    auto first = name.find_first_not_of(" \t"), last = name.find_last_not_of(" \t");
+    if (first != std::string::npos) names.push_back(name.substr(first, last - first + 1));
+  };
+  if (v.IsString()) {
+    std::string text(v.GetString(), v.GetStringLength());
+    for (size_t at = 0, comma; at <= text.size(); at = comma + 1) {
+      comma = text.find(',', at);
+      if (comma == std::string::npos) comma = text.size();
+      add(text.substr(at, comma - at));
+    }
+  } else if (v.IsArray()) {
+    for (auto& n : v.GetArray()) {
+      if (!n.IsString()) return what;
+      add(std::string(n.GetString(), n.GetStringLength()));
+    }
+  } else {
+    return what;
+  }
+  c.autoload_plugins = std::move(names);
+  return std::nullopt;
+}
+
+std::optional<std::string> set_plugin_settings(const rapidjson::Value& v, Config& c) {
+  if (!v.IsObject()) return std::string("must be an object of plugin name: settings object");
+  std::map<std::string, std::string> blocks;
+  for (auto& m : v.GetObject()) {
+    std::string name(m.name.GetString(), m.name.GetStringLength());
+    if (!m.value.IsObject()) return "\"" + name + "\" must be an object";
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    m.value.Accept(w);
+    blocks[name] = sb.GetString();
+  }
+  c.plugin_settings = std::move(blocks);
   return std::nullopt;
 }
 
@@ -82,7 +126,7 @@ const std::map<std::string, Setter>& setters() {
       {"pidfile", string_key(&Config::pidfile)},
       {"shm_name", string_key(&Config::shm_name)},
       {"log_level", set_log_level},
-      {"log_queries", set_log_queries},
+      {"log_queries", bool_key(&Config::log_queries)},
       {"timezone", string_key(&Config::timezone)},
       {"job_capacity", uint_key(&Config::job_capacity, 1, 65536)},
       {"ring_bytes", uint_key(&Config::ring_bytes, 4096, 64u << 20)},
@@ -91,6 +135,9 @@ const std::map<std::string, Setter>& setters() {
       {"idle_timeout", uint_key(&Config::idle_timeout, 1, 86400)},
       {"max_connections", uint_key(&Config::max_connections, 1, 1000000)},
       {"interpreters", set_interpreters},
+      {"autoload_plugins", set_autoload_plugins},
+      {"plugin_settings", set_plugin_settings},
+      {"allow_insecure_remote", bool_key(&Config::allow_insecure_remote)},
   };
   return table;
 }
@@ -197,6 +244,19 @@ std::string config_to_json(const Config& c) {
   w.StartObject();
   for (const auto& [ext, program] : c.interpreters) str(ext.c_str(), program);
   w.EndObject();
+  w.Key("autoload_plugins");
+  w.StartArray();
+  for (const auto& name : c.autoload_plugins) w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+  w.EndArray();
+  w.Key("plugin_settings");
+  w.StartObject();
+  for (const auto& [name, block] : c.plugin_settings) {
+    w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+    w.RawValue(block.c_str(), block.size(), rapidjson::kObjectType);
+  }
+  w.EndObject();
+  w.Key("allow_insecure_remote");
+  w.Bool(c.allow_insecure_remote);
   w.EndObject();
   return sb.GetString();
 }
@@ -211,6 +271,7 @@ std::string restart_only_changes(const Config& a, const Config& b) {
   note(a.job_capacity != b.job_capacity, "job_capacity");
   note(a.ring_bytes != b.ring_bytes, "ring_bytes");
   note(a.server_ring_bytes != b.server_ring_bytes, "server_ring_bytes");
+  note(a.autoload_plugins != b.autoload_plugins, "autoload_plugins");
   return keys;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace backend::conf {
 
@@ -28,6 +29,14 @@ struct Config {
   // Extension -> program that runs such files, so the original's PHP job
   // scripts run unchanged.
   std::map<std::string, std::string> interpreters{{".php", "php"}};
+  // Plugins to load, by name; {"*"} loads every plugin there is.
+  std::vector<std::string> autoload_plugins{"*"};
+  // Each plugin's settings block, as compact JSON objects, by plugin name.
+  // The plugins check them (plugins/loader.h); here they are only kept.
+  std::map<std::string, std::string> plugin_settings;
+  // Listening beyond loopback with nobody to authenticate is refused unless
+  // this says the operator wants it.
+  bool allow_insecure_remote = false;
 };
 
 // Command-line values that win over the file's, at start and on every reload.

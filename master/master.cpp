@@ -20,8 +20,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/checked_config.h"
 #include "master/daemon.h"
 #include "master/listen_socket.h"
+#include "plugins/registry.h"
 #include "shm/job_table.h"
 #include "shm/lock.h"
 #include "shm/recovery.h"
@@ -129,7 +131,7 @@ int Master::run() {
 // Everything that can fail for a reason a person must hear is done before
 // daemonizing, while stderr still reaches them.
 std::optional<std::string> Master::prepare() {
-  if (auto err = conf::load_config(options_.config_file, options_.overrides, config_)) return err;
+  if (auto err = load_checked_config(options_.config_file, options_.overrides, config_)) return err;
   worker::log_set_timezone(config_.timezone);
   worker::make_dirs(config_.data_dir);
   if (access(config_.data_dir.c_str(), W_OK) != 0)
@@ -299,6 +301,7 @@ void Master::spawn(Worker& w) {
   }
   if (pid == 0) child(w);
   w.pid = pid;
+  w.spawned_before = true;
   w.started_ms = now_ms();
   auto& h = segment_->header();
   (w.kind == Kind::kListener ? h.listener_pid : h.supervisor_pid).store(pid);
@@ -328,8 +331,9 @@ void Master::child(Worker& w) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  worker::WorkerContext ctx{config_, &*segment_, listener ? listen_fd_ : -1, channel_[listener ? 0 : 1],
-                            listener ? -1 : control_[1]};
+  worker::WorkerContext ctx{config_,          &*segment_,           listener ? listen_fd_ : -1,
+                            channel_[listener ? 0 : 1], listener ? -1 : control_[1], plugins::all_plugins(),
+                            !w.spawned_before};
   int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
   spdlog::default_logger()->flush();
   _exit(rc);
@@ -344,7 +348,7 @@ void Master::signal_workers(int signo) {
 // kept as it runs, with a warning.
 void Master::reload() {
   conf::Config next;
-  if (auto err = conf::load_config(options_.config_file, options_.overrides, next)) {
+  if (auto err = load_checked_config(options_.config_file, options_.overrides, next)) {
     spdlog::error("reload refused, the running config stays: {}", *err);
     return;
   }

@@ -36,6 +36,7 @@ class Master {
     int64_t started_ms = 0;
     int64_t respawn_at = -1;  // monotonic ms; -1: not scheduled
     bool restart_now = false;
+    bool spawned_before = false;
     Respawn backoff;
   };
 

@@ -37,6 +37,16 @@ struct Reply {
 };
 using Done = std::function<void(Reply)>;
 
+// What a plugin says of a request it received: go on (nothing set), refuse
+// it now with a reply, or decide later: the host then calls `later` with
+// where to say it (nullopt: go on; a reply: refused). Only the slow path
+// pays for the closure.
+using Decided = std::function<void(std::optional<Reply> refusal)>;
+struct Verdict {
+  std::optional<Reply> refusal;
+  std::function<void(Decided)> later;
+};
+
 struct CommandSpec {
   std::string_view name;  // "SCHEDULER.ADD": upper case, the plugin's name first
   bool needs_jobname;     // FAILED before the plugin sees it when missing or bad
@@ -90,11 +100,11 @@ class Plugin {
   virtual void inited(Host& host) = 0;
 
   // Command received, before the command runs (any command, its own ones
-  // too). params still hold "auth". A reply returned here answers the
-  // request instead (auth's DENIED). Listener side only.
-  virtual std::optional<Reply> received(std::string_view command, const rapidjson::Value& params) {
+  // too). params still hold "auth". A refusal answers the request instead
+  // (auth's DENIED). Listener side only.
+  virtual Verdict received(std::string_view command, const rapidjson::Value& params) {
     (void)command, (void)params;
-    return std::nullopt;
+    return {};
   }
 
   // One of the plugin's own commands (params without "auth"). done may be

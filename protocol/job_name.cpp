@@ -14,9 +14,9 @@ bool is_name_char(char c) {
          c == '.' || c == '@' || c == '-';
 }
 
-// The name as it can be read in a log line: printable ASCII as it is, quotes
-// and backslashes escaped, every other byte as \xNN.
-std::string shown_name(std::string_view name) {
+}  // namespace
+
+std::string shown_bytes(std::string_view name) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (char ch : name.substr(0, kShownBytes)) {
@@ -35,8 +35,6 @@ std::string shown_name(std::string_view name) {
   if (name.size() > kShownBytes) out += "...";
   return out;
 }
-
-}  // namespace
 
 bool is_valid_job_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxJobName || name == "." || name == "..") return false;
@@ -60,7 +58,7 @@ std::optional<std::string_view> job_name_param(const rapidjson::Value& params, s
   }
   std::string_view name(value->GetString(), value->GetStringLength());
   if (!is_valid_job_name(name)) {
-    error = "jobname \"" + shown_name(name) +
+    error = "jobname \"" + shown_bytes(name) +
             "\" is not valid: use 1 to 64 characters of A-Z a-z 0-9 _ . @ -, not \".\" or \"..\"";
     return std::nullopt;
   }

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "conf/config.h"
+#include "master/checked_config.h"
 #include "master/master.h"
 #include "master/options.h"
 
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   }
   if (options.check_config) {
     backend::conf::Config config;
-    if (auto err = backend::conf::load_config(options.config_file, options.overrides, config)) {
+    if (auto err = backend::master::load_checked_config(options.config_file, options.overrides, config)) {
       std::cerr << "backend-server: " << *err << "\n";
       return 1;
     }

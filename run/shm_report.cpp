@@ -37,6 +37,12 @@ std::string uptime(const shm::JobInfo& j, long now) {
   return buf;
 }
 
+// When the guarder starts a job that keeps dying again: "in 4s", or "-".
+std::string next_retry(const shm::JobInfo& j, long now) {
+  if (j.next_retry_at == 0) return "-";
+  return "in " + std::to_string(j.next_retry_at > now ? j.next_retry_at - now : 0) + "s";
+}
+
 }  // namespace
 
 std::string header_text(const std::string& name, const shm::Segment& seg) {
@@ -56,13 +62,13 @@ std::string header_text(const std::string& name, const shm::Segment& seg) {
 std::string jobs_text(const shm::Segment& seg, long now) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-32s %-8s %8s %13s %10s %8s\n", "NAME", "STATE", "PID", "UPTIME",
-                "LAST EXIT", "RESTARTS");
+  std::snprintf(line, sizeof line, "%-32s %-8s %8s %13s %10s %8s %10s\n", "NAME", "STATE", "PID", "UPTIME",
+                "LAST EXIT", "RESTARTS", "NEXT RETRY");
   out += line;
   seg.table().for_each([&](const shm::JobInfo& j, const std::string&) {
-    std::snprintf(line, sizeof line, "%-32s %-8s %8s %13s %10s %8u\n", j.name.c_str(), state_name(j.state),
+    std::snprintf(line, sizeof line, "%-32s %-8s %8s %13s %10s %8u %10s\n", j.name.c_str(), state_name(j.state),
                   j.pid > 0 ? std::to_string(j.pid).c_str() : "-", uptime(j, now).c_str(),
-                  last_exit(j).c_str(), j.restarts);
+                  last_exit(j).c_str(), j.restarts, next_retry(j, now).c_str());
     out += line;
   });
   return out;
@@ -106,6 +112,8 @@ std::string status_json(const std::string& name, const shm::Segment& seg, long n
       w.EndObject();
     }
     w.Key("restarts"), w.Uint(j.restarts);
+    w.Key("next_retry_at");
+    j.next_retry_at ? w.Int64(j.next_retry_at) : w.Null();
     w.Key("slot"), w.Uint(j.slot);
     w.EndObject();
   });

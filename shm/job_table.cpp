@@ -64,6 +64,7 @@ bool JobTable::read(uint32_t i, JobInfo& out, std::string* settings_json) const 
     out.last_exit_signal = s.last_exit_signal;
     out.restarts = s.restarts;
     out.flags = s.flags;
+    out.next_retry_at = s.next_retry_at;
     out.buffersize = s.buffersize;
     if (settings_json)
       settings_json->assign(settings(i), std::min<size_t>(s.settings_len, kSettingsBytes));
@@ -97,6 +98,7 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
     s.last_exit_code = -1;
     s.last_exit_signal = 0;
     s.restarts = s.flags = 0;
+    s.next_retry_at = 0;
     s.buffersize = buffersize;
     std::memcpy(settings(i), settings_json.data(), settings_json.size());
     s.settings_len = static_cast<uint32_t>(settings_json.size());

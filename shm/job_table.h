@@ -25,6 +25,7 @@ struct JobInfo {
   uint32_t restarts = 0;
   uint32_t flags = 0;
   uint32_t buffersize = 0;
+  int64_t next_retry_at = 0;
 };
 
 class JobTable {

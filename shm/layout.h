@@ -14,12 +14,16 @@
 namespace backend::shm {
 
 inline constexpr char kMagic[8] = {'B', 'K', 'S', 'E', 'R', 'V', 'E', 'R'};
-inline constexpr uint32_t kLayoutVersion = 2;
+inline constexpr uint32_t kLayoutVersion = 3;
 inline constexpr size_t kMaxName = 64;
 inline constexpr size_t kSettingsBytes = 16384;
 inline constexpr size_t kConfigBytes = 65536;
 
 enum class JobState : uint8_t { kDown = 0, kUp = 1, kStarting = 2, kStopping = 3 };
+
+// JobSlot::flags bits.
+// The last run was ended on request (STOP): guarding stops until a START.
+inline constexpr uint32_t kJobStopRequested = 1u << 0;
 
 // An interprocess lock that survives its holder's death. The holder's pid
 // is the lock itself, taken by compare-and-swap, so there is no moment at
@@ -55,6 +59,7 @@ struct alignas(64) JobSlot {
   // job's log file. Advanced by the log writer after each write, so that a
   // supervisor that takes over writes what its predecessor could not.
   std::atomic<uint64_t> logged[2];
+  int64_t next_retry_at;  // unix seconds the guarder starts the job again, 0 when not waiting
 };
 
 // A job's settings as compact JSON, guarded by its slot's seq. Kept apart

@@ -1,7 +1,10 @@
 // What the master hands a worker when it forks it.
 #pragma once
 
+#include <span>
+
 #include "conf/config.h"
+#include "plugins/plugin.h"
 #include "shm/segment.h"
 
 namespace backend::worker {
@@ -12,6 +15,10 @@ struct WorkerContext {
   int listen_fd = -1;   // the listener's: bound and listening, made by the master
   int channel_fd = -1;  // this worker's end of the listener <-> supervisor channel
   int control_fd = -1;  // the supervisor's end of its control socket to the master
+  std::span<const plugins::PluginInfo> plugins;  // every plugin there is
+  // False when the master starts a worker again after it died: plugins that
+  // act at server start (autostart) must not act again.
+  bool server_start = true;
 };
 
 // The config the master published in shared memory (after a SIGHUP).

@@ -227,6 +227,8 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
       s.pid = spawned.pid;
       s.started_at = clock_.seconds();
       s.start_ticks = ticks;
+      s.flags &= ~shm::kJobStopRequested;
+      s.next_retry_at = 0;
       uint64_t first = seg_.job_ring(*slot).next_line();
       s.logged[0].store(first);
       s.logged[1].store(first);
@@ -326,7 +328,10 @@ void Jobs::stop(const std::string& name, Reply reply) {
   run->stopping = true;
   {
     shm::LockGuard guard(seg_.header().table_lock);
-    seg_.table().update(run->slot, [](shm::JobSlot& s) { s.state = static_cast<uint8_t>(shm::JobState::kStopping); });
+    seg_.table().update(run->slot, [](shm::JobSlot& s) {
+      s.state = static_cast<uint8_t>(shm::JobState::kStopping);
+      s.flags |= shm::kJobStopRequested;
+    });
   }
   if (kill(-run->pid, run->settings.stop_signal) != 0) kill(run->pid, run->settings.stop_signal);
   kill_group_later(*run, run->settings.stop_timeout);
@@ -406,8 +411,12 @@ void Jobs::exited(Run& run, int status) {
   run.stop_waiters.clear();
   auto queued = std::move(run.queued);
   run.queued.clear();
+  bool requested = run.stopping;
   run.stopping = false;
+  int64_t started = slot_of(run).started_at;
   maybe_release(run);
+  // Before the waiters: a RESTART's start replaces this run.
+  if (on_exit_) on_exit_(run.name, requested, started ? clock_.seconds() - started : 0);
   for (auto& w : waiters) w(Code::kOk, {});
   for (auto& q : queued) q();
   maybe_all_stopped();

@@ -48,6 +48,10 @@ class Jobs {
   void stop_all(std::function<void()> done);
   // Stops reading every job's output (the loop is ending).
   void close_outputs();
+  // Called after every exit the supervisor sees: requested is true when a
+  // STOP (or RESTART, or the server stopping) asked for it.
+  using OnExit = std::function<void(const std::string& name, bool requested, int64_t uptime_s)>;
+  void set_on_exit(OnExit on_exit) { on_exit_ = std::move(on_exit); }
   void set_interpreters(std::map<std::string, std::string> interpreters) { interpreters_ = std::move(interpreters); }
 
   // How the supervisor lends the master each job's pipes (HOLD) and says it
@@ -104,6 +108,7 @@ class Jobs {
   std::unordered_map<pid_t, Run*> by_pid_;
   std::function<void()> all_stopped_;
   TellMaster tell_master_;
+  OnExit on_exit_;
 };
 
 }  // namespace backend::worker

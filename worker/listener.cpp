@@ -31,10 +31,24 @@ void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
   *buf = uv_buf_init(storage, sizeof storage);
 }
 
+// Params as the server log shows them: a password is never written there.
+std::string loggable_params(const rapidjson::Value& params) {
+  if (!params.IsObject() || !params.HasMember("password")) return protocol::to_json(params);
+  rapidjson::Document copy;
+  copy.CopyFrom(params, copy.GetAllocator());
+  copy["password"].SetString("***");
+  return protocol::to_json(copy);
+}
+
 }  // namespace
 
 Listener::Listener(WorkerContext& ctx)
-    : ctx_(ctx), seg_(*ctx.segment), queries_(seg_), next_id_((uint64_t(getpid()) << 32) | 1) {
+    : ctx_(ctx),
+      seg_(*ctx.segment),
+      queries_(seg_),
+      plugins_(ctx.plugins, protocol::Side::kListener),
+      next_id_((uint64_t(getpid()) << 32) | 1) {
+  if (auto err = plugins_.load(ctx_.config)) spdlog::error("listener: {}", *err);
   uv_loop_init(&loop_);
   uv_tcp_init(&loop_, &server_);
   server_.data = this;
@@ -74,6 +88,8 @@ void Listener::wait_for_table() {
     return;
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
+  plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.config.data_dir + "/plugins", ctx_.config.data_dir + "/log",
+                                ctx_.server_start, nullptr});
   if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), 1024, on_connection); rc < 0) {
     spdlog::error("listener: listen failed: {}", uv_strerror(rc));
     stop();
@@ -168,35 +184,102 @@ void Listener::handle(Connection& c, std::string_view payload) {
     return;
   }
   const std::string& command = req.command;
-  const protocol::CommandInfo* info =
-      protocol::is_command_name(command) ? protocol::find_core_command(command) : nullptr;
-  if (!info) {
+  Route route;
+  if (protocol::is_command_name(command) && !(route.info = protocol::find_core_command(command)))
+    route.plugin = plugins_.find(command);
+  if (!route.info && !route.plugin) {
     // The name can be as long as a frame: quote only its start.
     std::string shown = command.size() > 64 ? command.substr(0, 64) + "..." : command;
     protocol::append_reply(c.out, Code::kUnknown, {}, "unknown command \"" + shown + "\"");
     return;
   }
+  plugins::Verdict verdict = plugins_.received(command, req.params);
+  if (verdict.refusal) return refuse(c, command, *verdict.refusal);
+  if (verdict.later) return admit_later(c, std::move(req), route, std::move(verdict.later));
+  dispatch(c, req, route);
+}
+
+void Listener::refuse(Connection& c, const std::string& command, const plugins::Reply& r) {
+  spdlog::info("{} {}: {}", command, protocol::code_name(r.code), r.error);
+  protocol::append_reply(c.out, r.code, r.data, r.error);
+}
+
+// A plugin needs time to decide (auth hashing a password it has not seen):
+// the connection waits, the request kept, as for any slow answer.
+void Listener::admit_later(Connection& c, protocol::Request req, Route route, std::function<void(plugins::Decided)> later) {
+  auto held = std::make_shared<protocol::Request>(std::move(req));
+  uint64_t id = next_plugin_call_++;
+  wait_for_answer(c, id);
+  later([this, id, held, route](std::optional<plugins::Reply> refusal) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;  // the client left meanwhile
+    Connection& conn = *it->second;
+    pending_.erase(it);
+    conn.waiting_id = 0;
+    if (refusal)
+      refuse(conn, held->command, *refusal);
+    else
+      dispatch(conn, *held, route);
+    resume_reading(conn);
+  });
+}
+
+void Listener::dispatch(Connection& c, protocol::Request& req, const Route& route) {
+  const std::string& command = req.command;
+  const protocol::CommandInfo* info = route.info;
+  const std::optional<PluginHost::Command>& plugin_command = route.plugin;
   protocol::take_auth(req.params);  // never seen, logged or stored past this point
+  bool changes = info ? info->changes_state : plugin_command->spec->changes_state;
+  bool needs_jobname = info ? info->needs_jobname : plugin_command->spec->needs_jobname;
+  protocol::Side side = info ? info->side : plugin_command->side;
   // Changes are logged as the original did: the command, then its result.
   // Queries, the hot path, serialise nothing unless asked to.
-  std::string line;
-  if (info->changes_state || ctx_.config.log_queries) line = command + " " + protocol::to_json(req.params);
-  if (info->changes_state)
-    spdlog::info("{}", line);
+  if (changes)
+    spdlog::info("{} {}", command, loggable_params(req.params));
   else if (ctx_.config.log_queries)
-    spdlog::debug("{}", line);
+    spdlog::debug("{} {}", command, loggable_params(req.params));
   std::string error;
   std::optional<std::string_view> job;
-  if (info->needs_jobname && !(job = protocol::job_name_param(req.params, error))) {
-    if (info->changes_state) spdlog::info("FAILED: {}", error);
+  if (needs_jobname && !(job = protocol::job_name_param(req.params, error))) {
+    if (changes) spdlog::info("FAILED: {}", error);
     protocol::append_reply(c.out, Code::kFailed, {}, error);
     return;
   }
-  if (info->side == protocol::Side::kListener) {
+  if (side == protocol::Side::kSupervisor) return forward(c, command, command + " " + protocol::to_json(req.params));
+  if (info) {
     queries_.answer(command, job.value_or(""), req.params, c.out);
     return;
   }
-  forward(c, command, std::move(line));
+  run_plugin(c, *plugin_command->plugin, command, req.params, changes);
+}
+
+// A listener plugin answers now or later; later, the connection waits for
+// it as it waits for the supervisor.
+void Listener::run_plugin(Connection& c, plugins::Plugin& plugin, const std::string& command,
+                          const rapidjson::Value& params, bool changes_state) {
+  struct Call {
+    bool returned = false;
+    std::optional<std::string> early;
+  };
+  auto call = std::make_shared<Call>();
+  uint64_t id = next_plugin_call_++;
+  plugin.handle(command, params, [this, id, call, changes_state](plugins::Reply r) {
+    if (changes_state) {
+      if (r.code == Code::kOk)
+        spdlog::info("OK");
+      else
+        spdlog::info("{}: {}", protocol::code_name(r.code), r.error);
+    }
+    std::string json = protocol::reply_json(r.code, r.data, r.error);
+    if (!call->returned) {
+      call->early = std::move(json);
+      return;
+    }
+    on_supervisor(id, json);
+  });
+  call->returned = true;
+  if (call->early) return protocol::append_frame(c.out, *call->early);
+  wait_for_answer(c, id);
 }
 
 void Listener::forward(Connection& c, const std::string& command, std::string body) {
@@ -208,10 +291,14 @@ void Listener::forward(Connection& c, const std::string& command, std::string bo
     return;
   }
   uint64_t id = next_id_++;
+  wait_for_answer(c, id);
+  channel_->send(id, body);
+}
+
+void Listener::wait_for_answer(Connection& c, uint64_t id) {
   pending_[id] = &c;
   c.waiting_id = id;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
-  channel_->send(id, body);
 }
 
 void Listener::on_supervisor(uint64_t id, std::string_view payload) {
@@ -222,7 +309,12 @@ void Listener::on_supervisor(uint64_t id, std::string_view payload) {
   pending_.erase(it);
   c.waiting_id = 0;
   protocol::append_frame(c.out, payload);
-  if (c.closing) return;
+  resume_reading(c);
+}
+
+// A connection that waited for an answer goes on with what it sent next.
+void Listener::resume_reading(Connection& c) {
+  if (c.closing || c.waiting_id) return;
   if (!c.peer_closed && !c.throttled && !stopping_) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
   process(c);
 }
@@ -343,6 +435,7 @@ void Listener::reload() {
   ctx_.config = next;
   log_set_level(next.log_level);
   log_set_timezone(next.timezone);
+  plugins_.reconfigure(next);
 }
 
 // Stops accepting, then lets every connection finish what it asked for:
@@ -389,6 +482,7 @@ void Listener::finish_stop() {
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&drain_timer_), reinterpret_cast<uv_handle_t*>(&sigterm_),
                          reinterpret_cast<uv_handle_t*>(&sighup_), reinterpret_cast<uv_handle_t*>(&sigusr1_)})
     if (!uv_is_closing(h)) uv_close(h, nullptr);
+  plugins_.close();
   channel_->close();
 }
 

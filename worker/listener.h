@@ -10,9 +10,12 @@
 
 #include <uv.h>
 
+#include "protocol/commands.h"
+#include "protocol/request.h"
 #include "worker/channel.h"
 #include "worker/connection.h"
 #include "worker/context.h"
+#include "worker/plugin_host.h"
 #include "worker/queries.h"
 
 namespace backend::worker {
@@ -30,8 +33,20 @@ class Listener {
   void wait_for_table();
   void accept_one();
   void process(Connection& c);
+  // Where a command goes: a core command, or a plugin's.
+  struct Route {
+    const protocol::CommandInfo* info = nullptr;
+    std::optional<PluginHost::Command> plugin;
+  };
   void handle(Connection& c, std::string_view payload);
+  void refuse(Connection& c, const std::string& command, const plugins::Reply& r);
+  void admit_later(Connection& c, protocol::Request req, Route route, std::function<void(plugins::Decided)> later);
+  void dispatch(Connection& c, protocol::Request& req, const Route& route);
+  void resume_reading(Connection& c);
   void forward(Connection& c, const std::string& command, std::string body);
+  void run_plugin(Connection& c, plugins::Plugin& plugin, const std::string& command,
+                  const rapidjson::Value& params, bool changes_state);
+  void wait_for_answer(Connection& c, uint64_t id);
   void on_supervisor(uint64_t id, std::string_view payload);
   void supervisor_restarted(std::string_view payload);
   void flush(Connection& c);
@@ -45,6 +60,10 @@ class Listener {
   void finish_stop();
   std::vector<Connection*> open_connections();
 
+  // Ids of answers a listener plugin will give: apart from the ids sent to
+  // the supervisor, whose restart fails the ones it took.
+  static constexpr uint64_t kPluginCalls = uint64_t(1) << 63;
+
   WorkerContext& ctx_;
   const shm::Segment& seg_;
   Queries queries_;
@@ -55,6 +74,8 @@ class Listener {
   unsigned ready_polls_ = 0;
   uv_signal_t sigterm_, sighup_, sigusr1_;
   std::unique_ptr<Channel> channel_;
+  PluginHost plugins_;
+  uint64_t next_plugin_call_ = kPluginCalls;
   std::unordered_map<uint64_t, Connection*> pending_;
   uint64_t next_id_;
   size_t connections_ = 0;

@@ -30,13 +30,18 @@ std::string job_error(const std::string& job, const char* what) { return "job \"
 
 }  // namespace
 
-Supervisor::Supervisor(WorkerContext& ctx) : ctx_(ctx), seg_(*ctx.segment) {
+Supervisor::Supervisor(WorkerContext& ctx)
+    : ctx_(ctx), seg_(*ctx.segment), plugins_(ctx.plugins, protocol::Side::kSupervisor) {
   uv_loop_init(&loop_);
+  if (auto err = plugins_.load(ctx_.config)) spdlog::error("supervisor: {}", *err);
   store_ = std::make_unique<SettingsStore>(&loop_, ctx_.config.data_dir + "/jobs.json");
   jobs_ = std::make_unique<Jobs>(&loop_, seg_, ctx_.config.data_dir + "/log", ctx_.config.interpreters);
   channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
                                        [this](uint64_t id, std::string_view p) { on_request(id, p); },
                                        [this](uint64_t id) { seg_.header().supervisor_taken.store(id); });
+  jobs_->set_on_exit([this](const std::string& job, bool requested, int64_t uptime) {
+    plugins_.job_exited({job, requested, uptime});
+  });
   auto on_signal = [](uv_signal_t* s, int signum) {
     auto* self = static_cast<Supervisor*>(s->data);
     if (signum == SIGTERM) self->stop();
@@ -59,6 +64,8 @@ int Supervisor::run() {
   }
   publish_all();
   seg_.header().table_ready.store(1, std::memory_order_release);
+  plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.config.data_dir + "/plugins", ctx_.config.data_dir + "/log",
+                                ctx_.server_start, this});
   if (ctx_.control_fd >= 0) {
     control_ = std::make_unique<Control>(&loop_, ctx_.control_fd,
                                          [this](const std::string& t, std::vector<int>& fds) { on_control(t, fds); });
@@ -78,8 +85,11 @@ void Supervisor::on_request(uint64_t id, std::string_view payload) {
   // A predecessor may have died between noting a request and consuming it:
   // HELLO has already told the client it failed, so it must not happen now.
   if (id >> 32 == taken_before_ >> 32 && id <= taken_before_) return;
-  protocol::Request req;
+  auto request = std::make_unique<protocol::Request>();
+  protocol::Request& req = *request;
   if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
+  in_flight_[id] = std::move(request);
+  if (auto command = plugins_.find(req.command); command && command->plugin) return run_plugin(id, *command);
   std::string error;
   auto name = protocol::job_name_param(req.params, error);
   if (!name) return reply(id, Code::kFailed, error);
@@ -97,9 +107,13 @@ void Supervisor::control(uint64_t id, const std::string& cmd, const std::string&
   const std::string* settings = store_->find_saved(job);
   if (!settings) return reply(id, Code::kFailed, job_error(job, "does not exist"));
   auto done = [this, id](Code code, const std::string& error) { reply(id, code, error); };
-  if (cmd == "START") jobs_->start(job, *settings, done);
-  if (cmd == "STOP") jobs_->stop(job, done);
-  if (cmd == "RESTART") jobs_->restart(job, *settings, done);
+  // A reply given at once ends the request, and cmd with it.
+  if (cmd == "START")
+    jobs_->start(job, *settings, done);
+  else if (cmd == "STOP")
+    jobs_->stop(job, done);
+  else
+    jobs_->restart(job, *settings, done);
 }
 
 void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
@@ -132,12 +146,51 @@ void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
   }
 }
 
-void Supervisor::reply(uint64_t id, Code code, std::string_view error) {
-  if (code == Code::kOk)
+void Supervisor::run_plugin(uint64_t id, const PluginHost::Command& command) {
+  const protocol::Request& req = *in_flight_[id];
+  command.plugin->handle(req.command, req.params, [this, id](plugins::Reply r) { reply(id, r.code, r.error, r.data); });
+}
+
+void Supervisor::reply(uint64_t id, Code code, std::string_view error, std::string_view data) {
+  auto it = in_flight_.find(id);
+  bool logged = true;
+  if (it != in_flight_.end()) {
+    auto command = plugins_.find(it->second->command);
+    logged = !command || command->spec->changes_state;
+    plugins_.finished(it->second->command, it->second->params, code);
+    in_flight_.erase(it);
+  }
+  if (logged && code == Code::kOk)
     spdlog::info("OK");
-  else
+  else if (logged)
     spdlog::info("{}: {}", protocol::code_name(code), error);
-  channel_->send(id, protocol::reply_json(code, {}, error));
+  channel_->send(id, protocol::reply_json(code, data, error));
+}
+
+std::vector<std::string> Supervisor::job_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, settings] : store_->saved()) names.push_back(name);
+  return names;
+}
+
+const std::string* Supervisor::settings(const std::string& job) const { return store_->find_saved(job); }
+
+bool Supervisor::running(const std::string& job) const { return jobs_->running(job); }
+
+// A plugin's START is logged as a client's would be, with its result.
+void Supervisor::start(const std::string& job, Result result) {
+  spdlog::info("START {{\"jobname\":\"{}\"}} (by a plugin)", job);
+  auto done = [result = std::move(result)](Code code, const std::string& error) {
+    if (code == Code::kOk)
+      spdlog::info("OK");
+    else
+      spdlog::info("{}: {}", protocol::code_name(code), error);
+    result(code, error);
+  };
+  if (stopping_) return done(Code::kFailed, "the server is stopping");
+  const std::string* saved = store_->find_saved(job);
+  if (!saved) return done(Code::kFailed, job_error(job, "does not exist"));
+  jobs_->start(job, *saved, std::move(done));
 }
 
 void Supervisor::add(uint64_t id, const std::string& job, const rapidjson::Value& params) {
@@ -224,6 +277,7 @@ void Supervisor::reload() {
   log_set_level(next.log_level);
   log_set_timezone(next.timezone);
   jobs_->set_interpreters(next.interpreters);
+  plugins_.reconfigure(next);
 }
 
 // Jobs are stopped as STOP would, each within its stoptimeout, before the
@@ -235,6 +289,7 @@ void Supervisor::stop() {
 }
 
 void Supervisor::close_loop() {
+  plugins_.close();
   jobs_->close_outputs();
   uv_walk(
       &loop_, [](uv_handle_t* h, void*) {

@@ -5,27 +5,39 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <uv.h>
 
+#include "plugins/plugin.h"
+#include "protocol/request.h"
 #include "protocol/response.h"
 #include "worker/channel.h"
 #include "worker/context.h"
 #include "worker/control.h"
 #include "worker/jobs.h"
+#include "worker/plugin_host.h"
 #include "worker/settings_store.h"
 
 namespace backend::worker {
 
-class Supervisor {
+class Supervisor : private plugins::JobControl {
  public:
   explicit Supervisor(WorkerContext& ctx);
   int run();
 
  private:
+  // What plugins may do with jobs.
+  std::vector<std::string> job_names() const override;
+  const std::string* settings(const std::string& job) const override;
+  bool running(const std::string& job) const override;
+  void start(const std::string& job, Result result) override;
+
   void on_request(uint64_t id, std::string_view payload);
-  void reply(uint64_t id, protocol::Code code, std::string_view error = {});
+  void run_plugin(uint64_t id, const PluginHost::Command& command);
+  void reply(uint64_t id, protocol::Code code, std::string_view error = {}, std::string_view data = {});
   void add(uint64_t id, const std::string& job, const rapidjson::Value& params);
   void update(uint64_t id, const std::string& job, const rapidjson::Value& params);
   void remove(uint64_t id, const std::string& job);
@@ -46,6 +58,9 @@ class Supervisor {
   std::unique_ptr<SettingsStore> store_;
   std::unique_ptr<Jobs> jobs_;
   std::unique_ptr<Control> control_;
+  PluginHost plugins_;
+  // Requests being worked on, for the command-finished hook.
+  std::unordered_map<uint64_t, std::unique_ptr<protocol::Request>> in_flight_;
   bool stopping_ = false;
   uint64_t taken_before_ = 0;  // the last request id a predecessor noted taking
 };

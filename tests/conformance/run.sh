@@ -20,7 +20,9 @@ start_status_stop_start_again,start_of_missing_program_or_job_fails,delete_of_ru
 restart_gives_a_new_process,read_returns_last_lines_with_time_prefix,exit_line_and_output_survive_the_exit,\
 params_are_split_like_a_shell_and_never_run_by_one,cwd_defaults_to_the_programs_folder_and_env_is_passed,\
 stop_escalates_to_sigkill_after_stoptimeout,stop_takes_the_whole_process_group,\
-mem_and_memall_report_kilobytes,php_scripts_run_through_the_php_interpreter"
+mem_and_memall_report_kilobytes,php_scripts_run_through_the_php_interpreter,\
+guard_restarts_a_killed_job_at_once,\
+logexplorer_refuses_paths_outside_the_logs,auth_denies_then_admits"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 data=$(mktemp -d /tmp/conformance-data.XXXXXX)

@@ -10,7 +10,7 @@
 namespace backend::shm {
 
 TEST(Layout, VersionAndSizesArePinned) {
-  EXPECT_EQ(kLayoutVersion, 2u);
+  EXPECT_EQ(kLayoutVersion, 3u);
   EXPECT_EQ(sizeof(LockWord), 48u);
   EXPECT_EQ(sizeof(JobSlot), 192u);
   EXPECT_EQ(sizeof(SettingsArea), 16384u);
@@ -18,6 +18,7 @@ TEST(Layout, VersionAndSizesArePinned) {
   EXPECT_EQ(sizeof(Header), 65792u);
   EXPECT_EQ(offsetof(Header, master_pid), 40u);
   EXPECT_EQ(offsetof(JobSlot, name), 8u);
+  EXPECT_EQ(offsetof(JobSlot, next_retry_at), 144u);
 }
 
 TEST(Layout, GeometryOfTheDefaultSegment) {

@@ -1,0 +1,141 @@
+#include "plugins/auth/auth_plugin.h"
+
+#include <array>
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "plugins/auth/password.h"
+#include "plugins/pool.h"
+#include "plugins/settings_block.h"
+
+namespace backend::plugins::auth {
+namespace {
+
+constexpr const char* kUsersFile = "/users.json";
+
+constexpr std::array<CommandSpec, 7> kCommands{{
+    {"AUTH.GETENABLE", false, false},
+    {"AUTH.SETENABLE", false, true},
+    {"AUTH.ADD", false, true},
+    {"AUTH.DELETE", false, true},
+    {"AUTH.UPDATE", false, true},
+    {"AUTH.GET", false, false},
+    {"AUTH.GETALL", false, false},
+}};
+
+std::unique_ptr<Plugin> make() { return std::make_unique<AuthPlugin>(); }
+
+constexpr const char* kWrongCredentials = "wrong username or password";
+
+Reply denied(std::string why) { return {Code::kDenied, {}, std::move(why)}; }
+
+// Both must be strings; the values are only borrowed from params.
+bool read_credentials(const rapidjson::Value& params, std::string_view& username,
+                      std::string_view& password) {
+  if (!params.IsObject()) return false;
+  auto auth = params.FindMember("auth");
+  if (auth == params.MemberEnd() || !auth->value.IsObject()) return false;
+  auto u = auth->value.FindMember("username");
+  auto p = auth->value.FindMember("password");
+  if (u == auth->value.MemberEnd() || p == auth->value.MemberEnd()) return false;
+  if (!u->value.IsString() || !p->value.IsString()) return false;
+  username = {u->value.GetString(), u->value.GetStringLength()};
+  password = {p->value.GetString(), p->value.GetStringLength()};
+  return true;
+}
+
+}  // namespace
+
+AuthPlugin::AuthPlugin() : cache_(verify_password) {}
+
+std::optional<std::string> AuthPlugin::configure(const rapidjson::Value& settings) {
+  return read_settings(settings, {});
+}
+
+void AuthPlugin::inited(Host& host) {
+  loop_ = host.loop;
+  store_.emplace(host.loop, host.data_dir + kUsersFile);
+  cache_.clear();
+  load_error_.clear();
+  if (auto error = store_->load()) {
+    // Failing closed: with the table unknown, nobody can be told apart.
+    load_error_ = *error;
+    spdlog::error("auth: {}; every request is refused until it is fixed", load_error_);
+  }
+}
+
+std::optional<std::string> AuthPlugin::unusable() const {
+  if (!store_) return "auth: the user table is not loaded yet";
+  if (!load_error_.empty()) return "auth: the user table could not be read: " + load_error_;
+  return std::nullopt;
+}
+
+Verdict AuthPlugin::received(std::string_view command, const rapidjson::Value& params) {
+  if (auto why = unusable()) return {denied(*why), {}};
+  const UserTable& table = store_->table();
+  if (!table.guards()) return {};
+  std::string_view username, password;
+  if (!read_credentials(params, username, password))
+    return {denied("auth.username and auth.password are required"), {}};
+  const User* user = table.find(username);
+  if (!user) return {denied(kWrongCredentials), {}};
+  if (auto known = cache_.lookup(username, password, user->hash)) return judge(*known, username, *user, command);
+  // New credentials: argon2 takes tens of milliseconds, so it runs on the
+  // thread pool while the request waits, and the loop serves the others.
+  auto later = [this, name = std::string(username), pass = std::string(password), hash = user->hash,
+                cmd = std::string(command)](Decided decided) mutable {
+    auto ok = std::make_shared<bool>(false);
+    auto secret = std::make_shared<std::string>(std::move(pass));
+    run_in_pool(loop_, [ok, secret, hash] { *ok = verify_password(hash, *secret); },
+                [this, ok, secret, name, hash, cmd, decided] {
+                  cache_.store(name, *secret, hash, *ok);
+                  sodium_memzero(secret->data(), secret->size());
+                  // The user may have changed while the hash ran.
+                  const User* now = store_ ? store_->table().find(name) : nullptr;
+                  if (!now || now->hash != hash) return decided(denied(kWrongCredentials));
+                  std::optional<Reply> refusal = judge(*ok, name, *now, cmd).refusal;
+                  decided(refusal);
+                });
+  };
+  return {std::nullopt, std::move(later)};
+}
+
+// Unknown user and wrong password get the same sentence.
+Verdict AuthPlugin::judge(bool password_ok, std::string_view username, const User& user,
+                          std::string_view command) const {
+  if (!password_ok) return {denied(kWrongCredentials), {}};
+  if (!allows(user.privileges, command))
+    return {denied("user \"" + std::string(username) + "\" may not run " + std::string(command)), {}};
+  return {};
+}
+
+void AuthPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
+  if (auto why = unusable()) return done({Code::kFailed, {}, *why});
+  if (!params.IsObject()) return done({Code::kFailed, {}, "parameters must be an object"});
+  if (command == "AUTH.GETENABLE") return get_enable(std::move(done));
+  if (command == "AUTH.SETENABLE") return set_enable(params, std::move(done));
+  if (command == "AUTH.ADD") return add(params, std::move(done));
+  if (command == "AUTH.DELETE") return remove(params, std::move(done));
+  if (command == "AUTH.UPDATE") return update(params, std::move(done));
+  if (command == "AUTH.GET") return get(params, std::move(done));
+  if (command == "AUTH.GETALL") return get_all(std::move(done));
+  done({Code::kUnknown, {}, "not a command of this plugin"});
+}
+
+std::optional<bool> AuthPlugin::enabled_with_users(const std::string& plugin_data_dir,
+                                                   std::string& error) {
+  UserTable table;
+  if (auto why = read_users(plugin_data_dir + kUsersFile, table)) {
+    error = *why;
+    return std::nullopt;
+  }
+  return table.guards();
+}
+
+const PluginInfo& auth_plugin_info() {
+  static const PluginInfo info{"auth", Side::kListener, kCommands, &make};
+  return info;
+}
+
+}  // namespace backend::plugins::auth

@@ -1,0 +1,89 @@
+#include "plugins/auth/credential_cache.h"
+
+#include <sodium.h>
+
+namespace backend::plugins::auth {
+
+CredentialCache::CredentialCache(Verify verify, size_t capacity)
+    : verify_(std::move(verify)), capacity_(capacity == 0 ? 1 : capacity) {
+  static_assert(sizeof key_ >= crypto_generichash_KEYBYTES_MIN &&
+                sizeof key_ <= crypto_generichash_KEYBYTES_MAX);
+  // randombytes wants sodium_init first; should that fail, it still reads
+  // the system's random source, so the key is random either way.
+  int ready = sodium_init();
+  (void)ready;
+  randombytes_buf(key_, sizeof key_);
+}
+
+bool CredentialCache::check(std::string_view username, std::string_view password,
+                            const std::string& hash) {
+  if (auto known = lookup(username, password, hash)) return *known;
+  bool ok = verify_(hash, password);
+  store(username, password, hash, ok);
+  return ok;
+}
+
+std::optional<bool> CredentialCache::lookup(std::string_view username, std::string_view password,
+                                            const std::string& hash) const {
+  auto it = index_.find(digest(username, password, hash));
+  // The digest covers the username, but comparing it as well makes a
+  // collision across users impossible rather than merely unlikely.
+  if (it != index_.end() && it->second->username == username) return it->second->ok;
+  return std::nullopt;
+}
+
+void CredentialCache::store(std::string_view username, std::string_view password, const std::string& hash,
+                            bool ok) {
+  remember(digest(username, password, hash), username, ok);
+}
+
+void CredentialCache::forget_user(std::string_view username) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->username != username) {
+      ++it;
+      continue;
+    }
+    index_.erase(it->digest);
+    it = entries_.erase(it);
+  }
+}
+
+void CredentialCache::clear() {
+  index_.clear();
+  entries_.clear();
+}
+
+std::string CredentialCache::digest(std::string_view username, std::string_view password,
+                                    const std::string& hash) const {
+  // The NULs keep ("ab", "c") and ("a", "bc") apart: usernames and hashes
+  // hold no NUL once in the table.
+  static const unsigned char kNul = 0;
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, key_, sizeof key_, crypto_generichash_BYTES);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(username.data()),
+                            username.size());
+  crypto_generichash_update(&state, &kNul, 1);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(hash.data()),
+                            hash.size());
+  crypto_generichash_update(&state, &kNul, 1);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(password.data()),
+                            password.size());
+  unsigned char out[crypto_generichash_BYTES];
+  crypto_generichash_final(&state, out, sizeof out);
+  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+}
+
+void CredentialCache::remember(std::string digest, std::string_view username, bool ok) {
+  if (auto old = index_.find(digest); old != index_.end()) {
+    entries_.erase(old->second);
+    index_.erase(old);
+  }
+  while (entries_.size() >= capacity_) {
+    index_.erase(entries_.front().digest);
+    entries_.pop_front();
+  }
+  entries_.push_back({digest, std::string(username), ok});
+  index_.emplace(std::move(digest), std::prev(entries_.end()));
+}
+
+}  // namespace backend::plugins::auth

@@ -1,0 +1,27 @@
+// Runs jobs one after another, each possibly asynchronous: a job starts only
+// once the one before has called its `finished`. Writes of the user file go
+// through it, so that each one starts from the table the previous one left.
+#pragma once
+
+#include <deque>
+#include <functional>
+
+namespace backend::plugins::auth {
+
+class SerialQueue {
+ public:
+  using Finished = std::function<void()>;
+  using Job = std::function<void(Finished finished)>;
+
+  void push(Job job);
+  bool busy() const { return busy_; }
+
+ private:
+  void drain();
+
+  std::deque<Job> jobs_;
+  bool busy_ = false;
+  bool draining_ = false;
+};
+
+}  // namespace backend::plugins::auth

@@ -1,0 +1,57 @@
+#include "plugins/auth/user_store.h"
+
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "plugins/pool.h"
+#include "worker/atomic_file.h"
+
+namespace backend::plugins::auth {
+
+UserStore::UserStore(uv_loop_t* loop, std::string path) : loop_(loop), path_(std::move(path)) {}
+
+std::optional<std::string> UserStore::load() {
+  UserTable table;
+  if (auto error = read_users(path_, table)) return error;
+  std::string error;
+  auto converted = convert_plaintext(table, error);
+  if (!converted) return error;
+  table_ = std::move(table);
+  if (*converted == 0) return std::nullopt;
+  // Requests are checked against the hashes from now on; the file follows.
+  change([](UserTable&) { return std::nullopt; },
+         [path = path_, n = *converted](const std::optional<std::string>& error) {
+           if (error)
+             spdlog::error("auth: cannot rewrite {} with hashed passwords: {}", path, *error);
+           else
+             spdlog::warn("auth: {} held {} password(s) in clear; converted to argon2id hashes",
+                          path, n);
+         });
+  return std::nullopt;
+}
+
+void UserStore::change(Edit edit, Result result) {
+  queue_.push([this, edit = std::move(edit), result = std::move(result)](
+                  SerialQueue::Finished finished) { write(edit, result, std::move(finished)); });
+}
+
+void UserStore::write(Edit edit, Result result, SerialQueue::Finished finished) {
+  auto next = std::make_shared<UserTable>(table_);
+  if (auto error = edit(*next)) {
+    result(error);
+    finished();
+    return;
+  }
+  auto text = std::make_shared<std::string>(serialise_users(*next));
+  auto error = std::make_shared<std::optional<std::string>>();
+  run_in_pool(
+      loop_, [path = path_, text, error] { *error = worker::replace_file(path, *text); },
+      [this, next, error, result = std::move(result), finished = std::move(finished)] {
+        if (!*error) table_ = std::move(*next);
+        result(*error);
+        finished();
+      });
+}
+
+}  // namespace backend::plugins::auth

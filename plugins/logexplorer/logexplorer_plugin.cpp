@@ -1,0 +1,73 @@
+#include "plugins/logexplorer/logexplorer_plugin.h"
+
+#include <memory>
+#include <utility>
+
+#include "plugins/logexplorer/answer.h"
+#include "plugins/logexplorer/request.h"
+#include "plugins/pool.h"
+
+namespace backend::plugins::logexplorer {
+
+namespace {
+
+// Read-only: none changes state.
+constexpr CommandSpec kCommands[] = {
+    {"LOGEXPLORER.LISTDIR", true, false},
+    {"LOGEXPLORER.LISTFILE", true, false},
+    {"LOGEXPLORER.GET", true, false},
+    {"LOGEXPLORER.SERVERLISTDIR", false, false},
+    {"LOGEXPLORER.SERVERLISTFILE", false, false},
+    {"LOGEXPLORER.SERVERGET", false, false},
+};
+
+std::unique_ptr<Plugin> make() { return std::make_unique<LogExplorerPlugin>(); }
+
+}  // namespace
+
+std::optional<std::string> LogExplorerPlugin::configure(const rapidjson::Value& settings) {
+  std::string error;
+  auto parsed = parse_settings(settings, error);
+  if (!parsed) return error;
+  settings_ = *parsed;
+  return std::nullopt;
+}
+
+void LogExplorerPlugin::inited(Host& host) {
+  loop_ = host.loop;
+  log_dir_ = host.log_dir;
+}
+
+void LogExplorerPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
+  if (!command_verb(command)) {
+    done({Code::kUnknown, {}, "not a command of the logexplorer plugin"});
+    return;
+  }
+  std::string error;
+  auto request = parse_request(command, params, error);
+  if (!request) {
+    done({Code::kFailed, {}, std::move(error)});
+    return;
+  }
+  // The work holds copies only: the plugin may be reconfigured, or gone,
+  // before the pool gets to it.
+  auto reply = std::make_shared<Reply>();
+  auto work = [reply, request = std::move(*request), log_dir = log_dir_, max = settings_.max_bytes] {
+    *reply = answer(request, log_dir, max);
+  };
+  auto after = [reply, done = std::move(done)] { done(std::move(*reply)); };
+  if (!loop_) {
+    // Not inited: no loop to come back to, so the caller gets it at once.
+    work();
+    after();
+    return;
+  }
+  run_in_pool(loop_, std::move(work), std::move(after));
+}
+
+const PluginInfo& logexplorer_plugin_info() {
+  static const PluginInfo info{"logexplorer", Side::kListener, kCommands, &make};
+  return info;
+}
+
+}  // namespace backend::plugins::logexplorer

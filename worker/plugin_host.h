@@ -1,0 +1,64 @@
+// The plugins of one side (listener or supervisor): chosen by the config's
+// autoload_plugins, configured with their settings blocks, and called at
+// each hook. Knows the commands of the plugins of both sides, so that the
+// listener can tell where a plugin command goes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conf/config.h"
+#include "plugins/plugin.h"
+
+namespace backend::worker {
+
+class PluginHost {
+ public:
+  // Checks the plugin part of a config as a start would: every name in
+  // autoload_plugins and plugin_settings is a plugin, and every selected
+  // plugin takes its settings. The error names the plugin.
+  static std::optional<std::string> check(std::span<const plugins::PluginInfo> all, const conf::Config& config);
+
+  PluginHost(std::span<const plugins::PluginInfo> all, plugins::Side side);
+  ~PluginHost();
+
+  // Makes the selected plugins of this side, each configured. Called once.
+  std::optional<std::string> load(const conf::Config& config);
+  // Gives the plugins their new settings (SIGHUP). A plugin that refuses
+  // keeps its old ones (the master has checked them already).
+  void reconfigure(const conf::Config& config);
+  // Server inited. base.data_dir is the server's DATA_DIR/plugins.
+  void inited(const plugins::Host& base);
+
+  struct Command {
+    const plugins::CommandSpec* spec;
+    plugins::Side side;
+    plugins::Plugin* plugin;  // null when it runs on the other side
+  };
+  // A command of a loaded plugin, whichever side it runs on.
+  std::optional<Command> find(std::string_view command) const;
+
+  // The first plugin that refuses the request or decides later says so.
+  plugins::Verdict received(std::string_view command, const rapidjson::Value& params);
+  void finished(std::string_view command, const rapidjson::Value& params, plugins::Code code);
+  void job_exited(const plugins::JobExit& exit);
+  void close();
+  bool empty() const { return mine_.empty(); }
+
+ private:
+  struct Loaded {
+    const plugins::PluginInfo* info;
+    std::unique_ptr<plugins::Plugin> plugin;
+    std::unique_ptr<plugins::Host> host;  // plugins keep a reference to theirs
+  };
+  std::span<const plugins::PluginInfo> all_;
+  plugins::Side side_;
+  std::vector<const plugins::PluginInfo*> selected_;
+  std::vector<Loaded> mine_;
+};
+
+}  // namespace backend::worker
