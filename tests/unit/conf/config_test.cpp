@@ -106,5 +106,44 @@ TEST(Config, RestartOnlyChangesAreListed) {
   EXPECT_EQ(restart_only_changes(a, b), "job_capacity");
 }
 
+TEST(Config, AutoloadPluginsTakesStarAListOrTheOriginalsCommaString) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", c));
+  EXPECT_EQ(c.autoload_plugins, std::vector<std::string>{"*"});
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "autoload_plugins": "guarder, auth"})", c));
+  EXPECT_EQ(c.autoload_plugins, (std::vector<std::string>{"guarder", "auth"}));
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "autoload_plugins": ["scheduler"]})", c));
+  EXPECT_EQ(c.autoload_plugins, std::vector<std::string>{"scheduler"});
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "autoload_plugins": ""})", c));
+  EXPECT_TRUE(c.autoload_plugins.empty());
+  auto err = parse(R"({"data_dir": "/d", "autoload_plugins": [1]})", c);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("autoload_plugins"), std::string::npos) << *err;
+}
+
+TEST(Config, PluginSettingsAreKeptAsObjectsAndSurviveTheRoundTrip) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "allow_insecure_remote": true,
+                        "plugin_settings": {"guarder": {"check_interval": 5}, "auth": {}}})", c));
+  EXPECT_EQ(c.plugin_settings.at("guarder"), R"({"check_interval":5})");
+  EXPECT_EQ(c.plugin_settings.at("auth"), "{}");
+  EXPECT_TRUE(c.allow_insecure_remote);
+  Config back;
+  ASSERT_FALSE(parse_config(config_to_json(c), "", back));
+  EXPECT_EQ(back.plugin_settings, c.plugin_settings);
+  EXPECT_EQ(back.autoload_plugins, c.autoload_plugins);
+  EXPECT_TRUE(back.allow_insecure_remote);
+  auto err = parse(R"({"data_dir": "/d", "plugin_settings": {"guarder": 5}})", c);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("\"guarder\" must be an object"), std::string::npos) << *err;
+}
+
+TEST(Config, ChangingThePluginListNeedsARestart) {
+  Config a, b;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "autoload_plugins": "auth"})", b));
+  EXPECT_EQ(restart_only_changes(a, b), "autoload_plugins");
+}
+
 }  // namespace
 }  // namespace backend::conf

@@ -1,0 +1,145 @@
+// The plugins against a real server: autostart across restarts, the
+// guarder's backoff on a job that always exits, auth beyond loopback.
+//
+// Job scripts append a line with the time to a file at every start, so that
+// the test sees each start without asking the server.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "server_fixture.h"
+
+namespace itest {
+namespace {
+
+std::string jp(const std::string& job) { return R"({"jobname":")" + job + R"("})"; }
+
+struct StartLog {
+  std::string job;
+  std::string script;
+  std::string starts;  // one line per start: seconds since the epoch, fractional
+};
+
+// A /bin/sh job that notes each start in its starts file, then runs body.
+StartLog job_script(const Server& s, const std::string& job, const std::string& body) {
+  StartLog j{job, s.dir + "/" + job + ".sh", s.dir + "/" + job + ".starts"};
+  write_file(j.script, "#!/bin/sh\ndate +%s.%N >> '" + j.starts + "'\n" + body);
+  chmod(j.script.c_str(), 0755);
+  return j;
+}
+
+std::vector<double> starts_of(const StartLog& j) {
+  std::vector<double> times;
+  std::istringstream in(read_file(j.starts).value_or(""));
+  for (double t; in >> t;) times.push_back(t);
+  return times;
+}
+
+std::string status_of(const Server& s, const std::string& job) {
+  auto r = s.request("STATUS", jp(job));
+  return ok(r) && r->has_data() && r->data().IsString() ? r->data().GetString() : "<" + raw_of(r) + ">";
+}
+
+class PluginsTest : public testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure()) s.print_stderr_tails();
+  }
+  Server s;
+};
+
+TEST_F(PluginsTest, AutostartStartsItsJobsWhenTheServerStartsAndOnlyThen) {
+  ASSERT_TRUE(s.start());
+  auto on = job_script(s, "auto-on", "while :; do sleep 1; done\n");
+  auto off = job_script(s, "auto-off", "while :; do sleep 1; done\n");
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"auto-on","autostart":true,"command":")" + on.script + "\"}")));
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"auto-off","command":")" + off.script + "\"}")));
+  EXPECT_EQ(status_of(s, "auto-on"), "DOWN") << "ADD alone starts nothing";
+  ASSERT_TRUE(s.stop());
+
+  ASSERT_TRUE(s.start());
+  EXPECT_TRUE(wait_until([&] { return status_of(s, "auto-on") == "UP"; }, 3000)) << status_of(s, "auto-on");
+  EXPECT_EQ(status_of(s, "auto-off"), "DOWN");
+  EXPECT_EQ(starts_of(on).size(), 1u);
+
+  // Not again when the supervisor is started again after dying, nor on SIGHUP.
+  ASSERT_TRUE(ok(s.request("STOP", jp("auto-on"))));
+  pid_t old = s.supervisor_pid();
+  ASSERT_GT(old, 0);
+  kill(old, SIGKILL);
+  ASSERT_TRUE(wait_until([&] { pid_t p = s.supervisor_pid(); return p > 0 && p != old; }, 5000));
+  s.signal(SIGHUP);
+  ASSERT_TRUE(s.wait_for_log("config reloaded"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(status_of(s, "auto-on"), "DOWN");
+  EXPECT_EQ(starts_of(on).size(), 1u);
+}
+
+// backoff_max 2: a job that always exits is started at once, then after
+// 1 s, 2 s, 2 s ...; STOP during a wait ends it.
+TEST_F(PluginsTest, GuardBacksOffOnAJobThatKeepsDyingAndStopEndsIt) {
+  s.set("plugin_settings", R"({"guarder": {"backoff_max": 2, "backoff_reset": 60}})");
+  ASSERT_TRUE(s.start());
+  auto j = job_script(s, "dies", "exit 3\n");
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"dies","guard":true,"command":")" + j.script + "\"}")));
+  ASSERT_TRUE(ok(s.request("START", jp("dies"))));
+  ASSERT_TRUE(wait_until([&] { return starts_of(j).size() >= 5; }, 10000)) << starts_of(j).size() << " starts";
+  std::vector<double> t = starts_of(j);
+  std::vector<double> gaps;
+  for (size_t i = 1; i < 5; ++i) gaps.push_back(t[i] - t[i - 1]);
+  EXPECT_LT(gaps[0], 0.5) << "the first restart is at once";
+  EXPECT_NEAR(gaps[1], 1.0, 0.4);
+  EXPECT_NEAR(gaps[2], 2.0, 0.4);
+  EXPECT_NEAR(gaps[3], 2.0, 0.4) << "capped by backoff_max";
+
+  // The wait is visible in shared memory, with the restarts.
+  ASSERT_TRUE(wait_until([&] { return status_of(s, "dies") == "DOWN"; }, 2000));
+  auto shm = run_command({shm_bin(), "--shm-name", s.shm_name, "--json"});
+  auto doc = parse_json(shm.out);
+  ASSERT_TRUE(doc) << shm.describe();
+  const auto& job = (*doc)["jobs"][0];
+  EXPECT_GE(job["restarts"].GetUint(), 4u);
+  EXPECT_TRUE(job["next_retry_at"].IsInt64()) << shm.out;
+
+  EXPECT_FALSE(ok(s.request("STOP", jp("dies")))) << "nothing runs to be stopped";
+  size_t after_stop = starts_of(j).size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  EXPECT_EQ(starts_of(j).size(), after_stop) << "STOP did not end guarding";
+}
+
+TEST_F(PluginsTest, ListeningBeyondLoopbackNeedsAuthOrConsent) {
+  s.set("listen", "\"0.0.0.0:" + std::to_string(s.port) + "\"");
+  auto r = run_command({server_bin(), "--check-config", "-c", (s.write_config(), s.config_path)});
+  EXPECT_NE(r.exit_code(), 0) << r.describe();
+  EXPECT_NE(r.err.find("allow_insecure_remote"), std::string::npos) << r.err;
+  s.set("allow_insecure_remote", "true");
+  s.write_config();
+  r = run_command({server_bin(), "--check-config", "-c", s.config_path});
+  EXPECT_EQ(r.exit_code(), 0) << r.describe();
+}
+
+TEST_F(PluginsTest, AnUnknownPluginOrSettingStopsTheStartWithItsName) {
+  s.set("autoload_plugins", R"(["guarder", "nosuch"])");
+  s.write_config();
+  auto r = run_command({server_bin(), "-c", s.config_path});
+  EXPECT_NE(r.exit_code(), 0) << r.describe();
+  EXPECT_NE(r.err.find("\"nosuch\""), std::string::npos) << r.err;
+  s.set("autoload_plugins", "\"*\"");
+  s.set("plugin_settings", R"({"logcleaner": {"clean_interval": 0}})");
+  s.write_config();
+  r = run_command({server_bin(), "-c", s.config_path});
+  EXPECT_NE(r.exit_code(), 0) << r.describe();
+  EXPECT_NE(r.err.find("\"logcleaner\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("clean_interval"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace itest
