@@ -5,6 +5,7 @@
 #include "plugins/guarder/guarder_plugin.h"
 #include "plugins/logcleaner/logcleaner_plugin.h"
 #include "plugins/logexplorer/logexplorer_plugin.h"
+#include "plugins/scheduler/scheduler_plugin.h"
 
 namespace backend::plugins {
 
@@ -15,6 +16,7 @@ std::span<const PluginInfo> all_plugins() {
       guarder::guarder_plugin_info(),
       logcleaner::logcleaner_plugin_info(),
       logexplorer::logexplorer_plugin_info(),
+      scheduler::scheduler_plugin_info(),
   };
   return plugins;
 }

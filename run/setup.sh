@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build gcc g++ pkg-config
   libboost-dev libuv1-dev rapidjson-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  libsodium-dev tzdata
+  libsodium-dev tzdata faketime
   python3 php-cli
 )
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <thread>
@@ -139,6 +140,54 @@ TEST_F(PluginsTest, AnUnknownPluginOrSettingStopsTheStartWithItsName) {
   EXPECT_NE(r.exit_code(), 0) << r.describe();
   EXPECT_NE(r.err.find("\"logcleaner\""), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("clean_interval"), std::string::npos) << r.err;
+}
+
+// The scheduler under a clock twenty times as fast (libfaketime, installed
+// by run/setup.sh; the job inherits it, so the times it writes are the
+// server's): a U: 60 schedule starts its job within 2 s of every full
+// minute, three times, and GETLOG lists those starts, newest first.
+TEST_F(PluginsTest, AnEveryMinuteScheduleStartsItsJobOnTimeAndKeepsTheHistory) {
+  const char* lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  ASSERT_TRUE(file_exists(lib)) << lib << " is missing: run/setup.sh installs the faketime package";
+  setenv("LD_PRELOAD", lib, 1);
+  setenv("FAKETIME", "+0 x20", 1);
+  setenv("FAKETIME_NO_CACHE", "1", 1);
+  // The sanitizer build wants its runtime first; libfaketime only wraps
+  // clock calls, so the order does not matter to it.
+  const char* asan = getenv("ASAN_OPTIONS");
+  std::string asan_before = asan ? asan : "";
+  setenv("ASAN_OPTIONS", (asan_before + (asan_before.empty() ? "" : ":") + "verify_asan_link_order=0").c_str(), 1);
+  testing::AssertionResult started = s.start();
+  unsetenv("LD_PRELOAD");
+  unsetenv("FAKETIME");
+  unsetenv("FAKETIME_NO_CACHE");
+  if (asan)
+    setenv("ASAN_OPTIONS", asan_before.c_str(), 1);
+  else
+    unsetenv("ASAN_OPTIONS");
+  ASSERT_TRUE(started);
+  auto j = job_script(s, "minutely", "sleep 1\n");
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"minutely","command":")" + j.script + "\"}")));
+  auto added = s.request("SCHEDULER.ADD", R"({"jobname":"minutely","enable":true,"condition":{"U":60}})");
+  ASSERT_TRUE(ok(added) && added->data().IsString()) << raw_of(added);
+  std::string uuid = added->data().GetString();
+  // Three fast minutes are at most 9 s here; a loaded machine gets more.
+  ASSERT_TRUE(wait_until([&] { return starts_of(j).size() >= 3; }, 30000)) << starts_of(j).size() << " starts";
+  std::vector<double> t = starts_of(j);
+  for (size_t i = 0; i < 3; ++i) {
+    double late = t[i] - 60 * std::floor(t[i] / 60);
+    EXPECT_LE(late, 2.0) << "start " << i << " at " << std::fixed << t[i] << " is " << late << " s after its minute";
+    if (i > 0) {
+      EXPECT_NEAR(t[i] - t[i - 1], 60, 2.5) << "one start per minute";
+    }
+  }
+  auto log = s.request("SCHEDULER.GETLOG", R"({"jobname":"minutely","uuid":")" + uuid + "\"}");
+  ASSERT_TRUE(ok(log) && log->data().IsArray()) << raw_of(log);
+  const auto& runs = log->data();
+  ASSERT_GE(runs.Size(), 3u) << raw_of(log);
+  std::vector<double> newest_first(t.rbegin(), t.rend());
+  for (rapidjson::SizeType i = 0; i < runs.Size() && i < newest_first.size(); ++i)
+    EXPECT_NEAR(double(runs[i].GetInt64()), newest_first[i + (t.size() - runs.Size())], 2.0) << raw_of(log);
 }
 
 }  // namespace

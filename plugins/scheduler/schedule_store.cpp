@@ -1,0 +1,186 @@
+#include "plugins/scheduler/schedule_store.h"
+
+#include <cstdio>
+
+#include <rapidjson/document.h>
+
+#include "protocol/job_name.h"
+#include "protocol/response.h"
+#include "worker/atomic_file.h"
+
+namespace backend::plugins::scheduler {
+
+std::string schedule_json(const Schedule& s) {
+  return std::string("{\"enable\":") + (s.enable ? "true" : "false") + ",\"condition\":" + s.condition_json + "}";
+}
+
+std::string schedules_json(const Schedules& all) {
+  std::string out = "{";
+  for (const auto& [job, schedules] : all) {
+    if (schedules.empty()) continue;
+    if (out.size() > 1) out += ',';
+    protocol::append_json_string(out, job);
+    out += ":{";
+    bool first = true;
+    for (const auto& [uuid, s] : schedules) {
+      if (!first) out += ',';
+      first = false;
+      protocol::append_json_string(out, uuid);
+      out += ':' + schedule_json(s);
+    }
+    out += '}';
+  }
+  return out + "}";
+}
+
+std::string runs_json(const RunTimes& runs) {
+  std::string out = "[";
+  for (size_t k = 0; k < runs.size(); ++k) {
+    if (k) out += ',';
+    out += std::to_string(runs[k]);
+  }
+  return out + "]";
+}
+
+ScheduleStore::ScheduleStore(std::string dir) : dir_(std::move(dir)) {}
+
+std::vector<std::string> ScheduleStore::load() {
+  std::vector<std::string> problems;
+  schedules_.clear();
+  history_.clear();
+  if (!worker::make_dirs(dir_ + "/history")) problems.push_back("cannot make the folder " + dir_ + "/history");
+  load_schedules(problems);
+  for (const auto& [job, unused] : schedules_) load_history(job, problems);
+  return problems;
+}
+
+namespace {
+
+// One schedule from the file; false (with a problem told) when it is not
+// one the plugin would have written.
+bool read_schedule(const rapidjson::Value& v, Schedule& s, std::string& problem) {
+  if (!v.IsObject() || !v.HasMember("enable") || !v["enable"].IsBool() || !v.HasMember("condition")) {
+    problem = "is not {\"enable\": bool, \"condition\": {...}}";
+    return false;
+  }
+  auto condition = parse_condition(v["condition"], problem);
+  if (!condition) return false;
+  s.enable = v["enable"].GetBool();
+  s.condition_json = protocol::to_json(v["condition"]);
+  s.condition = std::move(*condition);
+  return true;
+}
+
+enum class FileState { kMissing, kNotAnObject, kObject };
+
+// A file that cannot be read counts as missing, its error noted.
+FileState read_object(const std::string& path, rapidjson::Document& doc, std::vector<std::string>& problems) {
+  std::string error;
+  auto content = worker::read_file(path, error);
+  if (!content) {
+    if (!error.empty()) problems.push_back(error);
+    return FileState::kMissing;
+  }
+  doc.Parse(content->data(), content->size());
+  return doc.HasParseError() || !doc.IsObject() ? FileState::kNotAnObject : FileState::kObject;
+}
+
+}  // namespace
+
+void ScheduleStore::load_schedules(std::vector<std::string>& problems) {
+  rapidjson::Document doc;
+  FileState state = read_object(schedules_path(), doc, problems);
+  if (state == FileState::kMissing) return;
+  if (state == FileState::kNotAnObject) {
+    std::string bad = schedules_path() + ".bad";
+    std::rename(schedules_path().c_str(), bad.c_str());
+    problems.push_back(schedules_path() + " is not a JSON object; kept as " + bad + ", starting with no schedules");
+    return;
+  }
+  for (const auto& job : doc.GetObject()) {
+    std::string name(job.name.GetString(), job.name.GetStringLength());
+    if (!protocol::is_valid_job_name(name) || !job.value.IsObject()) {
+      problems.push_back("schedules of job \"" + name + "\" skipped: not a valid job name or not an object");
+      continue;
+    }
+    for (const auto& entry : job.value.GetObject()) {
+      std::string uuid(entry.name.GetString(), entry.name.GetStringLength());
+      Schedule s;
+      std::string problem;
+      if (read_schedule(entry.value, s, problem)) {
+        schedules_[name][uuid] = std::move(s);
+      } else {
+        problems.push_back("schedule " + uuid + " of job \"" + name + "\" skipped: " + problem);
+      }
+    }
+  }
+}
+
+void ScheduleStore::load_history(const std::string& job, std::vector<std::string>& problems) {
+  rapidjson::Document doc;
+  FileState state = read_object(history_path(job), doc, problems);
+  if (state == FileState::kMissing) return;
+  if (state == FileState::kNotAnObject) {
+    problems.push_back(history_path(job) + " is not a JSON object; the job's run history starts anew");
+    return;
+  }
+  const auto& schedules = schedules_[job];
+  for (const auto& entry : doc.GetObject()) {
+    std::string uuid(entry.name.GetString(), entry.name.GetStringLength());
+    if (!schedules.count(uuid) || !entry.value.IsArray()) continue;
+    RunTimes runs;
+    for (const auto& t : entry.value.GetArray()) {
+      if (t.IsInt64() && runs.size() < kHistoryLength) runs.push_back(t.GetInt64());
+    }
+    if (!runs.empty()) history_[job][uuid] = std::move(runs);
+  }
+}
+
+const Schedule* ScheduleStore::find(const std::string& job, const std::string& uuid) const {
+  auto j = schedules_.find(job);
+  if (j == schedules_.end()) return nullptr;
+  auto s = j->second.find(uuid);
+  return s == j->second.end() ? nullptr : &s->second;
+}
+
+std::vector<std::string> ScheduleStore::set_schedules(Schedules s) {
+  schedules_ = std::move(s);
+  std::erase_if(schedules_, [](const auto& job) { return job.second.empty(); });
+  std::vector<std::string> changed;
+  for (auto job = history_.begin(); job != history_.end();) {
+    auto& runs = job->second;
+    size_t before = runs.size();
+    std::erase_if(runs, [&](const auto& r) { return !find(job->first, r.first); });
+    if (runs.size() != before) changed.push_back(job->first);
+    job = runs.empty() ? history_.erase(job) : std::next(job);
+  }
+  return changed;
+}
+
+const RunTimes& ScheduleStore::runs(const std::string& job, const std::string& uuid) const {
+  static const RunTimes kNone;
+  auto j = history_.find(job);
+  if (j == history_.end()) return kNone;
+  auto r = j->second.find(uuid);
+  return r == j->second.end() ? kNone : r->second;
+}
+
+void ScheduleStore::record_run(const std::string& job, const std::string& uuid, int64_t t) {
+  auto& runs = history_[job][uuid];
+  runs.insert(runs.begin(), t);
+  if (runs.size() > kHistoryLength) runs.resize(kHistoryLength);
+}
+
+std::string ScheduleStore::history_json(const std::string& job) const {
+  auto j = history_.find(job);
+  if (j == history_.end() || j->second.empty()) return {};
+  std::string out = "{";
+  for (const auto& [uuid, runs] : j->second) {
+    if (out.size() > 1) out += ',';
+    protocol::append_json_string(out, uuid);
+    out += ':' + runs_json(runs);
+  }
+  return out + "}";
+}
+
+}  // namespace backend::plugins::scheduler

@@ -1,0 +1,341 @@
+#include "plugins/scheduler/scheduler_plugin.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "plugins/scheduler/next_due.h"
+#include "plugins/scheduler/uuid.h"
+#include "protocol/job_name.h"
+
+namespace backend::plugins::scheduler {
+namespace {
+
+Reply failed(std::string error) { return {Code::kFailed, {}, std::move(error)}; }
+
+Reply ok(std::string data = {}) { return {Code::kOk, std::move(data), {}}; }
+
+std::string quoted(const std::string& s) {
+  std::string out;
+  protocol::append_json_string(out, s);
+  return out;
+}
+
+std::string no_schedule(const std::string& job, const std::string& uuid) {
+  return "schedule " + quoted(uuid) + " of job " + quoted(job) + " does not exist";
+}
+
+}  // namespace
+
+int64_t system_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+SchedulerPlugin::SchedulerPlugin(Clock clock) : clock_(std::move(clock)) {}
+
+SchedulerPlugin::~SchedulerPlugin() {
+  *alive_ = false;
+  close();
+}
+
+std::optional<std::string> SchedulerPlugin::configure(const rapidjson::Value& settings) {
+  if (!settings.IsObject()) return "the scheduler plugin's settings must be an object";
+  if (settings.MemberCount() > 0) {
+    const auto& name = settings.MemberBegin()->name;
+    return "unknown setting " + quoted({name.GetString(), name.GetStringLength()}) +
+           " of the scheduler plugin: it takes none";
+  }
+  return std::nullopt;
+}
+
+void SchedulerPlugin::inited(Host& host) {
+  loop_ = host.loop;
+  jobs_ = host.jobs;
+  store_ = std::make_unique<ScheduleStore>(host.data_dir);
+  for (const auto& problem : store_->load()) spdlog::error("scheduler: {}", problem);
+  for (const auto& [job, schedules] : store_->schedules()) {
+    // Deleted while the plugin was not loaded; kept in case the job comes back.
+    if (!jobs_ || !jobs_->settings(job)) {
+      spdlog::warn("scheduler: job \"{}\" does not exist; its {} schedule(s) wait for it", job, schedules.size());
+    }
+  }
+  writer_ = std::make_unique<SerialWriter>(loop_);
+  timer_ = std::make_unique<Timer>(loop_);
+  arm();
+}
+
+void SchedulerPlugin::close() {
+  if (timer_) timer_->close();
+  timer_.reset();
+}
+
+void SchedulerPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
+  if (!store_) return done(failed("the scheduler is not started yet"));
+  if (command == "SCHEDULER.GETALL") return done(ok(schedules_json(store_->schedules())));
+  std::string error;
+  auto job_name = protocol::job_name_param(params, error);
+  if (!job_name) return done(failed(error));
+  std::string job(*job_name);
+  if (command == "SCHEDULER.ADD") {
+    auto change = read_change(params, true, error);
+    if (!change) return done(failed(error));
+    return add(job, std::move(*change), std::move(done));
+  }
+  auto uuid = read_uuid(params, error);
+  if (!uuid) return done(failed(error));
+  if (command == "SCHEDULER.GET" || command == "SCHEDULER.GETLOG") {
+    return get(job, *uuid, command == "SCHEDULER.GETLOG", done);
+  }
+  if (command == "SCHEDULER.DELETE") return remove(job, *uuid, std::move(done));
+  if (command == "SCHEDULER.UPDATE") {
+    auto change = read_change(params, false, error);
+    if (!change) return done(failed(error));
+    return update(job, *uuid, std::move(*change), std::move(done));
+  }
+  done({Code::kUnknown, {}, "not a command of the scheduler plugin"});
+}
+
+void SchedulerPlugin::finished(std::string_view command, const rapidjson::Value& params, Code code) {
+  if (code != Code::kOk || !store_ || !params.IsObject()) return;
+  if (command == "ADD") return arm();  // schedules waiting for this job may be due
+  if (command != "DELETE") return;
+  auto job = params.FindMember("jobname");
+  if (job == params.MemberEnd() || !job->value.IsString()) return;
+  remove_job({job->value.GetString(), job->value.GetStringLength()});
+}
+
+void SchedulerPlugin::get(const std::string& job, const std::string& uuid, bool log, const Done& done) const {
+  const Schedule* s = store_->find(job, uuid);
+  if (!s) return done(failed(no_schedule(job, uuid)));
+  done(ok(log ? runs_json(store_->runs(job, uuid)) : schedule_json(*s)));
+}
+
+std::optional<std::string> SchedulerPlugin::same_condition(const std::string& job, const Condition& c,
+                                                           const std::string& except) const {
+  auto j = store_->schedules().find(job);
+  if (j == store_->schedules().end()) return std::nullopt;
+  std::string canonical = c.canonical();
+  for (const auto& [uuid, s] : j->second) {
+    if (uuid != except && s.condition.canonical() == canonical) return uuid;
+  }
+  return std::nullopt;
+}
+
+void SchedulerPlugin::add(const std::string& job, ScheduleChange change, Done done) {
+  queue_change([this, job, change = std::move(change), done = std::move(done)](std::function<void()> next) {
+    // Checked here, not when received: earlier changes in the queue count.
+    if (!jobs_ || !jobs_->settings(job)) {
+      done(failed("job " + quoted(job) + " does not exist"));
+      return next();
+    }
+    if (auto other = same_condition(job, *change.condition, {})) {
+      done(failed("job " + quoted(job) + " already has a schedule with this condition: " + *other));
+      return next();
+    }
+    std::string uuid = random_uuid();
+    while (store_->find(job, uuid)) uuid = random_uuid();
+    Schedules all = store_->schedules();
+    all[job][uuid] = {*change.enable, change.condition_json, *change.condition};
+    commit(std::move(all), [this, job, uuid, done, next](std::optional<std::string> error) {
+      if (error) {
+        done(failed(*error));
+      } else {
+        since_[{job, uuid}] = now();
+        done(ok(quoted(uuid)));
+      }
+      next();
+    });
+  });
+}
+
+void SchedulerPlugin::update(const std::string& job, const std::string& uuid, ScheduleChange change, Done done) {
+  queue_change([this, job, uuid, change = std::move(change), done = std::move(done)](std::function<void()> next) {
+    const Schedule* current = store_->find(job, uuid);
+    if (!current) {
+      done(failed(no_schedule(job, uuid)));
+      return next();
+    }
+    std::optional<std::string> other;
+    if (change.condition && (other = same_condition(job, *change.condition, uuid))) {
+      done(failed("job " + quoted(job) + " already has a schedule with this condition: " + *other));
+      return next();
+    }
+    if (!change.enable && !change.condition) {
+      done(ok());
+      return next();
+    }
+    Schedules all = store_->schedules();
+    Schedule& s = all[job][uuid];
+    if (change.enable) s.enable = *change.enable;
+    if (change.condition) {
+      s.condition = *change.condition;
+      s.condition_json = change.condition_json;
+    }
+    commit(std::move(all), [this, job, uuid, done, next](std::optional<std::string> error) {
+      if (error) {
+        done(failed(*error));
+      } else {
+        since_[{job, uuid}] = now();  // a new condition or a re-enabled one does not run for the past
+        done(ok());
+      }
+      next();
+    });
+  });
+}
+
+void SchedulerPlugin::remove(const std::string& job, const std::string& uuid, Done done) {
+  queue_change([this, job, uuid, done = std::move(done)](std::function<void()> next) {
+    if (!store_->find(job, uuid)) {
+      done(failed(no_schedule(job, uuid)));
+      return next();
+    }
+    Schedules all = store_->schedules();
+    all[job].erase(uuid);
+    commit(std::move(all), [done, next](std::optional<std::string> error) {
+      done(error ? failed(*error) : ok());
+      next();
+    });
+  });
+}
+
+void SchedulerPlugin::remove_job(const std::string& job) {
+  queue_change([this, job](std::function<void()> next) {
+    if (!store_->schedules().count(job)) return next();
+    Schedules all = store_->schedules();
+    all.erase(job);
+    commit(std::move(all), [job, next](std::optional<std::string> error) {
+      if (error) spdlog::error("scheduler: the schedules of deleted job \"{}\" remain: {}", job, *error);
+      next();
+    });
+  });
+}
+
+void SchedulerPlugin::queue_change(Change change) {
+  changes_.push_back(std::move(change));
+  if (!changing_) run_changes();
+}
+
+void SchedulerPlugin::run_changes() {
+  if (changes_.empty()) {
+    changing_ = false;
+    return;
+  }
+  changing_ = true;
+  Change change = std::move(changes_.front());
+  changes_.pop_front();
+  change([this] { run_changes(); });
+}
+
+void SchedulerPlugin::commit(Schedules next, Committed then) {
+  auto pending = std::make_shared<Schedules>(std::move(next));
+  std::string content = schedules_json(*pending);
+  writer_->write(store_->schedules_path(), std::move(content),
+                 [this, pending, then = std::move(then)](std::optional<std::string> error) {
+                   if (error) return then("could not save the schedules: " + *error);
+                   for (const auto& job : store_->set_schedules(std::move(*pending))) save_history(job);
+                   std::erase_if(since_, [this](const auto& s) { return !store_->find(s.first.first, s.first.second); });
+                   then(std::nullopt);
+                   arm();
+                 });
+}
+
+void SchedulerPlugin::save_history(const std::string& job) {
+  auto log_error = [job](std::optional<std::string> error) {
+    if (error) spdlog::error("scheduler: run history of job \"{}\" not saved: {}", job, *error);
+  };
+  std::string content = store_->history_json(job);
+  if (content.empty()) {
+    writer_->remove(store_->history_path(job), log_error);
+  } else {
+    writer_->write(store_->history_path(job), std::move(content), log_error);
+  }
+}
+
+time_t& SchedulerPlugin::since(const Key& key, time_t now) {
+  time_t& t = since_.try_emplace(key, now).first->second;
+  if (t > now) t = now;  // the wall clock went back: due times count from now
+  return t;
+}
+
+void SchedulerPlugin::arm() {
+  if (!timer_) return;
+  int64_t now_ms = clock_();
+  time_t now_s = static_cast<time_t>(now_ms / 1000);
+  std::optional<time_t> soonest;
+  bool any = false;
+  for (const auto& [job, schedules] : store_->schedules()) {
+    for (const auto& [uuid, s] : schedules) {
+      if (!runnable(job, s)) continue;
+      any = true;
+      auto due = next_due(s.condition, since({job, uuid}, now_s));
+      if (due && (!soonest || *due < *soonest)) soonest = due;
+    }
+  }
+  if (!any) return timer_->stop();
+  int64_t target = now_ms + static_cast<int64_t>(kRecheckMs);
+  if (soonest) target = std::min<int64_t>(target, static_cast<int64_t>(*soonest) * 1000);
+  // The timer counts from the loop's idea of now, which may be stale.
+  uv_update_time(loop_);
+  timer_->start(static_cast<uint64_t>(std::max<int64_t>(target - now_ms, 0)), [this] { fire(); });
+}
+
+void SchedulerPlugin::fire() {
+  time_t now_s = now();
+  std::vector<Key> due;
+  for (const auto& [job, schedules] : store_->schedules()) {
+    for (const auto& [uuid, s] : schedules) {
+      if (!runnable(job, s)) continue;
+      time_t& from = since({job, uuid}, now_s);
+      auto at = next_due(s.condition, from);
+      // Missed instants (a suspended machine) make one run, not many.
+      if (at && *at <= now_s) due.emplace_back(job, uuid);
+      from = now_s;
+    }
+  }
+  for (const auto& [job, uuid] : due) start_scheduled(job, uuid);
+  arm();
+}
+
+bool SchedulerPlugin::runnable(const std::string& job, const Schedule& s) const {
+  return s.enable && jobs_ && jobs_->settings(job);
+}
+
+void SchedulerPlugin::start_scheduled(const std::string& job, const std::string& uuid) {
+  if (jobs_->running(job) || starting_.count(job)) {
+    spdlog::info("scheduler: schedule {} of job \"{}\" is due but the job is still running; not started", uuid, job);
+    return;
+  }
+  starting_.insert(job);
+  time_t at = now();
+  jobs_->start(job, [this, alive = alive_, job, uuid, at](Code code, const std::string& error) {
+    if (!*alive) return;
+    starting_.erase(job);
+    if (code != Code::kOk) {
+      spdlog::warn("scheduler: schedule {} could not start job \"{}\": {}", uuid, job, error);
+      return;
+    }
+    if (!store_->find(job, uuid)) return;  // deleted while it started
+    store_->record_run(job, uuid, at);
+    save_history(job);
+  });
+}
+
+namespace {
+
+constexpr CommandSpec kCommands[] = {
+    {"SCHEDULER.ADD", true, true},  {"SCHEDULER.DELETE", true, true}, {"SCHEDULER.UPDATE", true, true},
+    {"SCHEDULER.GET", true, false}, {"SCHEDULER.GETALL", false, false}, {"SCHEDULER.GETLOG", true, false},
+};
+
+std::unique_ptr<Plugin> make() { return std::make_unique<SchedulerPlugin>(); }
+
+}  // namespace
+
+const PluginInfo& scheduler_plugin_info() {
+  static const PluginInfo info{"scheduler", Side::kSupervisor, kCommands, &make};
+  return info;
+}
+
+}  // namespace backend::plugins::scheduler

@@ -1,0 +1,101 @@
+// The scheduler plugin (supervisor side): schedules per job, kept in the
+// plugin's data folder, that START their job when their condition is due
+// (PROTOCOL.md, section scheduler; due times as next_due.h says).
+//
+// One timer is armed at the nearest due time of all enabled schedules, and
+// at most kRecheckMs ahead so that a jump of the wall clock is noticed
+// within that time. A due schedule whose job is running (or still being
+// started) is skipped with an info line, not queued.
+//
+// Changes (ADD, UPDATE, DELETE, and a job's DELETE) run one at a time:
+// each writes the schedules file off the loop and is answered, and takes
+// effect, only once the file is written; so an answer never tells of a
+// state that is not on disk, and each change is checked against every
+// earlier one.
+//
+// Settings: none (the plugin's block must be empty or absent).
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "plugins/plugin.h"
+#include "plugins/scheduler/change_params.h"
+#include "plugins/scheduler/schedule_store.h"
+#include "plugins/scheduler/serial_writer.h"
+#include "plugins/timer.h"
+
+namespace backend::plugins::scheduler {
+
+// Unix time in milliseconds. Tests hand in a fake one to make a schedule
+// due within milliseconds.
+using Clock = std::function<int64_t()>;
+int64_t system_clock_ms();
+
+inline constexpr uint64_t kRecheckMs = 3600 * 1000;
+
+class SchedulerPlugin : public Plugin {
+ public:
+  explicit SchedulerPlugin(Clock clock = system_clock_ms);
+  ~SchedulerPlugin() override;
+
+  std::optional<std::string> configure(const rapidjson::Value& settings) override;
+  void inited(Host& host) override;
+  void handle(std::string_view command, const rapidjson::Value& params, Done done) override;
+  void finished(std::string_view command, const rapidjson::Value& params, Code code) override;
+  void close() override;
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // job, uuid
+  // A change: calls next when it is done with the schedules.
+  using Change = std::function<void(std::function<void()> next)>;
+  using Committed = std::function<void(std::optional<std::string> error)>;
+
+  void add(const std::string& job, ScheduleChange change, Done done);
+  void update(const std::string& job, const std::string& uuid, ScheduleChange change, Done done);
+  void remove(const std::string& job, const std::string& uuid, Done done);
+  void remove_job(const std::string& job);
+  // GET (log false) or GETLOG (log true).
+  void get(const std::string& job, const std::string& uuid, bool log, const Done& done) const;
+  std::optional<std::string> same_condition(const std::string& job, const Condition& c,
+                                            const std::string& except) const;
+
+  void queue_change(Change change);
+  void run_changes();
+  void commit(Schedules next, Committed then);
+  void save_history(const std::string& job);
+
+  time_t now() const { return static_cast<time_t>(clock_() / 1000); }
+  time_t& since(const Key& key, time_t now);
+  // Enabled, and its job exists.
+  bool runnable(const std::string& job, const Schedule& s) const;
+  void arm();
+  void fire();
+  void start_scheduled(const std::string& job, const std::string& uuid);
+
+  Clock clock_;
+  uv_loop_t* loop_ = nullptr;
+  JobControl* jobs_ = nullptr;
+  std::unique_ptr<ScheduleStore> store_;
+  std::unique_ptr<SerialWriter> writer_;
+  std::unique_ptr<Timer> timer_;
+  std::deque<Change> changes_;
+  bool changing_ = false;
+  // Per schedule, the time up to which its due instants have been dealt
+  // with: a schedule added or enabled does not run for times before that.
+  std::map<Key, time_t> since_;
+  std::set<std::string> starting_;  // jobs whose START has not answered yet
+  // Tells callbacks that outlive the plugin (START answers) not to touch it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+const PluginInfo& scheduler_plugin_info();
+
+}  // namespace backend::plugins::scheduler

@@ -1,0 +1,159 @@
+#include "plugins/scheduler/schedule_store.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "worker/atomic_file.h"
+
+namespace backend::plugins::scheduler {
+namespace {
+
+class SchedulerStore : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sched-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static Schedule schedule(bool enable, const char* condition) {
+    rapidjson::Document doc;
+    doc.Parse(condition);
+    std::string error;
+    auto c = parse_condition(doc, error);
+    EXPECT_TRUE(c) << error;
+    return {enable, condition, c ? *c : Condition{}};
+  }
+  void write(const std::string& path, const std::string& content) {
+    ASSERT_FALSE(worker::replace_file(path, content));
+  }
+  std::string read(const std::string& path) {
+    std::string error;
+    auto s = worker::read_file(path, error);
+    return s ? *s : "<none>";
+  }
+  // What the plugin does after a change: write both kinds of file.
+  void save(ScheduleStore& store, const std::vector<std::string>& jobs) {
+    write(store.schedules_path(), schedules_json(store.schedules()));
+    for (const auto& job : jobs) {
+      std::string h = store.history_json(job);
+      if (h.empty()) {
+        std::filesystem::remove(store.history_path(job));
+      } else {
+        write(store.history_path(job), h);
+      }
+    }
+  }
+
+  std::string dir_;
+};
+
+TEST_F(SchedulerStore, JsonShapes) {
+  Schedules all;
+  all["a"]["u1"] = schedule(true, R"({"U":"300"})");
+  all["b"]["u2"] = schedule(false, R"({"d":"@t","H":"23","i":"59"})");
+  all["c"];  // no schedules: left out
+  EXPECT_EQ(schedules_json(all),
+            R"({"a":{"u1":{"enable":true,"condition":{"U":"300"}}},)"
+            R"("b":{"u2":{"enable":false,"condition":{"d":"@t","H":"23","i":"59"}}}})");
+  EXPECT_EQ(schedules_json({}), "{}");
+  EXPECT_EQ(runs_json({}), "[]");
+  EXPECT_EQ(runs_json({3, 2, 1}), "[3,2,1]");
+}
+
+TEST_F(SchedulerStore, RoundTripThroughTheFiles) {
+  {
+    ScheduleStore store(dir_);
+    EXPECT_TRUE(store.load().empty());
+    Schedules all;
+    all["job.1"]["u1"] = schedule(true, R"({"U":"300"})");
+    all["job.1"]["u2"] = schedule(false, R"({"cron":"*/5 * * * *"})");
+    all["other"]["u3"] = schedule(true, R"({"H":"03","i":"15"})");
+    EXPECT_TRUE(store.set_schedules(all).empty());
+    store.record_run("job.1", "u1", 100);
+    store.record_run("job.1", "u1", 200);
+    store.record_run("other", "u3", 50);
+    save(store, {"job.1", "other"});
+  }
+  ScheduleStore again(dir_);
+  EXPECT_TRUE(again.load().empty());
+  ASSERT_EQ(again.schedules().size(), 2u);
+  const Schedule* s = again.find("job.1", "u1");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->enable);
+  EXPECT_EQ(s->condition_json, R"({"U":"300"})");  // as sent
+  EXPECT_EQ(s->condition.U, 300);
+  ASSERT_TRUE(again.find("job.1", "u2"));
+  EXPECT_TRUE(again.find("job.1", "u2")->condition.cron);
+  EXPECT_FALSE(again.find("job.1", "u3"));
+  EXPECT_EQ(again.runs("job.1", "u1"), (RunTimes{200, 100}));
+  EXPECT_EQ(again.runs("other", "u3"), (RunTimes{50}));
+  EXPECT_TRUE(again.runs("job.1", "u2").empty());
+  EXPECT_TRUE(again.runs("nobody", "u1").empty());
+}
+
+TEST_F(SchedulerStore, HistoryIsCappedAtFiftyNewestFirst) {
+  ScheduleStore store(dir_);
+  store.load();
+  Schedules all;
+  all["j"]["u"] = schedule(true, R"({"U":60})");
+  store.set_schedules(all);
+  for (int64_t t = 1; t <= 120; ++t) store.record_run("j", "u", t * 60);
+  const RunTimes& runs = store.runs("j", "u");
+  ASSERT_EQ(runs.size(), kHistoryLength);
+  EXPECT_EQ(runs.front(), 120 * 60);
+  EXPECT_EQ(runs.back(), 71 * 60);
+  save(store, {"j"});
+  ScheduleStore again(dir_);
+  again.load();
+  EXPECT_EQ(again.runs("j", "u"), runs);
+}
+
+TEST_F(SchedulerStore, DroppingSchedulesDropsTheirHistory) {
+  ScheduleStore store(dir_);
+  store.load();
+  Schedules all;
+  all["j"]["u1"] = schedule(true, R"({"U":60})");
+  all["j"]["u2"] = schedule(true, R"({"U":120})");
+  all["k"]["u3"] = schedule(true, R"({"U":60})");
+  store.set_schedules(all);
+  store.record_run("j", "u1", 1);
+  store.record_run("j", "u2", 2);
+  store.record_run("k", "u3", 3);
+  all["j"].erase("u1");
+  all.erase("k");
+  auto changed = store.set_schedules(all);
+  EXPECT_EQ(changed, (std::vector<std::string>{"j", "k"}));
+  EXPECT_TRUE(store.runs("j", "u1").empty());
+  EXPECT_EQ(store.runs("j", "u2"), (RunTimes{2}));
+  EXPECT_EQ(store.history_json("j"), R"({"u2":[2]})");
+  EXPECT_EQ(store.history_json("k"), "");
+  EXPECT_EQ(store.schedules().count("k"), 0u);
+}
+
+TEST_F(SchedulerStore, BadFilesAreToldAndKept) {
+  write(dir_ + "/schedules.json", "{not json");
+  ScheduleStore store(dir_);
+  auto problems = store.load();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("schedules.json.bad"), std::string::npos);
+  EXPECT_EQ(read(dir_ + "/schedules.json.bad"), "{not json");
+  EXPECT_TRUE(store.schedules().empty());
+
+  write(dir_ + "/schedules.json",
+        R"({"j":{"good":{"enable":true,"condition":{"U":60}},"bad":{"enable":true,"condition":{"H":"24"}},)"
+        R"("noenable":{"condition":{"U":60}}},"../x":{"u":{"enable":true,"condition":{"U":60}}}})");
+  write(dir_ + "/history/j.json", R"({"good":[5,"x",4],"gone":[1]})");
+  problems = store.load();
+  EXPECT_EQ(problems.size(), 3u);
+  EXPECT_TRUE(store.find("j", "good"));
+  EXPECT_FALSE(store.find("j", "bad"));
+  EXPECT_EQ(store.schedules().size(), 1u);
+  EXPECT_EQ(store.runs("j", "good"), (RunTimes{5, 4}));
+  EXPECT_TRUE(store.runs("j", "gone").empty());
+}
+
+}  // namespace
+}  // namespace backend::plugins::scheduler
