@@ -92,7 +92,7 @@ void Jobs::pause(Output& o) {
   uv_poll_stop(&o.poll);
   o.paused = true;
   paused_.push_back(&o);
-  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(resume_timer_))) arm_resume_timer();
+  if (resume_timer_ && !uv_is_active(reinterpret_cast<uv_handle_t*>(resume_timer_))) arm_resume_timer();
 }
 
 void Jobs::arm_resume_timer() {
@@ -166,14 +166,20 @@ Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
   uv_unref(reinterpret_cast<uv_handle_t*>(resume_timer_));
 }
 
-Jobs::~Jobs() {
+Jobs::~Jobs() { close_resume_timer(); }
+
+void Jobs::close_resume_timer() {
+  if (!resume_timer_) return;
   uv_close(reinterpret_cast<uv_handle_t*>(resume_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  resume_timer_ = nullptr;
 }
 
 void Jobs::close_outputs() {
   for (auto& [name, run] : runs_)
     for (Output* o : {run->out, run->err})  // a copy: close() clears them
       if (o) o->close();
+  // Here, not in the destructor: by then the loop has closed every handle.
+  close_resume_timer();
 }
 
 Jobs::Run* Jobs::current(const std::string& name) const {

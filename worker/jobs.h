@@ -79,6 +79,7 @@ class Jobs {
   static constexpr uint64_t kCoalesceMs = 50;
   void pause(Output& o);
   void arm_resume_timer();
+  void close_resume_timer();
   void resume_paused();
 
   Run* current(const std::string& name) const;

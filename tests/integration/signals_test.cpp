@@ -216,7 +216,17 @@ void expect_clean_stop(int signo) {
   EXPECT_FALSE(shm_exists(s.shm_name)) << "/dev/shm/" << s.shm_name << " left behind";
   for (pid_t w : workers) EXPECT_FALSE(process_alive(w)) << "worker " << w << " outlived the master";
   EXPECT_FALSE(port_accepts(s.port));
-  EXPECT_NE(s.log_text().find("backend-server stopped"), std::string::npos) << s.log_text();
+  std::string log = s.log_text();
+  EXPECT_NE(log.find("backend-server stopped"), std::string::npos) << log;
+  // Each worker ended its loop and exited 0: no crash on the way out.
+  auto exited_cleanly = [&](const std::string& worker) {
+    for (pid_t w : workers)
+      if (log.find(worker + " (pid " + std::to_string(w) + ") exited with code 0") != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(exited_cleanly("listener")) << log;
+  EXPECT_TRUE(exited_cleanly("supervisor")) << log;
+  EXPECT_EQ(log.find("killed by signal"), std::string::npos) << log;
   // The settings are on disk for the next start.
   auto jobs = read_file(s.jobs_file);
   ASSERT_TRUE(jobs);
