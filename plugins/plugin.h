@@ -114,8 +114,9 @@ class Plugin {
     done({Code::kUnknown, {}, "not a command of this plugin"});
   }
 
-  // Command finished, with its result code (on the plugin's side: core
-  // commands that change jobs finish in the supervisor).
+  // Command finished, with its result code: every command the supervisor
+  // answers (the core commands that change jobs, and the supervisor
+  // plugins' own). Supervisor side only.
   virtual void finished(std::string_view command, const rapidjson::Value& params, Code code) {
     (void)command, (void)params, (void)code;
   }

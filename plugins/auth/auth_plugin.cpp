@@ -85,20 +85,37 @@ Verdict AuthPlugin::received(std::string_view command, const rapidjson::Value& p
   // thread pool while the request waits, and the loop serves the others.
   auto later = [this, name = std::string(username), pass = std::string(password), hash = user->hash,
                 cmd = std::string(command)](Decided decided) mutable {
-    auto ok = std::make_shared<bool>(false);
-    auto secret = std::make_shared<std::string>(std::move(pass));
-    run_in_pool(loop_, [ok, secret, hash] { *ok = verify_password(hash, *secret); },
-                [this, ok, secret, name, hash, cmd, decided] {
-                  cache_.store(name, *secret, hash, *ok);
-                  sodium_memzero(secret->data(), secret->size());
-                  // The user may have changed while the hash ran.
-                  const User* now = store_ ? store_->table().find(name) : nullptr;
-                  if (!now || now->hash != hash) return decided(denied(kWrongCredentials));
-                  std::optional<Reply> refusal = judge(*ok, name, *now, cmd).refusal;
-                  decided(refusal);
-                });
+    verify_later(std::move(name), std::move(pass), std::move(hash), [this, name, hash, cmd, decided](bool ok) {
+      // The user may have changed while the hash ran.
+      const User* now = store_ ? store_->table().find(name) : nullptr;
+      if (!now || now->hash != hash) return decided(denied(kWrongCredentials));
+      decided(judge(ok, name, *now, cmd).refusal);
+    });
   };
   return {std::nullopt, std::move(later)};
+}
+
+// Clients that arrive together with the same new credentials (a panel
+// opening 32 connections at once) wait for one hash, not 32.
+void AuthPlugin::verify_later(std::string name, std::string password, std::string hash,
+                              std::function<void(bool ok)> then) {
+  std::string key = cache_.key(name, password);
+  auto [waiting, first] = verifying_.try_emplace(key);
+  waiting->second.push_back(std::move(then));
+  if (!first) {
+    sodium_memzero(password.data(), password.size());
+    return;
+  }
+  auto ok = std::make_shared<bool>(false);
+  auto secret = std::make_shared<std::string>(std::move(password));
+  run_in_pool(loop_, [ok, secret, hash] { *ok = verify_password(hash, *secret); },
+              [this, ok, secret, name, hash, key] {
+                cache_.store(name, *secret, hash, *ok);
+                sodium_memzero(secret->data(), secret->size());
+                auto waiters = std::move(verifying_[key]);
+                verifying_.erase(key);
+                for (auto& w : waiters) w(*ok);
+              });
 }
 
 // Unknown user and wrong password get the same sentence.

@@ -4,9 +4,12 @@
 // DATA/users.json (users.h).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "plugins/auth/credential_cache.h"
 #include "plugins/auth/user_params.h"
@@ -45,12 +48,15 @@ class AuthPlugin : public Plugin {
   void update_with(UserFields fields, std::optional<std::string> hash, Done done);
   UserStore::Result committed(std::string username, std::string_view verb, Done done);
   std::optional<std::string> unusable() const;
+  void verify_later(std::string name, std::string password, std::string hash, std::function<void(bool ok)> then);
   Verdict judge(bool password_ok, std::string_view username, const User& user, std::string_view command) const;
 
   uv_loop_t* loop_ = nullptr;
   std::optional<UserStore> store_;
   std::string load_error_;
   CredentialCache cache_;
+  // Credentials being hashed on the pool, by cache key: who waits for them.
+  std::unordered_map<std::string, std::vector<std::function<void(bool ok)>>> verifying_;
 };
 
 const PluginInfo& auth_plugin_info();

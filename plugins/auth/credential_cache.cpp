@@ -13,6 +13,7 @@ CredentialCache::CredentialCache(Verify verify, size_t capacity)
   int ready = sodium_init();
   (void)ready;
   randombytes_buf(key_, sizeof key_);
+  crypto_generichash_init(&keyed_, key_, sizeof key_, crypto_generichash_BYTES);
 }
 
 bool CredentialCache::check(std::string_view username, std::string_view password,
@@ -25,16 +26,17 @@ bool CredentialCache::check(std::string_view username, std::string_view password
 
 std::optional<bool> CredentialCache::lookup(std::string_view username, std::string_view password,
                                             const std::string& hash) const {
-  auto it = index_.find(digest(username, password, hash));
+  auto it = index_.find(digest(username, password));
   // The digest covers the username, but comparing it as well makes a
-  // collision across users impossible rather than merely unlikely.
-  if (it != index_.end() && it->second->username == username) return it->second->ok;
+  // collision across users impossible rather than merely unlikely; a
+  // changed hash never matches an entry made for the old one.
+  if (it != index_.end() && it->second->username == username && it->second->hash == hash) return it->second->ok;
   return std::nullopt;
 }
 
 void CredentialCache::store(std::string_view username, std::string_view password, const std::string& hash,
                             bool ok) {
-  remember(digest(username, password, hash), username, ok);
+  remember(digest(username, password), username, hash, ok);
 }
 
 void CredentialCache::forget_user(std::string_view username) {
@@ -53,18 +55,15 @@ void CredentialCache::clear() {
   entries_.clear();
 }
 
-std::string CredentialCache::digest(std::string_view username, std::string_view password,
-                                    const std::string& hash) const {
-  // The NULs keep ("ab", "c") and ("a", "bc") apart: usernames and hashes
-  // hold no NUL once in the table.
+// Every request with credentials computes one: the keyed state is made once
+// (keying costs a compression of its own), and the hash is compared in the
+// entry rather than digested, so that a short password costs one compression.
+std::string CredentialCache::digest(std::string_view username, std::string_view password) const {
+  // The NUL keeps ("ab", "c") and ("a", "bc") apart: usernames hold no NUL.
   static const unsigned char kNul = 0;
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, key_, sizeof key_, crypto_generichash_BYTES);
+  crypto_generichash_state state = keyed_;
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(username.data()),
                             username.size());
-  crypto_generichash_update(&state, &kNul, 1);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(hash.data()),
-                            hash.size());
   crypto_generichash_update(&state, &kNul, 1);
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(password.data()),
                             password.size());
@@ -73,7 +72,7 @@ std::string CredentialCache::digest(std::string_view username, std::string_view 
   return std::string(reinterpret_cast<const char*>(out), sizeof out);
 }
 
-void CredentialCache::remember(std::string digest, std::string_view username, bool ok) {
+void CredentialCache::remember(std::string digest, std::string_view username, const std::string& hash, bool ok) {
   if (auto old = index_.find(digest); old != index_.end()) {
     entries_.erase(old->second);
     index_.erase(old);
@@ -82,7 +81,7 @@ void CredentialCache::remember(std::string digest, std::string_view username, bo
     index_.erase(entries_.front().digest);
     entries_.pop_front();
   }
-  entries_.push_back({digest, std::string(username), ok});
+  entries_.push_back({digest, std::string(username), hash, ok});
   index_.emplace(std::move(digest), std::prev(entries_.end()));
 }
 

@@ -150,6 +150,7 @@ struct Options {
   int server_pid = 0;      // process whose CPU use over the measured window is reported
   int source_addrs = -1;   // connect mode: loopback source addresses to spread over (-1: default)
   std::string label;
+  std::string auth;  // "USER:PASSWORD": every STATUSALL carries these credentials
 };
 
 [[noreturn]] void usage(int status) {
@@ -166,6 +167,7 @@ struct Options {
                "  --mode M            keepalive (default) or connect (one request per connection)\n"
                "  --jobs N            ADD jobs bench-0..N-1 first, DELETE them afterwards (default 0)\n"
                "  --label TEXT        copied into the JSON as \"label\"\n"
+               "  --auth USER:PASS    send these credentials with every request (auth plugin)\n"
                "  --server-pid PID    also report the CPU use of this process (the listener)\n"
                "  --source-addrs N    connect mode to an IPv4 loopback server: bind each new\n"
                "                      connection to one of 127.0.0.1..127.0.0.N in turn, so that\n"
@@ -254,6 +256,8 @@ Options parse_args(int argc, char** argv) {
       o.source_addrs = int(num);
     } else if (a == "--label") {
       o.label = v;
+    } else if (a == "--auth") {
+      o.auth = v;
     } else {
       std::fprintf(stderr, "bench_statusall_load: unknown option %s\n", argv[i - 1]);
       usage(2);
@@ -346,8 +350,9 @@ bool reply_ok(std::string_view reply) { return reply.rfind("{\"code\":\"OK\"", 0
 
 // ---------------------------------------------------------------- the load loop
 
-constexpr char kRequest[] = "\x09\x00\x00\x00STATUSALL";
-constexpr size_t kRequestLen = sizeof kRequest - 1;
+// The framed request every client sends, built once in main().
+std::string g_payload = "STATUSALL";
+std::string g_request;
 constexpr std::string_view kOkPrefix = "{\"code\":\"OK\"";
 constexpr size_t kScratch = 256 * 1024;
 
@@ -493,9 +498,9 @@ class Worker {
     c.body_left = 0;
     c.prefix_got = 0;
     c.prefix_bad = false;
-    ssize_t w = send(c.fd, kRequest, kRequestLen, MSG_NOSIGNAL);
-    if (w == ssize_t(kRequestLen)) return;
-    // 13 bytes into an empty send buffer are never cut short on a healthy
+    ssize_t w = send(c.fd, g_request.data(), g_request.size(), MSG_NOSIGNAL);
+    if (w == ssize_t(g_request.size())) return;
+    // A request this small into an empty send buffer are never cut short on a healthy
     // connection: anything else is an error.
     fail(c, w < 0 && (errno == ECONNREFUSED || errno == ENOTCONN) ? errors_.connect : errors_.io);
   }
@@ -683,6 +688,12 @@ std::string json_escape(std::string_view s) {
 
 int main(int argc, char** argv) {
   Options o = parse_args(argc, argv);
+  if (auto colon = o.auth.find(':'); colon != std::string::npos)
+    g_payload = "STATUSALL {\"auth\":{\"username\":\"" + o.auth.substr(0, colon) + "\",\"password\":\"" +
+                o.auth.substr(colon + 1) + "\"}}";
+  g_request.assign(4, '\0');
+  put_u32le(g_request.data(), uint32_t(g_payload.size()));
+  g_request += g_payload;
   Address addr;
   if (!resolve(o.host, o.port, addr)) return 1;
   // Closing first leaves the client's side of each connection in TIME_WAIT
@@ -710,7 +721,7 @@ int main(int argc, char** argv) {
   // One probe, so that a server that does not answer STATUSALL at all is
   // reported plainly instead of as millions of errors.
   std::string probe;
-  if (!call(addr, "STATUSALL", probe) || !reply_ok(probe)) {
+  if (!call(addr, g_payload, probe) || !reply_ok(probe)) {
     if (probe.empty())
       std::fprintf(stderr, "bench_statusall_load: no reply to STATUSALL from %s port %d\n", o.host.c_str(), o.port);
     else

@@ -190,5 +190,33 @@ TEST_F(PluginsTest, AnEveryMinuteScheduleStartsItsJobOnTimeAndKeepsTheHistory) {
     EXPECT_NEAR(double(runs[i].GetInt64()), newest_first[i + (t.size() - runs.Size())], 2.0) << raw_of(log);
 }
 
+// SIGHUP hands the plugins their changed settings: logexplorer's max_bytes
+// cuts the same server log file shorter after the reload.
+TEST_F(PluginsTest, SighupAppliesChangedPluginSettings) {
+  s.set("plugin_settings", R"({"logexplorer": {"max_bytes": 1000000}})");
+  ASSERT_TRUE(s.start());
+  auto days = s.request("LOGEXPLORER.SERVERLISTDIR");
+  ASSERT_TRUE(ok(days) && days->data().IsArray() && days->data().Size() > 0) << raw_of(days);
+  std::string day = days->data()[0].GetString();
+  auto files = s.request("LOGEXPLORER.SERVERLISTFILE", R"({"dirname":")" + day + "\"}");
+  ASSERT_TRUE(ok(files) && files->data().IsArray() && files->data().Size() > 0) << raw_of(files);
+  std::string get = R"({"dirname":")" + day + R"(","filename":")" + files->data()[0].GetString() + "\"}";
+  auto whole = s.request("LOGEXPLORER.SERVERGET", get);
+  ASSERT_TRUE(ok(whole) && whole->data().IsString()) << raw_of(whole);
+  ASSERT_GT(whole->data().GetStringLength(), 10u);
+
+  s.set("plugin_settings", R"({"logexplorer": {"max_bytes": 10}})");
+  s.write_config();
+  s.signal(SIGHUP);
+  ASSERT_TRUE(s.wait_for_log("config reloaded"));
+  ASSERT_TRUE(wait_until([&] {
+    auto cut = s.request("LOGEXPLORER.SERVERGET", get);
+    return ok(cut) && cut->data().IsString() && cut->data().GetStringLength() == 10;
+  }, 3000)) << raw_of(s.request("LOGEXPLORER.SERVERGET", get));
+  auto cut = s.request("LOGEXPLORER.SERVERGET", get);
+  ASSERT_TRUE(cut) << raw_of(cut);
+  EXPECT_NE(cut->error().find("cut"), std::string::npos) << raw_of(cut);
+}
+
 }  // namespace
 }  // namespace itest

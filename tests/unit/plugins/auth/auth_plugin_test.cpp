@@ -140,6 +140,27 @@ TEST_F(AuthPluginTest, NewCredentialsAreVerifiedOffTheLoopThenRemembered) {
   EXPECT_EQ(outside.refusal->code, Code::kDenied);
 }
 
+// Requests that arrive together with the same new credentials all wait for
+// one verification, and each gets its own verdict.
+TEST_F(AuthPluginTest, ClientsArrivingTogetherShareOneVerification) {
+  two_users();
+  rapidjson::Document right, wrong;
+  right.Parse(as("ops", "ops-pw").c_str());
+  wrong.Parse(as("ops", "not-it").c_str());
+  std::vector<std::optional<std::optional<Reply>>> decided(6);
+  for (size_t i = 0; i < decided.size(); ++i) {
+    Verdict v = plugin->received(i % 3 == 2 ? "DELETE" : "START", i % 2 ? wrong : right);
+    ASSERT_TRUE(v.later) << i;
+    v.later([&decided, i](std::optional<Reply> refusal) { decided[i] = std::move(refusal); });
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  for (size_t i = 0; i < decided.size(); ++i) {
+    ASSERT_TRUE(decided[i]) << i << " never decided";
+    bool admitted = !*decided[i];
+    EXPECT_EQ(admitted, i % 2 == 0 && i % 3 != 2) << i;  // right password, and START
+  }
+}
+
 TEST_F(AuthPluginTest, WithoutUsersEveryoneIsAdmittedEvenWhenEnabled) {
   EXPECT_EQ(request("STATUSALL").code, Code::kOk);
   Reply enabled = request("AUTH.GETENABLE");
