@@ -54,10 +54,10 @@ bool shallow_and_nul_free(std::string_view json) {
 }  // namespace
 
 std::optional<std::string> parse_request(std::string_view payload, Request& out) {
-  // A fresh document also frees what an earlier parse into out allocated:
-  // RapidJSON's pool allocator never releases memory on re-parse.
-  rapidjson::Document fresh;
-  out.params.Swap(fresh);
+  // RapidJSON's pool never releases memory on re-parse: what an earlier
+  // parse into out took goes first (the values pointing into it with it).
+  out.params.SetNull();
+  out.pool.Clear();
   out.params.SetObject();
 
   payload = trim(payload);

@@ -11,8 +11,18 @@ namespace backend::protocol {
 
 inline constexpr std::string_view kParamsDecodeFailed = "params decode failed";
 
+// Small params (credentials, a job's settings) are parsed into a buffer
+// inside the request: no allocation per request on the hot path. Larger
+// ones spill into chunks the pool allocates. Not movable: params point into
+// it; copy what must outlive it with CopyFrom.
 struct Request {
+  Request() : pool(buffer, sizeof buffer), params(&pool) {}
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+
   std::string command;
+  alignas(8) char buffer[1024];
+  rapidjson::MemoryPoolAllocator<> pool;
   // Always an object after a successful parse ({} when none were sent).
   rapidjson::Document params;
 };

@@ -195,7 +195,7 @@ void Listener::handle(Connection& c, std::string_view payload) {
   }
   plugins::Verdict verdict = plugins_.received(command, req.params);
   if (verdict.refusal) return refuse(c, command, *verdict.refusal);
-  if (verdict.later) return admit_later(c, std::move(req), route, std::move(verdict.later));
+  if (verdict.later) return admit_later(c, req, route, std::move(verdict.later));
   dispatch(c, req, route);
 }
 
@@ -206,8 +206,11 @@ void Listener::refuse(Connection& c, const std::string& command, const plugins::
 
 // A plugin needs time to decide (auth hashing a password it has not seen):
 // the connection waits, the request kept, as for any slow answer.
-void Listener::admit_later(Connection& c, protocol::Request req, Route route, std::function<void(plugins::Decided)> later) {
-  auto held = std::make_shared<protocol::Request>(std::move(req));
+void Listener::admit_later(Connection& c, const protocol::Request& req, Route route,
+                           std::function<void(plugins::Decided)> later) {
+  auto held = std::make_shared<protocol::Request>();
+  held->command = req.command;
+  held->params.CopyFrom(req.params, held->params.GetAllocator());
   uint64_t id = next_plugin_call_++;
   wait_for_answer(c, id);
   later([this, id, held, route](std::optional<plugins::Reply> refusal) {

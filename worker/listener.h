@@ -40,7 +40,8 @@ class Listener {
   };
   void handle(Connection& c, std::string_view payload);
   void refuse(Connection& c, const std::string& command, const plugins::Reply& r);
-  void admit_later(Connection& c, protocol::Request req, Route route, std::function<void(plugins::Decided)> later);
+  void admit_later(Connection& c, const protocol::Request& req, Route route,
+                   std::function<void(plugins::Decided)> later);
   void dispatch(Connection& c, protocol::Request& req, const Route& route);
   void resume_reading(Connection& c);
   void forward(Connection& c, const std::string& command, std::string body);

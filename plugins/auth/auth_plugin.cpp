@@ -99,7 +99,7 @@ Verdict AuthPlugin::received(std::string_view command, const rapidjson::Value& p
 // opening 32 connections at once) wait for one hash, not 32.
 void AuthPlugin::verify_later(std::string name, std::string password, std::string hash,
                               std::function<void(bool ok)> then) {
-  std::string key = cache_.key(name, password);
+  CredentialCache::Digest key = cache_.key(name, password);
   auto [waiting, first] = verifying_.try_emplace(key);
   waiting->second.push_back(std::move(then));
   if (!first) {

@@ -56,7 +56,8 @@ class AuthPlugin : public Plugin {
   std::string load_error_;
   CredentialCache cache_;
   // Credentials being hashed on the pool, by cache key: who waits for them.
-  std::unordered_map<std::string, std::vector<std::function<void(bool ok)>>> verifying_;
+  std::unordered_map<CredentialCache::Digest, std::vector<std::function<void(bool ok)>>, CredentialCache::DigestHash>
+      verifying_;
 };
 
 const PluginInfo& auth_plugin_info();

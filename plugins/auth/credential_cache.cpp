@@ -6,14 +6,11 @@ namespace backend::plugins::auth {
 
 CredentialCache::CredentialCache(Verify verify, size_t capacity)
     : verify_(std::move(verify)), capacity_(capacity == 0 ? 1 : capacity) {
-  static_assert(sizeof key_ >= crypto_generichash_KEYBYTES_MIN &&
-                sizeof key_ <= crypto_generichash_KEYBYTES_MAX);
   // randombytes wants sodium_init first; should that fail, it still reads
   // the system's random source, so the key is random either way.
   int ready = sodium_init();
   (void)ready;
   randombytes_buf(key_, sizeof key_);
-  crypto_generichash_init(&keyed_, key_, sizeof key_, crypto_generichash_BYTES);
 }
 
 bool CredentialCache::check(std::string_view username, std::string_view password,
@@ -55,24 +52,28 @@ void CredentialCache::clear() {
   entries_.clear();
 }
 
-// Every request with credentials computes one: the keyed state is made once
-// (keying costs a compression of its own), and the hash is compared in the
-// entry rather than digested, so that a short password costs one compression.
-std::string CredentialCache::digest(std::string_view username, std::string_view password) const {
+// Every request with credentials computes one, so it stays cheap: one
+// SipHash pass over "username NUL password" in a stack buffer.
+CredentialCache::Digest CredentialCache::digest(std::string_view username, std::string_view password) const {
   // The NUL keeps ("ab", "c") and ("a", "bc") apart: usernames hold no NUL.
-  static const unsigned char kNul = 0;
-  crypto_generichash_state state = keyed_;
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(username.data()),
-                            username.size());
-  crypto_generichash_update(&state, &kNul, 1);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(password.data()),
-                            password.size());
-  unsigned char out[crypto_generichash_BYTES];
-  crypto_generichash_final(&state, out, sizeof out);
-  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+  std::array<unsigned char, 512> small;
+  std::string large;
+  size_t size = username.size() + 1 + password.size();
+  unsigned char* in = small.data();
+  if (size > small.size()) {
+    large.resize(size);
+    in = reinterpret_cast<unsigned char*>(large.data());
+  }
+  std::memcpy(in, username.data(), username.size());
+  in[username.size()] = 0;
+  std::memcpy(in + username.size() + 1, password.data(), password.size());
+  Digest out;
+  crypto_shorthash_siphashx24(out.data(), in, size, key_);
+  sodium_memzero(in, size);  // it held a password
+  return out;
 }
 
-void CredentialCache::remember(std::string digest, std::string_view username, const std::string& hash, bool ok) {
+void CredentialCache::remember(const Digest& digest, std::string_view username, const std::string& hash, bool ok) {
   if (auto old = index_.find(digest); old != index_.end()) {
     entries_.erase(old->second);
     index_.erase(old);
@@ -82,7 +83,7 @@ void CredentialCache::remember(std::string digest, std::string_view username, co
     entries_.pop_front();
   }
   entries_.push_back({digest, std::string(username), hash, ok});
-  index_.emplace(std::move(digest), std::prev(entries_.end()));
+  index_.emplace(digest, std::prev(entries_.end()));
 }
 
 }  // namespace backend::plugins::auth

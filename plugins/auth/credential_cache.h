@@ -2,8 +2,8 @@
 // username and password on every request (the PHP client does, on a new
 // connection each time) pays the slow argon2 verify once.
 //
-// Entries are keyed by a keyed digest (BLAKE2b under a random per-process
-// key) of username and password, and hold the stored hash they were checked
+// Entries are keyed by a keyed digest (SipHash-x24, 128 bits, under a random
+// per-process key) of username and password, and hold the stored hash they were checked
 // against: the passwords themselves are never kept, and a changed hash can
 // never match an old entry even if a forget_user() were missed. Failed checks are remembered too, as failures,
 // so a client retrying a wrong password does not stall the loop each time.
@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <array>
+#include <cstring>
 #include <list>
 #include <optional>
 #include <string>
@@ -23,6 +25,18 @@ namespace backend::plugins::auth {
 
 class CredentialCache {
  public:
+  // SipHash-x24 under a random per-process key: a 128-bit keyed PRF, so
+  // nobody without the key can make two passwords meet, and it costs a
+  // fraction of BLAKE2b on every request that carries credentials.
+  using Digest = std::array<unsigned char, crypto_shorthash_siphashx24_BYTES>;
+  struct DigestHash {
+    size_t operator()(const Digest& d) const {
+      size_t h;
+      std::memcpy(&h, d.data(), sizeof h);  // already uniform: it is a keyed hash
+      return h;
+    }
+  };
+
   using Verify = std::function<bool(const std::string& hash, std::string_view password)>;
 
   explicit CredentialCache(Verify verify, size_t capacity = 1024);
@@ -34,7 +48,7 @@ class CredentialCache {
   std::optional<bool> lookup(std::string_view username, std::string_view password, const std::string& hash) const;
   void store(std::string_view username, std::string_view password, const std::string& hash, bool ok);
   // What lookup() finds these credentials by (keyed: it reveals nothing).
-  std::string key(std::string_view username, std::string_view password) const { return digest(username, password); }
+  Digest key(std::string_view username, std::string_view password) const { return digest(username, password); }
 
   // Drops every entry of a user whose password or record changed.
   void forget_user(std::string_view username);
@@ -43,21 +57,20 @@ class CredentialCache {
 
  private:
   struct Entry {
-    std::string digest;
+    Digest digest;
     std::string username;
     std::string hash;  // the stored hash it was checked against
     bool ok;
   };
 
-  std::string digest(std::string_view username, std::string_view password) const;
-  void remember(std::string digest, std::string_view username, const std::string& hash, bool ok);
+  Digest digest(std::string_view username, std::string_view password) const;
+  void remember(const Digest& digest, std::string_view username, const std::string& hash, bool ok);
 
   Verify verify_;
   size_t capacity_;
-  unsigned char key_[32];
-  crypto_generichash_state keyed_;  // the state right after keying
+  unsigned char key_[crypto_shorthash_siphashx24_KEYBYTES];
   std::list<Entry> entries_;  // oldest first, evicted from the front
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  std::unordered_map<Digest, std::list<Entry>::iterator, DigestHash> index_;
 };
 
 }  // namespace backend::plugins::auth

@@ -11,8 +11,8 @@
 # Target: with auth on, at least 80 % of the requests/s of auth off.
 #
 # Results: tests/bench/results/auth.md (BENCH_OUT to write elsewhere).
-# Usage: tests/bench/run-auth.sh      about 70 s
-# Environment: BENCH_SECONDS=5, BENCH_ROUNDS=3, BENCH_SERVER_BIN and BENCH_LOAD_BIN (build nothing)
+# Usage: tests/bench/run-auth.sh      about 2 minutes
+# Environment: BENCH_SECONDS=5, BENCH_ROUNDS=5, BENCH_SERVER_BIN and BENCH_LOAD_BIN (build nothing)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +21,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 log() { echo "run-auth: $*" >&2; }
 seconds=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 
 if [[ -n ${BENCH_SERVER_BIN:-} ]]; then
   server_bin=$BENCH_SERVER_BIN load_bin=$BENCH_LOAD_BIN build_type="as given"
