@@ -64,6 +64,7 @@ set_auth() {  # set_auth true|false
   if [[ $1 == true && $r != '{"code":"DENIED"'* ]]; then log "auth is not on: STATUSALL answered $r"; exit 1; fi
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[1] " to " v[NR] }'; }
 # Rounds alternate off and on, so that a slow moment of the machine does not
 # land on one side only; the table shows the medians.
 declare -a off_keep off_conn on_keep on_conn creds_keep
@@ -74,6 +75,8 @@ for _ in $(seq "$rounds"); do
   set_auth true
   on_keep+=("$(run keepalive bench:bench-secret)"); on_conn+=("$(run connect bench:bench-secret)")
 done
+spread_off_keep=$(spread "${off_keep[@]}"); spread_on_keep=$(spread "${on_keep[@]}")
+spread_off_conn=$(spread "${off_conn[@]}"); spread_on_conn=$(spread "${on_conn[@]}")
 off_keep=$(median "${off_keep[@]}"); off_conn=$(median "${off_conn[@]}")
 on_keep=$(median "${on_keep[@]}"); on_conn=$(median "${on_conn[@]}")
 creds_keep=$(median "${creds_keep[@]}")
@@ -92,10 +95,13 @@ verdict() { awk "BEGIN { print ($1 / $2 >= 0.8) ? \"met\" : \"**missed**\" }"; }
   echo
   echo "## Results"
   echo
-  echo "| mode | auth off, req/s | auth on, req/s | on / off | target (on >= 0.8 x off) |"
+  echo "| mode | auth off, req/s (spread) | auth on, req/s (spread) | on / off | target (on >= 0.8 x off) |"
   echo "|---|---|---|---|---|"
-  echo "| keep-alive | $off_keep | $on_keep | $(ratio "$on_keep" "$off_keep") | $(verdict "$on_keep" "$off_keep") |"
-  echo "| connection per request | $off_conn | $on_conn | $(ratio "$on_conn" "$off_conn") | $(verdict "$on_conn" "$off_conn") |"
+  echo "| keep-alive | $off_keep ($spread_off_keep) | $on_keep ($spread_on_keep) | $(ratio "$on_keep" "$off_keep") | $(verdict "$on_keep" "$off_keep") |"
+  echo "| connection per request | $off_conn ($spread_off_conn) | $on_conn ($spread_on_conn) | $(ratio "$on_conn" "$off_conn") | $(verdict "$on_conn" "$off_conn") |"
+  echo
+  echo "On this shared 2-core machine the same run can differ by a third from one round to the next"
+  echo "(see the spreads); compare the medians, and rerun before trusting a ratio near 0.8."
   echo
   echo "Where the keep-alive difference goes: with auth off but the credentials sent anyway (the"
   echo "request then carries a JSON object to parse), $creds_keep req/s, $(ratio "$creds_keep" "$off_keep") of a bare"
