@@ -267,12 +267,7 @@ void Listener::run_plugin(Connection& c, plugins::Plugin& plugin, const std::str
   auto call = std::make_shared<Call>();
   uint64_t id = next_plugin_call_++;
   plugin.handle(command, params, [this, id, call, changes_state](plugins::Reply r) {
-    if (changes_state) {
-      if (r.code == Code::kOk)
-        spdlog::info("OK");
-      else
-        spdlog::info("{}: {}", protocol::code_name(r.code), r.error);
-    }
+    if (changes_state) log_result(r.code, r.error);
     std::string json = protocol::reply_json(r.code, r.data, r.error);
     if (!call->returned) {
       call->early = std::move(json);

@@ -147,4 +147,11 @@ void log_drop_stderr() {
   });
 }
 
+void log_result(protocol::Code code, std::string_view error) {
+  if (code == protocol::Code::kOk)
+    spdlog::info("OK");
+  else
+    spdlog::info("{}: {}", protocol::code_name(code), error);
+}
+
 }  // namespace backend::worker

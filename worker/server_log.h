@@ -4,7 +4,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
+#include "protocol/response.h"
 #include "shm/ring.h"
 
 namespace backend::worker {
@@ -20,5 +22,8 @@ void log_reopen();
 void log_set_timezone(const std::string& zone);
 // Stops writing to stderr (once the daemon has no terminal).
 void log_drop_stderr();
+// The line after a logged change, as the original wrote it: "OK", or the
+// code and why ("FAILED: job \"x\" does not exist").
+void log_result(protocol::Code code, std::string_view error);
 
 }  // namespace backend::worker

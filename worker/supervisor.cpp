@@ -160,10 +160,7 @@ void Supervisor::reply(uint64_t id, Code code, std::string_view error, std::stri
     plugins_.finished(it->second->command, it->second->params, code);
     in_flight_.erase(it);
   }
-  if (logged && code == Code::kOk)
-    spdlog::info("OK");
-  else if (logged)
-    spdlog::info("{}: {}", protocol::code_name(code), error);
+  if (logged) log_result(code, error);
   channel_->send(id, protocol::reply_json(code, data, error));
 }
 
@@ -181,10 +178,7 @@ bool Supervisor::running(const std::string& job) const { return jobs_->running(j
 void Supervisor::start(const std::string& job, Result result) {
   spdlog::info("START {{\"jobname\":\"{}\"}} (by a plugin)", job);
   auto done = [result = std::move(result)](Code code, const std::string& error) {
-    if (code == Code::kOk)
-      spdlog::info("OK");
-    else
-      spdlog::info("{}: {}", protocol::code_name(code), error);
+    log_result(code, error);
     result(code, error);
   };
   if (stopping_) return done(Code::kFailed, "the server is stopping");
