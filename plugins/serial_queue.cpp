@@ -1,6 +1,6 @@
-#include "plugins/auth/serial_queue.h"
+#include "plugins/serial_queue.h"
 
-namespace backend::plugins::auth {
+namespace backend::plugins {
 
 void SerialQueue::push(Job job) {
   jobs_.push_back(std::move(job));
@@ -24,4 +24,4 @@ void SerialQueue::drain() {
   draining_ = false;
 }
 
-}  // namespace backend::plugins::auth
+}  // namespace backend::plugins

@@ -1,12 +1,13 @@
 // Runs jobs one after another, each possibly asynchronous: a job starts only
-// once the one before has called its `finished`. Writes of the user file go
-// through it, so that each one starts from the table the previous one left.
+// once the one before has called its `finished`. A plugin's changes go
+// through one (auth's user file, the scheduler's schedules), so that each
+// starts from the state the previous one left.
 #pragma once
 
 #include <deque>
 #include <functional>
 
-namespace backend::plugins::auth {
+namespace backend::plugins {
 
 class SerialQueue {
  public:
@@ -24,4 +25,4 @@ class SerialQueue {
   bool draining_ = false;
 };
 
-}  // namespace backend::plugins::auth
+}  // namespace backend::plugins

@@ -9,7 +9,7 @@
 
 #include <uv.h>
 
-#include "plugins/auth/serial_queue.h"
+#include "plugins/serial_queue.h"
 #include "plugins/auth/users.h"
 
 namespace backend::plugins::auth {

@@ -124,7 +124,7 @@ std::optional<std::string> SchedulerPlugin::same_condition(const std::string& jo
 }
 
 void SchedulerPlugin::add(const std::string& job, ScheduleChange change, Done done) {
-  queue_change([this, job, change = std::move(change), done = std::move(done)](std::function<void()> next) {
+  changes_.push([this, job, change = std::move(change), done = std::move(done)](std::function<void()> next) {
     // Checked here, not when received: earlier changes in the queue count.
     if (!jobs_ || !jobs_->settings(job)) {
       done(failed("job " + quoted(job) + " does not exist"));
@@ -151,7 +151,7 @@ void SchedulerPlugin::add(const std::string& job, ScheduleChange change, Done do
 }
 
 void SchedulerPlugin::update(const std::string& job, const std::string& uuid, ScheduleChange change, Done done) {
-  queue_change([this, job, uuid, change = std::move(change), done = std::move(done)](std::function<void()> next) {
+  changes_.push([this, job, uuid, change = std::move(change), done = std::move(done)](std::function<void()> next) {
     const Schedule* current = store_->find(job, uuid);
     if (!current) {
       done(failed(no_schedule(job, uuid)));
@@ -186,7 +186,7 @@ void SchedulerPlugin::update(const std::string& job, const std::string& uuid, Sc
 }
 
 void SchedulerPlugin::remove(const std::string& job, const std::string& uuid, Done done) {
-  queue_change([this, job, uuid, done = std::move(done)](std::function<void()> next) {
+  changes_.push([this, job, uuid, done = std::move(done)](std::function<void()> next) {
     if (!store_->find(job, uuid)) {
       done(failed(no_schedule(job, uuid)));
       return next();
@@ -201,7 +201,7 @@ void SchedulerPlugin::remove(const std::string& job, const std::string& uuid, Do
 }
 
 void SchedulerPlugin::remove_job(const std::string& job) {
-  queue_change([this, job](std::function<void()> next) {
+  changes_.push([this, job](std::function<void()> next) {
     if (!store_->schedules().count(job)) return next();
     Schedules all = store_->schedules();
     all.erase(job);
@@ -210,22 +210,6 @@ void SchedulerPlugin::remove_job(const std::string& job) {
       next();
     });
   });
-}
-
-void SchedulerPlugin::queue_change(Change change) {
-  changes_.push_back(std::move(change));
-  if (!changing_) run_changes();
-}
-
-void SchedulerPlugin::run_changes() {
-  if (changes_.empty()) {
-    changing_ = false;
-    return;
-  }
-  changing_ = true;
-  Change change = std::move(changes_.front());
-  changes_.pop_front();
-  change([this] { run_changes(); });
 }
 
 void SchedulerPlugin::commit(Schedules next, Committed then) {

@@ -18,7 +18,6 @@
 
 #include <cstdint>
 #include <ctime>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +29,7 @@
 #include "plugins/scheduler/change_params.h"
 #include "plugins/scheduler/schedule_store.h"
 #include "plugins/scheduler/serial_writer.h"
+#include "plugins/serial_queue.h"
 #include "plugins/timer.h"
 
 namespace backend::plugins::scheduler {
@@ -54,8 +54,6 @@ class SchedulerPlugin : public Plugin {
 
  private:
   using Key = std::pair<std::string, std::string>;  // job, uuid
-  // A change: calls next when it is done with the schedules.
-  using Change = std::function<void(std::function<void()> next)>;
   using Committed = std::function<void(std::optional<std::string> error)>;
 
   void add(const std::string& job, ScheduleChange change, Done done);
@@ -67,8 +65,6 @@ class SchedulerPlugin : public Plugin {
   std::optional<std::string> same_condition(const std::string& job, const Condition& c,
                                             const std::string& except) const;
 
-  void queue_change(Change change);
-  void run_changes();
   void commit(Schedules next, Committed then);
   void save_history(const std::string& job);
 
@@ -86,8 +82,7 @@ class SchedulerPlugin : public Plugin {
   std::unique_ptr<ScheduleStore> store_;
   std::unique_ptr<SerialWriter> writer_;
   std::unique_ptr<Timer> timer_;
-  std::deque<Change> changes_;
-  bool changing_ = false;
+  SerialQueue changes_;  // each calls its next() when done with the schedules
   // Per schedule, the time up to which its due instants have been dealt
   // with: a schedule added or enabled does not run for times before that.
   std::map<Key, time_t> since_;

@@ -1,14 +1,14 @@
-#include "plugins/auth/serial_queue.h"
+#include "plugins/serial_queue.h"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-namespace backend::plugins::auth {
+namespace backend::plugins {
 namespace {
 
-TEST(AuthSerialQueue, NextJobWaitsForThePreviousToFinish) {
+TEST(SerialQueue, NextJobWaitsForThePreviousToFinish) {
   SerialQueue queue;
   std::vector<std::string> log;
   SerialQueue::Finished first_done;
@@ -27,7 +27,7 @@ TEST(AuthSerialQueue, NextJobWaitsForThePreviousToFinish) {
   EXPECT_FALSE(queue.busy());
 }
 
-TEST(AuthSerialQueue, JobsFinishingAtOnceDoNotNest) {
+TEST(SerialQueue, JobsFinishingAtOnceDoNotNest) {
   SerialQueue queue;
   int depth = 0, max_depth = 0, runs = 0;
   SerialQueue::Job job = [&](SerialQueue::Finished f) {
@@ -44,7 +44,7 @@ TEST(AuthSerialQueue, JobsFinishingAtOnceDoNotNest) {
   EXPECT_EQ(max_depth, 1);
 }
 
-TEST(AuthSerialQueue, AJobPushedFromAJobRunsAfterIt) {
+TEST(SerialQueue, AJobPushedFromAJobRunsAfterIt) {
   SerialQueue queue;
   std::vector<int> order;
   queue.push([&](SerialQueue::Finished f) {
@@ -59,4 +59,4 @@ TEST(AuthSerialQueue, AJobPushedFromAJobRunsAfterIt) {
 }
 
 }  // namespace
-}  // namespace backend::plugins::auth
+}  // namespace backend::plugins
