@@ -53,3 +53,7 @@ verdict() {
     echo "**missed**"
   fi
 }
+
+# json_field LINE KEY: a number or string value of one line of flat JSON
+# (with or without a space after the colon).
+json_field() { sed -n "s/.*\"$2\": \{0,1\}\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }

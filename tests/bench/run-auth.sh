@@ -45,7 +45,6 @@ server_pid=$!
 client() { python3 "$here/jobs_client.py" "$port" call "$1"; }
 for _ in $(seq 100); do client STATUSALL >/dev/null 2>&1 && break; sleep 0.1; done
 
-json_field() { sed -n "s/.*\"$2\": \{0,1\}\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }
 run() {  # run MODE [AUTH] -> req/s
   local r
   r=$("$load_bin" --port "$port" --clients 32 --mode "$1" --seconds "$seconds" --warmup 0.5 ${2:+--auth "$2"})

@@ -151,7 +151,6 @@ cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 clk_tck=$(getconf CLK_TCK)
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-json_field() { sed -n "s/.*\"$2\": \{0,1\}\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }
 failed=0
 fail() { log "ERROR: $*"; failed=1; errors+=("$*"); }
 errors=()

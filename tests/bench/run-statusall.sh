@@ -184,10 +184,6 @@ wait_idle() {  # waits up to $idle_wait s for the machine to be (nearly) idle
 
 # ---------------------------------------------------------------- runs
 
-json_field() {  # json_field LINE KEY: a number or string value of flat JSON
-  sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"
-}
-
 failed=0
 
 other_cpu() {  # % of a core used by neither the load generator nor the listener
