@@ -31,9 +31,11 @@ void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
   *buf = uv_buf_init(storage, sizeof storage);
 }
 
+bool holds_password(const rapidjson::Value& params) { return params.IsObject() && params.HasMember("password"); }
+
 // Params as the server log shows them: a password is never written there.
 std::string loggable_params(const rapidjson::Value& params) {
-  if (!params.IsObject() || !params.HasMember("password")) return protocol::to_json(params);
+  if (!holds_password(params)) return protocol::to_json(params);
   rapidjson::Document copy;
   copy.CopyFrom(params, copy.GetAllocator());
   copy["password"].SetString("***");
@@ -236,11 +238,17 @@ void Listener::dispatch(Connection& c, protocol::Request& req, const Route& rout
   bool needs_jobname = info ? info->needs_jobname : plugin_command->spec->needs_jobname;
   protocol::Side side = info ? info->side : plugin_command->side;
   // Changes are logged as the original did: the command, then its result.
-  // Queries, the hot path, serialise nothing unless asked to.
+  // Queries, the hot path, serialise nothing unless asked to. What goes to
+  // the supervisor is serialised once, and logged as it is sent.
+  std::string body;
+  if (side == protocol::Side::kSupervisor) body = command + " " + protocol::to_json(req.params);
+  auto logged = [&] {
+    return !body.empty() && !holds_password(req.params) ? body : command + " " + loggable_params(req.params);
+  };
   if (changes)
-    spdlog::info("{} {}", command, loggable_params(req.params));
+    spdlog::info("{}", logged());
   else if (ctx_.config.log_queries)
-    spdlog::debug("{} {}", command, loggable_params(req.params));
+    spdlog::debug("{}", logged());
   std::string error;
   std::optional<std::string_view> job;
   if (needs_jobname && !(job = protocol::job_name_param(req.params, error))) {
@@ -248,7 +256,7 @@ void Listener::dispatch(Connection& c, protocol::Request& req, const Route& rout
     protocol::append_reply(c.out, Code::kFailed, {}, error);
     return;
   }
-  if (side == protocol::Side::kSupervisor) return forward(c, command, command + " " + protocol::to_json(req.params));
+  if (side == protocol::Side::kSupervisor) return forward(c, command, std::move(body));
   if (info) {
     queries_.answer(command, job.value_or(""), req.params, c.out);
     return;
