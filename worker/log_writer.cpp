@@ -25,7 +25,7 @@ struct LogWriter::Batch {
   struct Item {
     std::string path;
     int fd;
-    std::string data;
+    ByteBuffer data;
     std::atomic<uint64_t>* progress;
     uint64_t upto;
     std::string error;
@@ -79,11 +79,9 @@ void LogWriter::append(const std::string& path, std::string_view data, std::atom
 void LogWriter::append_lines(const std::string& path, std::string_view prefix,
                              std::span<const std::string_view> lines, std::atomic<uint64_t>* progress,
                              uint64_t upto) {
-  std::string& out = queue_for(path, progress, upto).pending;
-  size_t before = out.size(), add = lines.size() * (prefix.size() + 1);
+  size_t add = lines.size() * (prefix.size() + 1);
   for (std::string_view l : lines) add += l.size();
-  out.resize(before + add);
-  char* at = out.data() + before;
+  char* at = queue_for(path, progress, upto).pending.grow(add);
   for (std::string_view l : lines) {
     if (!prefix.empty()) std::memcpy(at, prefix.data(), prefix.size());
     at += prefix.size();
@@ -112,7 +110,7 @@ void LogWriter::start_batch() {
   for (auto& [path, f] : files_) {
     if (f.pending.empty()) continue;
     b->items.push_back({path, f.fd, std::move(f.pending), f.progress, f.upto, {}});
-    f.pending.clear();
+    f.pending = std::move(f.spare);
   }
   // Files of one stream (an hour and the next) are written oldest lines
   // first, so that progress never claims lines of a file not yet written.
@@ -128,7 +126,7 @@ void LogWriter::start_batch() {
             make_dirs(item.path.substr(0, item.path.rfind('/')));
             item.fd = open(item.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
           }
-          if (item.fd < 0 || !write_all(item.fd, item.data))
+          if (item.fd < 0 || !write_all(item.fd, item.data.view()))
             item.error = std::strerror(errno);
           else if (item.progress)
             item.progress->store(item.upto, std::memory_order_release);
@@ -147,6 +145,12 @@ void LogWriter::finish_batch(Batch* b) {
     auto it = files_.find(item.path);
     if (it != files_.end() && it->second.fd < 0) it->second.fd = item.fd;
     else if (it == files_.end() && item.fd >= 0) ::close(item.fd);
+    // A buffer grown past the usual batch (the disk was slow) is let go.
+    if (it != files_.end() && it->second.spare.capacity() < item.data.capacity() &&
+        item.data.capacity() <= 4 * kFlushBytes) {
+      item.data.clear();
+      it->second.spare = std::move(item.data);
+    }
     if (!item.error.empty()) spdlog::error("cannot write log file {}: {}", item.path, item.error);
   }
   if (queued_ > 0 && (closing_ || queued_ >= kFlushBytes)) start_batch();

@@ -15,6 +15,8 @@
 
 #include <uv.h>
 
+#include "worker/byte_buffer.h"
+
 namespace backend::worker {
 
 class LogWriter {
@@ -44,7 +46,8 @@ class LogWriter {
  private:
   struct File {
     int fd = -1;
-    std::string pending;
+    ByteBuffer pending;
+    ByteBuffer spare;  // a written batch's buffer, kept for the next one
     uint64_t last_used = 0;
     std::atomic<uint64_t>* progress = nullptr;
     uint64_t upto = 0;

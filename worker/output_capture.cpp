@@ -19,18 +19,17 @@ constexpr uint64_t kPunchEvery = 4 << 20;
 constexpr size_t kDefaultPipeBytes = 64 * 1024;
 constexpr int kGrownPipeBytes = 1 << 20;
 
-// Reads exactly n bytes at off into out's end.
-bool read_stage(int fd, uint64_t off, size_t n, std::string& out) {
-  size_t at = out.size();
-  out.resize(at + n);
+// Reads exactly n bytes at off onto out's end.
+bool read_stage(int fd, uint64_t off, size_t n, ByteBuffer& out) {
+  char* at = out.grow(n);
   while (n > 0) {
-    ssize_t r = pread(fd, out.data() + at, n, static_cast<off_t>(off));
+    ssize_t r = pread(fd, at, n, static_cast<off_t>(off));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      out.resize(at);
+      out.shrink_by(n);
       return false;
     }
-    at += static_cast<size_t>(r);
+    at += r;
     off += static_cast<uint64_t>(r);
     n -= static_cast<size_t>(r);
   }
@@ -83,14 +82,14 @@ OutputCapture::Pumped OutputCapture::pump(size_t limit, std::string_view prefix,
 
 void OutputCapture::commit(bool at_end, std::string_view prefix, const Emit& emit) {
   lines_.clear();
-  size_t used = take_lines(pending_, at_end, [this](std::string_view l) { lines_.push_back(l); });
+  size_t used = take_lines(pending_.view(), at_end, [this](std::string_view l) { lines_.push_back(l); });
   if (at_end) used = pending_.size();  // nothing more comes: taken catches up with staged
   if (used == 0) return;
   uint64_t taken = ring_.taken(stream_) + used;
   uint64_t first = ring_.append_captured(prefix, lines_, stream_ == 1, stream_, taken);
   if (emit && !lines_.empty()) emit(first, lines_);
   lines_.clear();
-  pending_.erase(0, used);
+  pending_.consume(used);
   punch();
 }
 

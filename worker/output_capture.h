@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "shm/ring.h"
+#include "worker/byte_buffer.h"
 
 namespace backend::worker {
 
@@ -58,7 +59,7 @@ class OutputCapture {
   int stage_fd_;
   int stream_;
   shm::Ring ring_;
-  std::string pending_;  // stage bytes taken..staged, an unterminated line
+  ByteBuffer pending_;  // stage bytes taken..staged, an unterminated line
   uint64_t punched_;     // stage bytes below this are freed
   bool grown_ = false;   // the pipe was enlarged once
   std::vector<std::string_view> lines_;
