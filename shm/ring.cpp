@@ -182,7 +182,10 @@ std::vector<RingLine> Ring::last(size_t n) const { return collect(n, 0); }
 std::vector<RingLine> Ring::since(uint64_t first, size_t n, uint64_t& next) const {
   uint64_t known_next = next_line();
   auto lines = collect(n, first);
-  next = lines.empty() ? std::max(first, known_next) : lines.back().number + 1;
+  // Nothing new: the next line to come. A `first` beyond it (a number from
+  // a previous server's ring) comes back down, so a follower resynchronises
+  // instead of waiting for numbers that will not come for a long while.
+  next = lines.empty() ? known_next : lines.back().number + 1;
   return lines;
 }
 

@@ -54,7 +54,8 @@ class Ring {
   // The newest `n` lines still kept, oldest first.
   std::vector<RingLine> last(size_t n) const;
   // Lines numbered `first` or later still kept, oldest first, at most `n`
-  // (the newest ones); `next` gets the number to ask for next time.
+  // (the newest ones); `next` gets the number to ask for next time (with no
+  // line to give, the number the next line will get, even below `first`).
   std::vector<RingLine> since(uint64_t first, size_t n, uint64_t& next) const;
 
   uint64_t next_line() const { return h_->next_line.load(std::memory_order_acquire); }

@@ -16,6 +16,7 @@
 #include "shm/ring.h"
 #include "worker/output_capture.h"
 #include "worker/proc_info.h"
+#include "worker/signal_name.h"
 
 namespace backend::worker {
 
@@ -140,10 +141,7 @@ namespace {
 
 std::string exit_line(const std::string& name, int status) {
   if (status < 0) return "Process \"" + name + "\" exit with unknown status.";
-  if (WIFSIGNALED(status)) {
-    const char* sig = sigabbrev_np(WTERMSIG(status));
-    return "Process \"" + name + "\" killed by signal SIG" + (sig ? sig : std::to_string(WTERMSIG(status))) + ".";
-  }
+  if (WIFSIGNALED(status)) return "Process \"" + name + "\" killed by signal " + signal_name(WTERMSIG(status)) + ".";
   return "Process \"" + name + "\" exit with code " + std::to_string(WEXITSTATUS(status)) + ".";
 }
 

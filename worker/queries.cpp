@@ -2,9 +2,13 @@
 
 #include <unordered_map>
 
+#include <ctime>
+
+#include "protocol/coerce.h"
 #include "protocol/response.h"
 #include "shm/job_table.h"
 #include "shm/ring.h"
+#include "worker/job_detail.h"
 #include "worker/proc_info.h"
 
 namespace backend::worker {
@@ -25,6 +29,23 @@ struct Query {
 bool running(const shm::JobInfo& info) {
   return info.pid > 0 && info.state != shm::JobState::kDown;
 }
+
+const rapidjson::Value* param(const rapidjson::Value& params, const char* key) {
+  if (!params.IsObject()) return nullptr;
+  auto it = params.FindMember(key);
+  return it == params.MemberEnd() ? nullptr : &it->value;
+}
+
+// The `detail` extension: nullopt (and a FAILED reply) when it is no boolean.
+std::optional<bool> wants_detail(const rapidjson::Value& params, std::string& out) {
+  const rapidjson::Value* v = param(params, "detail");
+  if (!v) return false;
+  auto b = protocol::coerce_bool(*v);
+  if (!b) append_reply(out, Code::kFailed, {}, "detail must be a boolean (true or false)");
+  return b;
+}
+
+int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
 void no_such_job(Query& q) {
   std::string err = "job \"" + std::string(q.job) + "\" does not exist";
@@ -55,9 +76,14 @@ std::string getall_data(const shm::Segment& seg) {
 std::string_view state_word(const shm::JobInfo& info) { return running(info) ? "\"UP\"" : "\"DOWN\""; }
 
 void status(Query& q) {
+  auto detail = wants_detail(q.params, q.out);
+  if (!detail) return;
   shm::JobInfo info;
   if (!q.seg.table().read(q.job, info)) return no_such_job(q);
-  append_reply(q.out, Code::kOk, state_word(info));
+  if (!*detail) return append_reply(q.out, Code::kOk, state_word(info));
+  std::string data;
+  append_job_detail(data, info, now_seconds());
+  append_reply(q.out, Code::kOk, data);
 }
 
 std::string statusall_data(const shm::Segment& seg) {
@@ -72,9 +98,40 @@ std::string statusall_data(const shm::Segment& seg) {
   return data;
 }
 
+// Not cached: uptime and memory change by the second.
+std::string statusall_detail(const shm::Segment& seg) {
+  std::string data = "{";
+  int64_t now = now_seconds();
+  seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
+    if (data.size() > 1) data.push_back(',');
+    protocol::append_json_string(data, info.name);
+    data.push_back(':');
+    append_job_detail(data, info, now);
+  });
+  data.push_back('}');
+  return data;
+}
+
+// The `since` extension: the lines numbered N and later, and the next N.
+void read_since(Query& q, const shm::JobInfo& info, const rapidjson::Value& since) {
+  auto first = protocol::coerce_int(since);
+  if (!first || *first < 0)
+    return append_reply(q.out, Code::kFailed, {}, "since must be a non-negative integer");
+  uint64_t next = 0;
+  auto lines = q.seg.job_ring(info.slot).since(static_cast<uint64_t>(*first), info.buffersize, next);
+  std::string data = "{\"lines\":[";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i) data.push_back(',');
+    protocol::append_json_string(data, lines[i].text);
+  }
+  data += "],\"next\":" + std::to_string(next) + "}";
+  append_reply(q.out, Code::kOk, data);
+}
+
 void read(Query& q) {
   shm::JobInfo info;
   if (!q.seg.table().read(q.job, info)) return no_such_job(q);
+  if (const rapidjson::Value* since = param(q.params, "since")) return read_since(q, info, *since);
   std::string text = shm::join_lines(q.seg.job_ring(info.slot).last(info.buffersize));
   std::string data;
   protocol::append_json_string(data, text);
@@ -144,7 +201,8 @@ const std::string& Queries::cached(Cached& cache, std::string (*build)(const shm
 bool Queries::answer(std::string_view command, std::string_view job, const rapidjson::Value& params,
                      std::string& out) {
   if (command == "STATUSALL") {
-    append_reply(out, Code::kOk, cached(statusall_, statusall_data));
+    auto detail = wants_detail(params, out);
+    if (detail) append_reply(out, Code::kOk, *detail ? statusall_detail(seg_) : cached(statusall_, statusall_data));
     return true;
   }
   if (command == "GETALL") {

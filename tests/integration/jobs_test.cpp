@@ -294,6 +294,88 @@ TEST_F(JobsTest, ExitCodeLineAfterAJobEndsByItself) {
   EXPECT_EQ(status_of(s, j.name), "DOWN");
 }
 
+// ---- extensions: STATUS/STATUSALL "detail", READ "since" ------------------------
+
+TEST_F(JobsTest, StatusDetailGivesPidUptimeRestartsLastExitAndMemory) {
+  auto j = write_script(s, "detailed", kIdle);
+  ASSERT_TRUE(add_job(s, j));
+  auto down = s.request("STATUS", R"({"jobname":"detailed","detail":true})");
+  ASSERT_TRUE(ok(down)) << raw_of(down);
+  EXPECT_EQ(raw_of(down), R"({"code":"OK","data":{"state":"DOWN","pid":null,"started":null,"uptime":null,)"
+                          R"("restarts":0,"last_exit":null,"mem":null}})");
+
+  time_t before = time(nullptr);
+  pid_t pid = start_job(s, j);
+  ASSERT_GT(pid, 0);
+  auto up = s.request("STATUS", R"({"jobname":"detailed","detail":"1"})");
+  ASSERT_TRUE(ok(up)) << raw_of(up);
+  const auto& d = up->data();
+  ASSERT_TRUE(d.IsObject()) << raw_of(up);
+  EXPECT_STREQ(d["state"].GetString(), "UP");
+  EXPECT_EQ(d["pid"].GetInt(), pid);
+  EXPECT_GE(d["started"].GetInt64(), before);
+  EXPECT_LE(d["uptime"].GetInt64(), 5);
+  EXPECT_GT(d["mem"].GetInt64(), 0) << raw_of(up);
+
+  auto all = s.request("STATUSALL", R"({"detail":true})");
+  ASSERT_TRUE(ok(all)) << raw_of(all);
+  EXPECT_EQ(all->data()["detailed"]["pid"].GetInt(), pid) << raw_of(all);
+  auto plain = s.request("STATUSALL");
+  EXPECT_EQ(raw_of(plain), R"({"code":"OK","data":{"detailed":"UP"}})") << "old clients see the old shape";
+
+  ASSERT_TRUE(ok(s.request("STOP", jp(j.name), 15000)));
+  auto stopped = s.request("STATUS", R"({"jobname":"detailed","detail":true})");
+  const auto& e = stopped->data()["last_exit"];
+  ASSERT_TRUE(e.IsObject()) << raw_of(stopped);
+  EXPECT_TRUE(e["code"].IsNull());
+  EXPECT_STREQ(e["signal"].GetString(), "SIGTERM");
+  EXPECT_GE(e["at"].GetInt64(), before);
+
+  auto bad = s.request("STATUS", R"({"jobname":"detailed","detail":"yes"})");
+  EXPECT_EQ(code_of(bad), "FAILED") << raw_of(bad);
+  EXPECT_NE(raw_of(bad).find("detail"), std::string::npos) << raw_of(bad);
+}
+
+TEST_F(JobsTest, ReadSinceGivesEachLineOnceAndTheNextNumber) {
+  auto j = write_script(s, "follow", "echo one\necho two\nread x < '" + s.dir + "/go'\necho three\n" + kIdle);
+  mkfifo((s.dir + "/go").c_str(), 0600);
+  ASSERT_TRUE(add_job(s, j));
+  ASSERT_GT(start_job(s, j), 0);
+  std::string raw;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        raw = raw_of(s.request("READ", R"({"jobname":"follow","since":0})"));
+        return raw.find("two") != std::string::npos;
+      },
+      3000))
+      << raw;
+  auto first = s.request("READ", R"({"jobname":"follow","since":0})");
+  ASSERT_TRUE(ok(first)) << raw_of(first);
+  ASSERT_EQ(first->data()["lines"].Size(), 2u) << raw_of(first);
+  EXPECT_EQ(unprefixed(first->data()["lines"][1].GetString()), "two");
+  EXPECT_EQ(first->data()["next"].GetUint64(), 2u);
+
+  auto none = s.request("READ", R"({"jobname":"follow","since":2})");
+  EXPECT_EQ(raw_of(none), R"({"code":"OK","data":{"lines":[],"next":2}})");
+
+  write_file(s.dir + "/go", "\n");
+  std::string seen;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto r = s.request("READ", R"({"jobname":"follow","since":"2"})");
+        seen = raw_of(r);
+        return ok(r) && r->data()["lines"].Size() == 1;
+      },
+      3000))
+      << seen;
+  EXPECT_NE(seen.find("] three\""), std::string::npos) << seen;
+  EXPECT_NE(seen.find("\"next\":3"), std::string::npos) << seen;
+
+  auto bad = s.request("READ", R"({"jobname":"follow","since":-1})");
+  EXPECT_EQ(code_of(bad), "FAILED") << raw_of(bad);
+  EXPECT_EQ(read_texts(s, j.name), (std::vector<std::string>{"one", "two", "three"})) << "READ keeps its old shape";
+}
+
 // START and STOP over and over, several jobs interleaved: every command
 // answers OK and the supervisor never dies doing it (a run's output pipes
 // close before or after its exit is seen, in any order).

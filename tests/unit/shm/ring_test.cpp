@@ -93,6 +93,9 @@ TEST(Ring, SinceReturnsOnlyNewLinesAndTheNextNumber) {
   EXPECT_TRUE(ring.since(next, 100, next).empty());
   ring.append("c");
   EXPECT_EQ(texts(ring.since(next, 100, next)), (std::vector<std::string>{"c"}));
+  uint64_t current = next;
+  EXPECT_TRUE(ring.since(current + 1000, 100, next).empty());  // a number from an older ring
+  EXPECT_EQ(next, current);
   EXPECT_EQ(next, 3u);
 }
 
