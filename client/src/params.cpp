@@ -17,6 +17,23 @@ rapidjson::Value name_ref(std::string_view key) {
   return rapidjson::Value(rapidjson::StringRef(key.data(), key.size()));
 }
 
+// A copy that owns every string. RapidJSON's own copy keeps referring to
+// strings made with StringRef, which may be the caller's short-lived bytes.
+rapidjson::Value deep_copy(const rapidjson::Value& v, rapidjson::Document::AllocatorType& a) {
+  if (v.IsString()) return rapidjson::Value(v.GetString(), v.GetStringLength(), a);
+  if (v.IsArray()) {
+    rapidjson::Value out(rapidjson::kArrayType);
+    for (const auto& e : v.GetArray()) out.PushBack(deep_copy(e, a), a);
+    return out;
+  }
+  if (v.IsObject()) {
+    rapidjson::Value out(rapidjson::kObjectType);
+    for (const auto& m : v.GetObject()) out.AddMember(deep_copy(m.name, a), deep_copy(m.value, a), a);
+    return out;
+  }
+  return rapidjson::Value(v, a);  // a number, a boolean or null
+}
+
 }  // namespace
 
 Params::Params() : doc_(empty_object()) {}
@@ -41,7 +58,7 @@ bool Params::parse(std::string_view json, Params& out) {
 
 Params& Params::set(std::string_view key, const rapidjson::Value& value) {
   auto& a = doc_->GetAllocator();
-  rapidjson::Value v(value, a);
+  rapidjson::Value v = deep_copy(value, a);
   auto it = doc_->FindMember(name_ref(key));
   if (it != doc_->MemberEnd()) {
     it->value = std::move(v);
