@@ -73,7 +73,7 @@ void SchedulerPlugin::close() {
 
 void SchedulerPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
   if (!store_) return done(failed("the scheduler is not started yet"));
-  if (command == "SCHEDULER.GETALL") return done(ok(schedules_json(store_->schedules())));
+  if (command == "SCHEDULER.GETALL") return done(ok(schedules_json(live_schedules())));
   std::string error;
   auto job_name = protocol::job_name_param(params, error);
   if (!job_name) return done(failed(error));
@@ -106,7 +106,16 @@ void SchedulerPlugin::finished(std::string_view command, const rapidjson::Value&
   remove_job({job->value.GetString(), job->value.GetStringLength()});
 }
 
+// A deleted job's schedules leave the file in the background, after DELETE
+// was answered; they are hidden from then on.
+Schedules SchedulerPlugin::live_schedules() const {
+  Schedules all = store_->schedules();
+  std::erase_if(all, [this](const auto& entry) { return removing_.count(entry.first) > 0; });
+  return all;
+}
+
 void SchedulerPlugin::get(const std::string& job, const std::string& uuid, bool log, const Done& done) const {
+  if (removing_.count(job)) return done(failed("job " + quoted(job) + " does not exist"));
   const Schedule* s = store_->find(job, uuid);
   if (!s) return done(failed(no_schedule(job, uuid)));
   done(ok(log ? runs_json(store_->runs(job, uuid)) : schedule_json(*s)));
@@ -201,13 +210,18 @@ void SchedulerPlugin::remove(const std::string& job, const std::string& uuid, Do
 }
 
 void SchedulerPlugin::remove_job(const std::string& job) {
+  removing_.insert(job);
   changes_.push([this, job](std::function<void()> next) {
-    if (!store_->schedules().count(job)) return next();
+    auto done = [this, job, next] {
+      removing_.erase(job);
+      next();
+    };
+    if (!store_->schedules().count(job)) return done();
     Schedules all = store_->schedules();
     all.erase(job);
-    commit(std::move(all), [job, next](std::optional<std::string> error) {
+    commit(std::move(all), [job, done](std::optional<std::string> error) {
       if (error) spdlog::error("scheduler: the schedules of deleted job \"{}\" remain: {}", job, *error);
-      next();
+      done();
     });
   });
 }

@@ -61,6 +61,7 @@ class SchedulerPlugin : public Plugin {
   void remove(const std::string& job, const std::string& uuid, Done done);
   void remove_job(const std::string& job);
   // GET (log false) or GETLOG (log true).
+  Schedules live_schedules() const;
   void get(const std::string& job, const std::string& uuid, bool log, const Done& done) const;
   std::optional<std::string> same_condition(const std::string& job, const Condition& c,
                                             const std::string& except) const;
@@ -79,6 +80,7 @@ class SchedulerPlugin : public Plugin {
   Clock clock_;
   uv_loop_t* loop_ = nullptr;
   JobControl* jobs_ = nullptr;
+  std::set<std::string> removing_;  // deleted jobs whose schedules are being dropped
   std::unique_ptr<ScheduleStore> store_;
   std::unique_ptr<SerialWriter> writer_;
   std::unique_ptr<Timer> timer_;

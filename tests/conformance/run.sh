@@ -9,8 +9,9 @@ server="${1:-$root/build/run/backend-server}"
 suite="$root/../shared/conformance/conformance.py"
 [ -f "$suite" ] || { echo "conformance: $suite not found" >&2; exit 1; }
 
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# shellcheck source-path=SCRIPTDIR source=../lib/server.sh
+. "$root/tests/lib/server.sh"
+port=$(free_port)
 data=$(mktemp -d /tmp/conformance-data.XXXXXX)
 shm="conformance-$$"
 "$server" --listen "127.0.0.1:$port" --data-dir "$data" --shm-name "$shm" >"$data/server.out" 2>&1 &
@@ -22,16 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in $(seq 100); do
-  python3 - "$port" <<'PY' && break
-import socket, struct, sys
-try:
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2)
-    s.sendall(struct.pack("<I", 9) + b"STATUSALL"); s.recv(4)
-except OSError:
-    sys.exit(1)
-PY
-  sleep 0.05
-done
+wait_for_server "$port" "$pid" || { echo "conformance: the server did not answer" >&2; cat "$data/server.out" >&2; exit 1; }
 
 python3 "$suite" --port "$port"

@@ -259,6 +259,17 @@ TEST_F(SchedulerPluginTest, SchedulesSurviveARestartAndJobDeleteRemovesThem) {
   EXPECT_EQ(ok("SCHEDULER.GETALL"), R"({"k":{")" + v + R"(":{"enable":false,"condition":{"U":"300"}}}})");
 }
 
+TEST_F(SchedulerPluginTest, ADeletedJobsSchedulesAreGoneTheMomentDeleteIsAnswered) {
+  start_plugin();
+  std::string u = add("j", R"("enable":true,"condition":{"cron":"0 3 * * *"})");
+  jobs_.settings_.erase("j");  // the supervisor deleted the job, then tells the plugins
+  rapidjson::Document params;
+  params.Parse(R"({"jobname":"j"})");
+  plugin_->finished("DELETE", params, Code::kOk);
+  EXPECT_EQ(ok("SCHEDULER.GETALL"), "{}");  // before the file was rewritten
+  EXPECT_EQ(call("SCHEDULER.GET", ids("j", u)).code, Code::kFailed);
+}
+
 TEST_F(SchedulerPluginTest, AFailedWriteIsFailedAndChangesNothing) {
   start_plugin();
   std::filesystem::create_directory(dir_ + "/schedules.json");  // rename onto a folder fails
