@@ -1,11 +1,7 @@
 // Running jobs: START/STOP/RESTART, READ with time prefixes, MEM, log files,
 // buffersize, exec failures, and what happens to running jobs when the
 // supervisor is killed, stopped, or the whole server is told to stop.
-//
-// Every job is a script in the server's temp folder that first writes its
-// pid ($$) to a file beside it, so that the test knows the job's process
-// without asking the server. Job processes keep the temp folder's path in
-// their command line, so that the fixture's clean-up finds them too.
+// Every job is a script of job_script.h.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "job_script.h"
 #include "server_fixture.h"
 
 namespace itest {
@@ -29,25 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string jp(const std::string& job) { return R"({"jobname":")" + job + R"("})"; }
-
-struct JobScript {
-  std::string name;
-  std::string path;     // the executable script
-  std::string pidfile;  // where it writes $$
-};
-
-// An executable /bin/sh script DIR/NAME.sh whose first act is to write its
-// pid to DIR/NAME.pid.
-JobScript write_script(const Server& s, const std::string& name, const std::string& body) {
-  JobScript j{name, s.dir + "/" + name + ".sh", s.dir + "/" + name + ".pid"};
-  write_file(j.path, "#!/bin/sh\necho $$ > '" + j.pidfile + "'\n" + body);
-  chmod(j.path.c_str(), 0755);
-  return j;
-}
-
-// A body that runs until signalled. Not `exec sleep`: the script itself
-// stays the job's process, with the temp folder in its command line.
-const char* kIdle = "while :; do sleep 1; done\n";
 
 testing::AssertionResult add_job(const Server& s, const JobScript& j, const std::string& extra = "") {
   auto r = s.request("ADD", R"({"jobname":")" + j.name + R"(","command":")" + j.path + "\"" + extra + "}");
