@@ -124,6 +124,12 @@ void Ring::reset_capture(const uint64_t base[2]) {
   }
 }
 
+void Ring::rewind_taken(int stream, uint64_t taken) {
+  LockGuard guard(h_->lock);
+  h_->pending_head.store(UINT64_MAX, std::memory_order_release);
+  h_->taken[stream].store(taken, std::memory_order_release);
+}
+
 void Ring::settle() {
   LockGuard guard(h_->lock);
   if (h_->head.load(std::memory_order_relaxed) == h_->pending_head.load(std::memory_order_relaxed)) {

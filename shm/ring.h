@@ -47,6 +47,10 @@ class Ring {
   // After the ring's writer died: completes its last commit if it was
   // published, so that `taken` and the numbering match the lines kept.
   void settle();
+  // Moves a stream's `taken` back to where its stage starts again (see
+  // OutputCapture::rewind), and forgets the last commit, so that settle()
+  // cannot put the old offset back.
+  void rewind_taken(int stream, uint64_t taken);
   uint64_t taken(int stream) const { return h_->taken[stream].load(std::memory_order_acquire); }
   // Where splice(2) keeps a stream's stage offset.
   int64_t* staged(int stream) { return &h_->staged[stream]; }

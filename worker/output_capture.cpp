@@ -15,7 +15,9 @@ namespace backend::worker {
 
 namespace {
 
-constexpr uint64_t kPunchEvery = 4 << 20;
+// Taken bytes after which the stage starts over. Above the longest
+// unterminated rest (kMaxLine), which must fit below what was taken.
+constexpr uint64_t kRewindAt = 1 << 20;
 constexpr size_t kDefaultPipeBytes = 64 * 1024;
 constexpr int kGrownPipeBytes = 1 << 20;
 
@@ -41,16 +43,20 @@ bool read_stage(int fd, uint64_t off, size_t n, ByteBuffer& out) {
 int create_stage() { return memfd_create("job-output", MFD_CLOEXEC); }
 
 OutputCapture::OutputCapture(int pipe_fd, int stage_fd, bool is_err, shm::Ring ring)
-    : pipe_fd_(pipe_fd), stage_fd_(stage_fd), stream_(is_err ? 1 : 0), ring_(ring), punched_(kStageBase[stream_]) {}
+    : pipe_fd_(pipe_fd), stage_fd_(stage_fd), stream_(is_err ? 1 : 0), ring_(ring) {}
 
 void OutputCapture::resume() {
   uint64_t taken = ring_.taken(stream_);
   uint64_t staged = static_cast<uint64_t>(*ring_.staged(stream_));
+  if (staged < taken) {
+    // A rewind cut short between its last two steps: the rest was already
+    // copied to the stage's start, and `staged` already points past it.
+    taken = kStageBase[stream_];
+    ring_.rewind_taken(stream_, taken);
+  }
   pending_.clear();
   if (staged > taken && !read_stage(stage_fd_, taken, staged - taken, pending_))
     spdlog::error("output stage unreadable at {}: {} bytes lost", taken, staged - taken);
-  punched_ = taken - taken % kPunchEvery;
-  if (punched_ < kStageBase[stream_]) punched_ = kStageBase[stream_];
 }
 
 OutputCapture::Pumped OutputCapture::pump(size_t limit, std::string_view prefix, const Emit& emit) {
@@ -90,18 +96,30 @@ void OutputCapture::commit(bool at_end, std::string_view prefix, const Emit& emi
   if (emit && !lines_.empty()) emit(first, lines_);
   lines_.clear();
   pending_.consume(used);
-  punch();
+  rewind();
 }
 
-// Frees the stage's pages below what was taken, a few MiB at a time.
-void OutputCapture::punch() {
-  uint64_t taken = ring_.taken(stream_);
-  uint64_t upto = taken - taken % kPunchEvery;
-  if (upto <= punched_) return;
-  if (fallocate(stage_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(punched_),
-                static_cast<off_t>(upto - punched_)) != 0)
-    spdlog::warn("freeing a job's output stage failed: {}", std::strerror(errno));
-  punched_ = upto;
+// Starts the stage over, in an order a successor can resume from at any
+// point: (1) the unterminated rest is copied to the stage's start, below
+// what was taken, so the copy overwrites nothing still needed; (2) `staged`
+// moves to its end; (3) `taken` moves to the start. Killed between (2) and
+// (3), `staged` is below `taken`, which happens at no other time: resume()
+// then knows the rest is at the start.
+void OutputCapture::rewind() {
+  const uint64_t base = kStageBase[stream_];
+  if (ring_.taken(stream_) - base < kRewindAt) return;
+  std::string_view rest = pending_.view();
+  for (size_t done = 0; done < rest.size();) {
+    ssize_t n = pwrite(stage_fd_, rest.data() + done, rest.size() - done, static_cast<off_t>(base + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      spdlog::warn("output stage not rewound: {}", n < 0 ? std::strerror(errno) : "short write");
+      return;  // the rest stays where it is, and so do the offsets
+    }
+    done += static_cast<size_t>(n);
+  }
+  *ring_.staged(stream_) = static_cast<int64_t>(base + rest.size());
+  ring_.rewind_taken(stream_, base);
 }
 
 }  // namespace backend::worker

@@ -8,6 +8,10 @@
 // memory. Whole lines then go from the stage to the ring in one commit that
 // also advances `taken`; an unterminated line waits in the stage. A
 // successor resumes at taken..staged, so no line is lost or doubled.
+//
+// Once a MiB was taken, the stage starts over at its beginning (rewind()):
+// the same few pages are written again and again, warm in the cache,
+// instead of new ones being allocated and freed for every MiB of output.
 #pragma once
 
 #include <sys/types.h>
@@ -23,8 +27,8 @@
 
 namespace backend::worker {
 
-// Each stream's region of the stage file: offsets only grow (2^62 bytes
-// each), and what was taken is punched out, so the file stays small.
+// Each stream's region of the stage file (2^62 bytes each, of which a few
+// MiB are ever used).
 inline constexpr uint64_t kStageBase[2] = {0, uint64_t(1) << 62};
 
 // A new run's stage file, close-on-exec; -1 with errno on failure.
@@ -53,14 +57,13 @@ class OutputCapture {
 
  private:
   void commit(bool at_end, std::string_view prefix, const Emit& emit);
-  void punch();
+  void rewind();
 
   int pipe_fd_;
   int stage_fd_;
   int stream_;
   shm::Ring ring_;
   ByteBuffer pending_;  // stage bytes taken..staged, an unterminated line
-  uint64_t punched_;     // stage bytes below this are freed
   bool grown_ = false;   // the pipe was enlarged once
   std::vector<std::string_view> lines_;
 };

@@ -660,6 +660,50 @@ std::string shm_last_exit(const Server& s, const std::string& job) {
 // Several jobs at once, so that the outcome does not hang on how one kill
 // happens to fall between the master's reaping and the new supervisor's
 // taking over.
+// A job printing about 2 MB/s: its output stage starts over every MiB, so
+// the kills land before, during and after such rewinds; the log still
+// holds every line once.
+TEST_F(JobsTest, SupervisorKilledTwiceWhileAJobPrintsFastLosesNoLine) {
+  // 100 lines of 91 bytes (digits only: zero-padded numbers) every 5 ms.
+  const std::string body =
+      "exec python3 -u -c 'import os, time\n"
+      "i = 0\n"
+      "while True:\n"
+      "    os.write(1, b\"\".join(b\"%090d\\n\" % (i + k) for k in range(1, 101)))\n"
+      "    i += 100\n"
+      "    time.sleep(0.005)\n"
+      "' \"$0\"\n";
+  auto j = write_script(s, "fast", body);
+  ASSERT_TRUE(add_job(s, j, R"(,"writelog":true)"));
+  pid_t pid = start_job(s, j);
+  ASSERT_GT(pid, 0);
+  for (int kill_round = 0; kill_round < 2; ++kill_round) {
+    usleep(1200 * 1000);
+    pid_t sup = s.supervisor_pid();
+    ASSERT_GT(sup, 0);
+    ASSERT_EQ(kill(sup, SIGKILL), 0);
+    ASSERT_TRUE(wait_until([&] { pid_t n = s.supervisor_pid(); return n > 0 && n != sup; }, 3000, 5));
+  }
+  usleep(1200 * 1000);
+  ASSERT_TRUE(ok(s.request("STOP", jp(j.name), 15000)));
+  EXPECT_TRUE(process_alive(pid) == false);
+
+  std::string log;
+  ASSERT_TRUE(wait_until(
+      [&] { return (log = job_log_text(s, j.name, false)).find("Process \"fast\" killed") != std::string::npos; },
+      5000, 20))
+      << "no exit line in the .log";
+  NumberStats st = number_stats(log, j.name);
+  std::cout << "[ numbers  ] fast: " << st.first << ".." << st.last << ", " << st.count << " lines, " << st.gaps
+            << " gaps" << (st.first_gap.empty() ? "" : " (" + st.first_gap + ")") << ", " << st.duplicates
+            << " duplicates\n";
+  EXPECT_EQ(st.first, 1);
+  EXPECT_GT(st.count * 91, 3L << 20) << "too little output for the stage to start over a few times";
+  EXPECT_EQ(st.gaps, 0) << "lines missing from the log, first " << st.first_gap;
+  EXPECT_EQ(st.duplicates, 0);
+  EXPECT_EQ(st.out_of_order, 0);
+}
+
 TEST_F(JobsTest, JobKilledRightAfterTheSupervisorIsRecordedAsKilled) {
   constexpr int kJobs = 16;
   std::vector<JobScript> jobs;
