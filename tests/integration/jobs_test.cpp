@@ -664,29 +664,37 @@ std::string shm_last_exit(const Server& s, const std::string& job) {
 // the kills land before, during and after such rewinds; the log still
 // holds every line once.
 TEST_F(JobsTest, SupervisorKilledTwiceWhileAJobPrintsFastLosesNoLine) {
-  // 100 lines of 91 bytes (digits only: zero-padded numbers) every 5 ms.
+  // 45 lines of 91 bytes (digits only: zero-padded numbers) every 2.5 ms,
+  // in one write of 4,095 bytes: at most PIPE_BUF, so that STOP's SIGTERM
+  // never leaves half a write (and half a line) behind.
   const std::string body =
       "exec python3 -u -c 'import os, time\n"
       "i = 0\n"
       "while True:\n"
-      "    os.write(1, b\"\".join(b\"%090d\\n\" % (i + k) for k in range(1, 101)))\n"
-      "    i += 100\n"
-      "    time.sleep(0.005)\n"
+      "    os.write(1, b\"\".join(b\"%090d\\n\" % (i + k) for k in range(1, 46)))\n"
+      "    i += 45\n"
+      "    time.sleep(0.0025)\n"
       "' \"$0\"\n";
   auto j = write_script(s, "fast", body);
   ASSERT_TRUE(add_job(s, j, R"(,"writelog":true)"));
   pid_t pid = start_job(s, j);
   ASSERT_GT(pid, 0);
+  // Each kill after at least 1.2 MB more output (13,000 lines), however
+  // slowly a loaded machine lets the job print.
+  long target = 0;
   for (int kill_round = 0; kill_round < 2; ++kill_round) {
-    usleep(1200 * 1000);
+    target += 13000;
+    ASSERT_TRUE(wait_until([&] { return last_number_read(s, j.name) >= target; }, 20000, 20))
+        << "the job printed too slowly: " << last_number_read(s, j.name);
     pid_t sup = s.supervisor_pid();
     ASSERT_GT(sup, 0);
     ASSERT_EQ(kill(sup, SIGKILL), 0);
     ASSERT_TRUE(wait_until([&] { pid_t n = s.supervisor_pid(); return n > 0 && n != sup; }, 3000, 5));
   }
-  usleep(1200 * 1000);
+  target += 13000;
+  ASSERT_TRUE(wait_until([&] { return last_number_read(s, j.name) >= target; }, 20000, 20));
   ASSERT_TRUE(ok(s.request("STOP", jp(j.name), 15000)));
-  EXPECT_TRUE(process_alive(pid) == false);
+  EXPECT_FALSE(process_alive(pid));
 
   std::string log;
   ASSERT_TRUE(wait_until(
@@ -699,6 +707,12 @@ TEST_F(JobsTest, SupervisorKilledTwiceWhileAJobPrintsFastLosesNoLine) {
             << " duplicates\n";
   EXPECT_EQ(st.first, 1);
   EXPECT_GT(st.count * 91, 3L << 20) << "too little output for the stage to start over a few times";
+  int shown = 0;
+  for (const auto& line : split_lines(log)) {
+    auto text = unprefixed(line);
+    if (text && text->size() != 90 && text->rfind("Process ", 0) != 0 && shown++ < 5)
+      ADD_FAILURE() << "a line cut or joined: \"" << *text << "\"";
+  }
   EXPECT_EQ(st.gaps, 0) << "lines missing from the log, first " << st.first_gap;
   EXPECT_EQ(st.duplicates, 0);
   EXPECT_EQ(st.out_of_order, 0);
