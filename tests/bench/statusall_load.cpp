@@ -151,6 +151,7 @@ struct Options {
   int source_addrs = -1;   // connect mode: loopback source addresses to spread over (-1: default)
   std::string label;
   std::string auth;  // "USER:PASSWORD": every STATUSALL carries these credentials
+  std::string request;  // sent instead of STATUSALL when set
 };
 
 [[noreturn]] void usage(int status) {
@@ -168,6 +169,8 @@ struct Options {
                "  --jobs N            ADD jobs bench-0..N-1 first, DELETE them afterwards (default 0)\n"
                "  --label TEXT        copied into the JSON as \"label\"\n"
                "  --auth USER:PASS    send these credentials with every request (auth plugin)\n"
+               "  --request PAYLOAD   send this request instead of STATUSALL, e.g.\n"
+               "                      'STATUS {\"jobname\":\"bench-0\"}' (not with --auth)\n"
                "  --server-pid PID    also report the CPU use of this process (the listener)\n"
                "  --source-addrs N    connect mode to an IPv4 loopback server: bind each new\n"
                "                      connection to one of 127.0.0.1..127.0.0.N in turn, so that\n"
@@ -258,6 +261,8 @@ Options parse_args(int argc, char** argv) {
       o.label = v;
     } else if (a == "--auth") {
       o.auth = v;
+    } else if (a == "--request") {
+      o.request = v;
     } else {
       std::fprintf(stderr, "bench_statusall_load: unknown option %s\n", argv[i - 1]);
       usage(2);
@@ -688,6 +693,11 @@ std::string json_escape(std::string_view s) {
 
 int main(int argc, char** argv) {
   Options o = parse_args(argc, argv);
+  if (!o.request.empty() && !o.auth.empty()) {
+    std::fprintf(stderr, "bench_statusall_load: --request and --auth do not go together\n");
+    usage(2);
+  }
+  if (!o.request.empty()) g_payload = o.request;
   if (auto colon = o.auth.find(':'); colon != std::string::npos)
     g_payload = "STATUSALL {\"auth\":{\"username\":\"" + o.auth.substr(0, colon) + "\",\"password\":\"" +
                 o.auth.substr(colon + 1) + "\"}}";
@@ -723,9 +733,10 @@ int main(int argc, char** argv) {
   std::string probe;
   if (!call(addr, g_payload, probe) || !reply_ok(probe)) {
     if (probe.empty())
-      std::fprintf(stderr, "bench_statusall_load: no reply to STATUSALL from %s port %d\n", o.host.c_str(), o.port);
+      std::fprintf(stderr, "bench_statusall_load: no reply to %s from %s port %d\n", g_payload.c_str(),
+                   o.host.c_str(), o.port);
     else
-      std::fprintf(stderr, "bench_statusall_load: STATUSALL answered %s\n", probe.c_str());
+      std::fprintf(stderr, "bench_statusall_load: %s answered %s\n", g_payload.c_str(), probe.c_str());
     if (o.jobs > 0) delete_jobs(addr, o.jobs);
     return 1;
   }
