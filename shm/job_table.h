@@ -26,6 +26,9 @@ struct JobInfo {
   uint32_t flags = 0;
   uint32_t buffersize = 0;
   int64_t next_retry_at = 0;
+
+  // Its process runs (STATUS says UP).
+  bool up() const { return pid > 0 && state != JobState::kDown; }
 };
 
 class JobTable {

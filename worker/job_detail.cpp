@@ -35,7 +35,7 @@ void last_exit(std::string& out, const shm::JobInfo& info) {
 }  // namespace
 
 void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now) {
-  bool up = info.pid > 0 && info.state != shm::JobState::kDown;
+  bool up = info.up();
   bool since_known = up && info.started_at > 0;
   out += up ? "{\"state\":\"UP\"" : "{\"state\":\"DOWN\"";
   field(out, "pid", up, info.pid);

@@ -26,10 +26,6 @@ struct Query {
   std::string& out;
 };
 
-bool running(const shm::JobInfo& info) {
-  return info.pid > 0 && info.state != shm::JobState::kDown;
-}
-
 const rapidjson::Value* param(const rapidjson::Value& params, const char* key) {
   if (!params.IsObject()) return nullptr;
   auto it = params.FindMember(key);
@@ -59,21 +55,30 @@ void get(Query& q) {
   append_reply(q.out, Code::kOk, settings);
 }
 
-std::string getall_data(const shm::Segment& seg) {
+// {"NAME": value, ...} for every job, each value appended by
+// value(out, info, settings); settings are read only when asked for.
+template <class F>
+std::string jobs_object(const shm::Segment& seg, bool with_settings, F&& value) {
   std::string data = "{";
   seg.table().for_each(
       [&](const shm::JobInfo& info, const std::string& settings) {
         if (data.size() > 1) data.push_back(',');
         protocol::append_json_string(data, info.name);
         data.push_back(':');
-        data += settings;
+        value(data, info, settings);
       },
-      true);
+      with_settings);
   data.push_back('}');
   return data;
 }
 
-std::string_view state_word(const shm::JobInfo& info) { return running(info) ? "\"UP\"" : "\"DOWN\""; }
+std::string getall_data(const shm::Segment& seg) {
+  return jobs_object(seg, true, [](std::string& out, const shm::JobInfo&, const std::string& settings) {
+    out += settings;
+  });
+}
+
+std::string_view state_word(const shm::JobInfo& info) { return info.up() ? "\"UP\"" : "\"DOWN\""; }
 
 void status(Query& q) {
   auto detail = wants_detail(q.params, q.out);
@@ -87,29 +92,17 @@ void status(Query& q) {
 }
 
 std::string statusall_data(const shm::Segment& seg) {
-  std::string data = "{";
-  seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
-    if (data.size() > 1) data.push_back(',');
-    protocol::append_json_string(data, info.name);
-    data.push_back(':');
-    data += state_word(info);
+  return jobs_object(seg, false, [](std::string& out, const shm::JobInfo& info, const std::string&) {
+    out += state_word(info);
   });
-  data.push_back('}');
-  return data;
 }
 
 // Not cached: uptime and memory change by the second.
 std::string statusall_detail(const shm::Segment& seg) {
-  std::string data = "{";
   int64_t now = now_seconds();
-  seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
-    if (data.size() > 1) data.push_back(',');
-    protocol::append_json_string(data, info.name);
-    data.push_back(':');
-    append_job_detail(data, info, now);
+  return jobs_object(seg, false, [now](std::string& out, const shm::JobInfo& info, const std::string&) {
+    append_job_detail(out, info, now);
   });
-  data.push_back('}');
-  return data;
 }
 
 // The `since` extension: the lines numbered N and later, and the next N.
@@ -141,7 +134,7 @@ void read(Query& q) {
 void mem(Query& q) {
   shm::JobInfo info;
   if (!q.seg.table().read(q.job, info)) return no_such_job(q);
-  auto kb = running(info) ? rss_kb(info.pid) : std::nullopt;
+  auto kb = info.up() ? rss_kb(info.pid) : std::nullopt;
   if (!kb) {
     append_reply(q.out, Code::kFailed, {}, "job \"" + std::string(q.job) + "\" is not running");
     return;
@@ -152,7 +145,7 @@ void mem(Query& q) {
 void memall(Query& q) {
   std::string data = "{";
   q.seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
-    auto kb = running(info) ? rss_kb(info.pid) : std::nullopt;
+    auto kb = info.up() ? rss_kb(info.pid) : std::nullopt;
     if (!kb) return;
     if (data.size() > 1) data.push_back(',');
     protocol::append_json_string(data, info.name);

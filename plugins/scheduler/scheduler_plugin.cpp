@@ -73,7 +73,8 @@ void SchedulerPlugin::close() {
 
 void SchedulerPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
   if (!store_) return done(failed("the scheduler is not started yet"));
-  if (command == "SCHEDULER.GETALL") return done(ok(schedules_json(live_schedules())));
+  if (command == "SCHEDULER.GETALL")  // a copy without hidden jobs only while a DELETE is being saved
+    return done(ok(removing_.empty() ? schedules_json(store_->schedules()) : schedules_json(live_schedules())));
   std::string error;
   auto job_name = protocol::job_name_param(params, error);
   if (!job_name) return done(failed(error));
