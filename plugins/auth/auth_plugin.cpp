@@ -85,12 +85,15 @@ Verdict AuthPlugin::received(std::string_view command, const rapidjson::Value& p
   // thread pool while the request waits, and the loop serves the others.
   auto later = [this, name = std::string(username), pass = std::string(password), hash = user->hash,
                 cmd = std::string(command)](Decided decided) mutable {
-    verify_later(std::move(name), std::move(pass), std::move(hash), [this, name, hash, cmd, decided](bool ok) {
+    // Built before name and hash are moved away below: the order in which
+    // a call's arguments are evaluated is the compiler's choice.
+    auto then = [this, name, hash, cmd, decided](bool ok) {
       // The user may have changed while the hash ran.
       const User* now = store_ ? store_->table().find(name) : nullptr;
       if (!now || now->hash != hash) return decided(denied(kWrongCredentials));
       decided(judge(ok, name, *now, cmd).refusal);
-    });
+    };
+    verify_later(std::move(name), std::move(pass), std::move(hash), std::move(then));
   };
   return {std::nullopt, std::move(later)};
 }
