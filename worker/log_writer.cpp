@@ -13,11 +13,6 @@
 #include <spdlog/spdlog.h>
 
 namespace backend::worker {
-namespace {
-
-constexpr uint64_t kIdleCloseMs = 120000;
-
-}  // namespace
 
 struct LogWriter::Batch {
   uv_work_t req;
@@ -36,7 +31,6 @@ struct LogWriter::Batch {
 LogWriter::LogWriter(uv_loop_t* loop) : loop_(loop), timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
-  uv_timer_start(timer_, on_timer, kFlushMs, kFlushMs);
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // never keeps a stopping loop alive
 }
 
@@ -68,6 +62,15 @@ LogWriter::File& LogWriter::queue_for(const std::string& path, std::atomic<uint6
 void LogWriter::queued(size_t bytes) {
   queued_ += bytes;
   if (queued_ >= kFlushBytes) flush();
+  if (timer_ && (!uv_is_active(reinterpret_cast<uv_handle_t*>(timer_)) || armed_ms_ != kFlushMs)) arm(kFlushMs);
+}
+
+// The timer ticks every kFlushMs only while lines wait, then slowly while
+// files are open (to close idle ones), and not at all once none are: an
+// idle supervisor is not woken fifty times a second for nothing.
+void LogWriter::arm(uint64_t ms) {
+  armed_ms_ = ms;
+  uv_timer_start(timer_, on_timer, ms, 0);
 }
 
 void LogWriter::append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress,
@@ -97,6 +100,8 @@ void LogWriter::on_timer(uv_timer_t* t) {
   if (!self) return;
   self->flush();
   self->close_idle_files();
+  if (self->queued_ > 0) self->arm(kFlushMs);
+  else if (!self->files_.empty()) self->arm(kIdleCloseMs);
 }
 
 void LogWriter::flush() {

@@ -23,6 +23,7 @@ class LogWriter {
  public:
   static constexpr uint64_t kFlushMs = 20;
   static constexpr size_t kFlushBytes = 1 << 20;
+  static constexpr uint64_t kIdleCloseMs = 120000;  // a file unused this long is closed
 
   explicit LogWriter(uv_loop_t* loop);
   ~LogWriter();
@@ -59,11 +60,13 @@ class LogWriter {
   void close_idle_files();
   File& queue_for(const std::string& path, std::atomic<uint64_t>* progress, uint64_t upto);
   void queued(size_t bytes);
+  void arm(uint64_t ms);
 
   uv_loop_t* loop_;
   uv_timer_t* timer_;
   std::unordered_map<std::string, File> files_;
   size_t queued_ = 0;
+  uint64_t armed_ms_ = 0;
   bool in_flight_ = false;
   bool closing_ = false;
 };

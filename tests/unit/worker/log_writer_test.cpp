@@ -58,6 +58,49 @@ TEST(LogWriter, WritesEveryLineInOrderIntoFoldersItMakes) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
+// Lines need no flush() to reach the file, and once they are written the
+// writer does not wake the loop again every few milliseconds.
+TEST(LogWriter, WritesOnItsOwnThenLetsTheLoopSleep) {
+  TempDir d;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    // The writer's timer never keeps a loop alive: in the supervisor other
+    // handles do, as this one does here.
+    uv_timer_t keep, end;
+    uv_timer_init(&loop, &keep);
+    uv_timer_start(&keep, [](uv_timer_t*) {}, 60000, 0);
+    LogWriter w(&loop);
+    std::string path = d.path + "/x.log";
+    w.append(path, "one\n");
+    for (int i = 0; i < 2000 && slurp(path) != "one\n"; ++i) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    ASSERT_EQ(slurp(path), "one\n");
+    for (int i = 0; i < 20; ++i) {  // the batch's completion reaches the loop
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    // Wake-ups in 10 flush periods: a writer ticking all the time makes 10.
+    bool ended = false;
+    uv_timer_init(&loop, &end);
+    end.data = &ended;
+    uv_timer_start(&end, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, 10 * LogWriter::kFlushMs, 0);
+    int wakeups = 0;
+    while (!ended) {
+      uv_run(&loop, UV_RUN_ONCE);
+      ++wakeups;
+    }
+    EXPECT_LE(wakeups, 2);
+    uv_close(reinterpret_cast<uv_handle_t*>(&keep), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&end), nullptr);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
 TEST(LogWriter, AppendsToWhatIsThere) {
   TempDir d;
   std::string path = d.path + "/f.log";
