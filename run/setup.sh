@@ -2,6 +2,11 @@
 # Installs the Debian packages that backend-server needs to build, run and
 # test. Safe to run again: it installs only what is missing. Runs apt-get as
 # root, or through sudo otherwise.
+#   run/setup.sh           what the build and the tests need
+#   run/setup.sh --bench   also the peers of tests/bench/compare: supervisord,
+#                          and node with npm when there is no node yet (PM2
+#                          itself comes from the npm registry, into the
+#                          benchmark's own folder)
 set -euo pipefail
 
 packages=(
@@ -11,6 +16,12 @@ packages=(
   libsodium-dev tzdata faketime
   python3 php-cli
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(supervisor)
+  # A node installed some other way (NodeSource's nodejs brings its own npm,
+  # which Debian's npm package would conflict with) is used as it is.
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -28,6 +28,7 @@
 //
 //   bench_statusall_load --port 13123 --clients 32 --seconds 5 --mode keepalive
 //   bench_statusall_load --port 13123 --clients 1 --requests 100000 --mode connect --jobs 100
+//   bench_statusall_load --port 13123 --clients 8 --each 1000 --request 'START {"jobname":"s{n}"}'
 //   bench_statusall_load --print-free-port     (prints a free loopback TCP port)
 
 #include <arpa/inet.h>
@@ -152,6 +153,7 @@ struct Options {
   std::string label;
   std::string auth;  // "USER:PASSWORD": every STATUSALL carries these credentials
   std::string request;  // sent instead of STATUSALL when set
+  uint64_t each = 0;    // send request once for each n in 0..each-1, "{n}" replaced by n
 };
 
 [[noreturn]] void usage(int status) {
@@ -171,6 +173,8 @@ struct Options {
                "  --auth USER:PASS    send these credentials with every request (auth plugin)\n"
                "  --request PAYLOAD   send this request instead of STATUSALL, e.g.\n"
                "                      'STATUS {\"jobname\":\"bench-0\"}' (not with --auth)\n"
+               "  --each N            send the request once for each n in 0..N-1, with \"{n}\"\n"
+               "                      in it replaced by n (e.g. START of N jobs), then stop\n"
                "  --server-pid PID    also report the CPU use of this process (the listener)\n"
                "  --source-addrs N    connect mode to an IPv4 loopback server: bind each new\n"
                "                      connection to one of 127.0.0.1..127.0.0.N in turn, so that\n"
@@ -251,6 +255,9 @@ Options parse_args(int argc, char** argv) {
         std::fprintf(stderr, "bench_statusall_load: --mode is keepalive or connect, not %s\n", v);
         usage(2);
       }
+    } else if (a == "--each") {
+      need_num(1, 1e9);
+      o.each = o.requests = uint64_t(num);
     } else if (a == "--server-pid") {
       need_num(1, 1 << 30);
       o.server_pid = int(num);
@@ -327,6 +334,13 @@ void put_u32le(char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = char((v >> (8 * i)) & 0xff);
 }
 
+std::string framed(std::string_view payload) {
+  std::string frame(4, '\0');
+  put_u32le(frame.data(), uint32_t(payload.size()));
+  frame += payload;
+  return frame;
+}
+
 uint32_t get_u32le(const char* p) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(p[i])) << (8 * i);
@@ -338,9 +352,7 @@ bool call(const Address& addr, const std::string& payload, std::string& reply) {
   int fd = socket(addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   bool ok = connect(fd, reinterpret_cast<const sockaddr*>(&addr.sa), addr.len) == 0;
-  std::string frame(4, '\0');
-  put_u32le(frame.data(), uint32_t(payload.size()));
-  frame += payload;
+  std::string frame = framed(payload);
   char head[4];
   ok = ok && write_all(fd, frame.data(), frame.size()) && read_all(fd, head, 4);
   if (ok) {
@@ -358,6 +370,17 @@ bool reply_ok(std::string_view reply) { return reply.rfind("{\"code\":\"OK\"", 0
 // The framed request every client sends, built once in main().
 std::string g_payload = "STATUSALL";
 std::string g_request;
+// --each: the request is built per n from g_payload instead.
+constexpr std::string_view kEachMark = "{n}";
+bool g_each = false;
+std::atomic<uint64_t> g_each_next{0};
+
+std::string numbered_request(uint64_t n) {
+  std::string p = g_payload;
+  for (size_t at = p.find(kEachMark); at != std::string::npos; at = p.find(kEachMark, at))
+    p.replace(at, kEachMark.size(), std::to_string(n));
+  return framed(p);
+}
 constexpr std::string_view kOkPrefix = "{\"code\":\"OK\"";
 constexpr size_t kScratch = 256 * 1024;
 
@@ -503,8 +526,10 @@ class Worker {
     c.body_left = 0;
     c.prefix_got = 0;
     c.prefix_bad = false;
-    ssize_t w = send(c.fd, g_request.data(), g_request.size(), MSG_NOSIGNAL);
-    if (w == ssize_t(g_request.size())) return;
+    std::string numbered;
+    const std::string& request = g_each ? (numbered = numbered_request(g_each_next++)) : g_request;
+    ssize_t w = send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
+    if (w == ssize_t(request.size())) return;
     // A request this small into an empty send buffer are never cut short on a healthy
     // connection: anything else is an error.
     fail(c, w < 0 && (errno == ECONNREFUSED || errno == ENOTCONN) ? errors_.connect : errors_.io);
@@ -701,9 +726,8 @@ int main(int argc, char** argv) {
   if (auto colon = o.auth.find(':'); colon != std::string::npos)
     g_payload = "STATUSALL {\"auth\":{\"username\":\"" + o.auth.substr(0, colon) + "\",\"password\":\"" +
                 o.auth.substr(colon + 1) + "\"}}";
-  g_request.assign(4, '\0');
-  put_u32le(g_request.data(), uint32_t(g_payload.size()));
-  g_request += g_payload;
+  g_request = framed(g_payload);
+  g_each = o.each > 0;
   Address addr;
   if (!resolve(o.host, o.port, addr)) return 1;
   // Closing first leaves the client's side of each connection in TIME_WAIT
@@ -730,8 +754,9 @@ int main(int argc, char** argv) {
   }
   // One probe, so that a server that does not answer STATUSALL at all is
   // reported plainly instead of as millions of errors.
+  // Not with --each: each request is to be sent once.
   std::string probe;
-  if (!call(addr, g_payload, probe) || !reply_ok(probe)) {
+  if (!g_each && (!call(addr, g_payload, probe) || !reply_ok(probe))) {
     if (probe.empty())
       std::fprintf(stderr, "bench_statusall_load: no reply to %s from %s port %d\n", g_payload.c_str(),
                    o.host.c_str(), o.port);

@@ -1,0 +1,360 @@
+"""The three daemons of the comparison, each behind the same small interface
+and each driven through its own fastest documented interface:
+
+  backend-server  its TCP protocol (keep-alive); load from the C++ generator
+                  bench_statusall_load
+  supervisord     XML-RPC over HTTP ([inet_http_server]); load from sv_load.py
+  PM2             its programmatic API, from pm2_agent.js (node)
+
+A Job is configured the same way everywhere: the same program and
+arguments, stdout (and stderr) to a log file when `log`, restarted after an
+unexpected exit when `guard`, running from the daemon's start when `up`.
+Equivalences chosen: supervisord `startsecs=0` (RUNNING once spawned, as
+the others report a job up); backend-server's guarder `backoff_reset=1`,
+matching PM2's default `min_uptime` of 1 s (a run that lasted a second is
+not counted as a crash loop; supervisord has no such count).
+"""
+import glob
+import json
+import os
+import shlex
+import signal
+import socket
+import struct
+import subprocess
+import time
+import xmlrpc.client
+from dataclasses import dataclass
+
+import procs
+
+
+@dataclass
+class Job:
+    name: str
+    argv: list
+    guard: bool = False
+    log: bool = False
+    up: bool = False
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.005)
+    raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
+
+
+def json_line(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+class Daemon:
+    """A daemon under test; subclasses implement the scenarios' verbs."""
+    name = "?"
+
+    def __init__(self, env, workdir):
+        self.env, self.dir = env, workdir
+        os.makedirs(os.path.join(workdir, "logs"), exist_ok=True)
+        self.jobs = {}
+
+    def log_path(self, job):
+        return os.path.join(self.dir, "logs", job + ".log")
+
+    def memory(self):
+        pids = self.pids()
+        return {"rss_kib": procs.rss_kib(pids), "pss_kib": procs.pss_kib(pids), "processes": len(pids)}
+
+    def cpu(self):
+        return procs.cpu_seconds(self.pids())
+
+
+# ---------------------------------------------------------------- backend-server
+
+class Protocol:
+    """One keep-alive connection speaking backend-server's framing."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _recv(self, n):
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise EOFError("backend-server closed the connection")
+            buf += chunk
+        return bytes(buf)
+
+    def call(self, command, params=None):
+        payload = (command + (" " + json.dumps(params) if params is not None else "")).encode()
+        self.sock.sendall(struct.pack("<I", len(payload)) + payload)
+        (n,) = struct.unpack("<I", self._recv(4))
+        return json.loads(self._recv(n))
+
+    def ok(self, command, params=None):
+        reply = self.call(command, params)
+        if reply.get("code") != "OK":
+            raise RuntimeError(f"backend-server: {command} {params}: {reply}")
+        return reply.get("data")
+
+
+class BackendServer(Daemon):
+    name = "backend-server"
+
+    def start(self, jobs):
+        self.port = free_port()
+        data = os.path.join(self.dir, "data")
+        conf = os.path.join(self.dir, "backend-server.conf")
+        with open(conf, "w") as f:
+            json.dump({"listen": f"127.0.0.1:{self.port}", "data_dir": data,
+                       "shm_name": f"compare-{os.getpid()}-{self.port}",
+                       "plugin_settings": {"guarder": {"backoff_reset": 1}}}, f)
+        self.out = open(os.path.join(self.dir, "server.out"), "w")
+        self.proc = subprocess.Popen([self.env.server_bin, "-c", conf], stdout=self.out, stderr=subprocess.STDOUT)
+        wait_until(self._answers, 10, "backend-server to answer")
+        self.c = Protocol(self.port)
+        for j in jobs:
+            self.add(j)
+        for j in jobs:
+            if j.up:
+                self.c.ok("START", {"jobname": j.name})
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"backend-server exited with {self.proc.returncode}")
+        try:
+            Protocol(self.port).ok("STATUSALL")
+            return True
+        except OSError:
+            return False
+
+    def add(self, job):
+        self.jobs[job.name] = job
+        self.c.ok("ADD", {"jobname": job.name, "command": job.argv[0], "params": shlex.join(job.argv[1:]),
+                          "writelog": job.log, "guard": job.guard})
+
+    def log_path(self, job):
+        return os.path.join(self.dir, "data", "log", "jobs", job, "*", "*.log")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.out.close()
+
+    def pids(self):
+        return [self.proc.pid] + [p for p in procs.children(self.proc.pid) if self._is_worker(p)]
+
+    @staticmethod
+    def _is_worker(pid):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                return f.read().startswith("backend-")
+        except OSError:
+            return False
+
+    def _loadgen(self, *args):
+        return json_line([self.env.loadgen, "--port", str(self.port), *args])
+
+    def start_jobs(self, names, wait=True):
+        t0 = time.perf_counter()
+        if len(names) == 1:
+            self.c.ok("START", {"jobname": names[0]})
+        else:
+            prefix = os.path.commonprefix(names).rstrip("0123456789")
+            r = self._loadgen("--clients", "8", "--each", str(len(names)),
+                              "--request", 'START {"jobname":"%s{n}"}' % prefix)
+            if r["errors"]:
+                raise RuntimeError(f"backend-server: START failed: {r}")
+        want = set(names) if wait else set()
+        while sum(1 for n, s in self.c.ok("STATUSALL").items() if n in want and s == "UP") < len(want):
+            time.sleep(0.005)
+        return time.perf_counter() - t0
+
+    def load(self, what, clients, seconds):
+        args = ["--clients", str(clients), "--threads", str(min(clients, 2)), "--seconds", str(seconds)]
+        if what != "status_all":
+            args += ["--request", 'STATUS {"jobname":"%s"}' % what]
+        r = self._loadgen(*args)
+        return {"req_per_s": r["rps"], "p50_us": r["p50_us"], "p99_us": r["p99_us"], "errors": r["errors"]}
+
+    def pid(self, name):
+        d = self.c.ok("STATUS", {"jobname": name, "detail": True})
+        return d["pid"] if d["state"] == "UP" else 0
+
+    def first_line(self, name, needle):
+        since = self.c.ok("READ", {"jobname": name, "since": 0})["next"]
+        t0 = time.perf_counter()
+        self.c.ok("START", {"jobname": name})
+        while True:
+            d = self.c.ok("READ", {"jobname": name, "since": since})
+            if any(needle in line for line in d["lines"]):
+                break
+            since = d["next"]
+        t = time.perf_counter() - t0
+        self.c.ok("STOP", {"jobname": name})
+        return t
+
+
+# ---------------------------------------------------------------- supervisord
+
+class Supervisord(Daemon):
+    name = "supervisord"
+
+    def start(self, jobs):
+        self.port = free_port()
+        conf = os.path.join(self.dir, "supervisord.conf")
+        with open(conf, "w") as f:
+            f.write(f"""[inet_http_server]
+port=127.0.0.1:{self.port}
+[supervisord]
+logfile={self.dir}/supervisord.log
+pidfile={self.dir}/supervisord.pid
+childlogdir={self.dir}
+nodaemon=true
+minfds=16384
+minprocs=4096
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+""")
+            for j in jobs:
+                self.jobs[j.name] = j
+                f.write(f"""[program:{j.name}]
+command={shlex.join(j.argv)}
+autostart={str(j.up).lower()}
+autorestart={str(j.guard).lower()}
+startsecs=0
+redirect_stderr=true
+stdout_logfile={self.log_path(j.name) if j.log else 'NONE'}
+stdout_logfile_maxbytes=0
+""")
+        self.out = open(os.path.join(self.dir, "supervisord.out"), "w")
+        self.proc = subprocess.Popen(["supervisord", "-c", conf], stdout=self.out, stderr=subprocess.STDOUT)
+        self.rpc = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{self.port}/RPC2")
+        wait_until(self._answers, 30, "supervisord to answer")
+        up = {j.name for j in jobs if j.up}
+        wait_until(lambda: up <= self._running(), 30, "supervisord's autostart jobs")
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"supervisord exited with {self.proc.returncode}")
+        try:
+            return self.rpc.supervisor.getState()["statename"] == "RUNNING"
+        except OSError:
+            return False
+
+    def _running(self):
+        return {p["name"] for p in self.rpc.supervisor.getAllProcessInfo() if p["statename"] == "RUNNING"}
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=120)
+        self.out.close()
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def start_jobs(self, names, wait=True):
+        t0 = time.perf_counter()
+        calls = [{"methodName": "supervisor.startProcess", "params": [n, False]} for n in names]
+        for r in self.rpc.system.multicall(calls):
+            if r is not True:
+                raise RuntimeError(f"supervisord: startProcess: {r}")
+        want = set(names) if wait else set()
+        while not want <= self._running():
+            time.sleep(0.005)
+        return time.perf_counter() - t0
+
+    def load(self, what, clients, seconds):
+        method, arg = ("supervisor.getAllProcessInfo", "-") if what == "status_all" else \
+            ("supervisor.getProcessInfo", what)
+        return json_line(["python3", os.path.join(self.env.here, "sv_load.py"), str(self.port), method, arg,
+                          str(clients), str(seconds)])
+
+    def pid(self, name):
+        p = self.rpc.supervisor.getProcessInfo(name)
+        return p["pid"] if p["statename"] == "RUNNING" else 0
+
+    def first_line(self, name, needle):
+        offset = self.rpc.supervisor.tailProcessStdoutLog(name, 0, 0)[1]
+        t0 = time.perf_counter()
+        self.rpc.supervisor.startProcess(name, False)
+        text = ""
+        while needle not in text:
+            text += self.rpc.supervisor.readProcessStdoutLog(name, offset + len(text.encode()), 65536)
+        t = time.perf_counter() - t0
+        self.rpc.supervisor.stopProcess(name, True)
+        return t
+
+
+# ---------------------------------------------------------------- PM2
+
+class Pm2(Daemon):
+    name = "pm2"
+
+    def start(self, jobs):
+        os.environ["PM2_HOME"] = os.path.join(self.dir, "pm2")
+        self.agent = subprocess.Popen(["node", os.path.join(self.env.here, "pm2_agent.js"), self.env.pm2_module],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        hello = json.loads(self.agent.stdout.readline() or '{"error": "pm2_agent.js died"}')
+        if "error" in hello:
+            raise RuntimeError(f"pm2: {hello['error']}")
+        self.daemon_pid = self._ask(op="daemon_pid")["pid"]
+        for j in jobs:
+            self.jobs[j.name] = j
+        # PM2 has no configured-but-stopped job: the others are created when
+        # they are started.
+        if any(j.up for j in jobs):
+            self._ask(op="start", apps=[self._app(j) for j in jobs if j.up])
+
+    def _app(self, job):
+        return {"name": job.name, "script": job.argv[0], "args": job.argv[1:], "interpreter": "none",
+                "autorestart": job.guard, "out_file": self.log_path(job.name) if job.log else "/dev/null",
+                "error_file": self.log_path(job.name) if job.log else "/dev/null"}
+
+    def _ask(self, **req):
+        self.agent.stdin.write(json.dumps(req) + "\n")
+        self.agent.stdin.flush()
+        reply = json.loads(self.agent.stdout.readline() or '{"error": "pm2_agent.js died"}')
+        if "error" in reply:
+            raise RuntimeError(f"pm2 {req.get('op')}: {reply['error']}")
+        return reply
+
+    def stop(self):
+        self._ask(op="kill")
+        self.agent.stdin.close()
+        self.agent.wait(timeout=30)
+
+    def pids(self):
+        return [self.daemon_pid]
+
+    def start_jobs(self, names, wait=True):
+        return self._ask(op="start", apps=[self._app(self.jobs[n]) for n in names], wait=wait)["seconds"]
+
+    def load(self, what, clients, seconds):
+        if what == "status_all":
+            return self._ask(op="load", method="list", name="", clients=clients, seconds=seconds)
+        return self._ask(op="load", method="describe", name=what, clients=clients, seconds=seconds)
+
+    def pid(self, name):
+        return self._ask(op="pid", name=name)["pid"]
+
+    def first_line(self, name, needle):
+        return self._ask(op="first_line", app=self._app(self.jobs[name]), needle=needle)["seconds"]
+
+
+DAEMONS = [BackendServer, Supervisord, Pm2]
+
+
+def log_files(daemon, job):
+    return sorted(glob.glob(daemon.log_path(job)))

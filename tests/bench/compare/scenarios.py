@@ -1,0 +1,248 @@
+"""The eight scenarios, each a function of the daemons under test that adds
+its samples to `results` (scenario -> daemon -> list of samples). Daemons
+are taken in turn within a round; a round's order rotates, so that none is
+always first after a quiet machine."""
+import glob
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import procs
+from daemons import Job
+
+HELLO = "#!/bin/sh\necho ready\nexec sleep 100000\n"
+NEEDLE = "ready"
+
+
+def sample(results, scenario, daemon, value):
+    results.setdefault(scenario, {}).setdefault(daemon.name, []).append(value)
+
+
+def started(cls, env, workdir, jobs):
+    d = cls(env, workdir)
+    d.start(jobs)
+    return d
+
+
+def idle_memory(env, classes, workdir, results):
+    """7a: the daemon alone, no job, a second after it answered."""
+    for cls in classes:
+        d = started(cls, env, os.path.join(workdir, cls.name), [])
+        time.sleep(1)
+        sample(results, "7-idle", d, d.memory())
+        d.stop()
+
+
+def one_job(env, classes, workdir, results, sizes, crashes):
+    """1, 8 and 4 with the three daemons up together, each holding j0 (up),
+    g0 (up, guarded) and hello (a script that prints "ready" and sleeps)."""
+    hello = os.path.join(workdir, "hello.sh")
+    os.makedirs(workdir, exist_ok=True)
+    with open(hello, "w") as f:
+        f.write(HELLO)
+    os.chmod(hello, 0o755)
+    daemons = []
+    for cls in classes:
+        wd = os.path.join(workdir, cls.name)
+        daemons.append(started(cls, env, wd, [
+            Job("j0", ["/bin/sleep", "100000"], up=True),
+            Job("g0", [env.stamper, os.path.join(wd, "g0.stamps")], guard=True, log=True, up=True),
+            Job("hello", [hello], log=True)]))
+    try:
+        for clients in (1, 32):
+            for d in daemons:
+                sample(results, f"1-{clients}", d, d.load("j0", clients, sizes.seconds))
+        for _ in range(sizes.first_lines):
+            for d in daemons:
+                sample(results, "8", d, d.first_line("hello", NEEDLE))
+        crash_rounds(daemons, results, crashes)
+    finally:
+        for d in daemons:
+            d.stop()
+
+
+def crash_rounds(daemons, results, rounds):
+    """4: SIGKILL g0 and time until its new process runs: g0 is job_stamp,
+    which writes the time it began to a file, so nobody asks the daemon
+    anything meanwhile (a client polling its API would take CPU from it).
+    Each kill comes after the job ran 1.2 s, past every daemon's crash-loop
+    threshold (see daemons.py), so that no back-off is measured."""
+    for _ in range(rounds):
+        time.sleep(1.2)
+        for d in daemons:
+            sample(results, "4", d, crash(d, "g0", os.path.join(d.dir, "g0.stamps")))
+
+
+def stamps(path):
+    with open(path) as f:
+        return f.read().split()
+
+
+def crash(daemon, job, stamp_file):
+    pid, before = daemon.pid(job), len(stamps(stamp_file))
+    if not pid:
+        raise RuntimeError(f"{daemon.name}: {job} is not running")
+    t0 = time.time()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while len(stamps(stamp_file)) == before:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{daemon.name} did not start {job} again within 10 s")
+        time.sleep(0.0005)
+    return float(stamps(stamp_file)[before]) - t0
+
+
+def many_jobs(env, classes, workdir, results, sizes):
+    """3, 2 and 7b: N jobs configured, started together, then the status of
+    all of them and the daemon's memory with all of them running."""
+    names = [f"s{i}" for i in range(sizes.many)]
+    for cls in classes:
+        d = started(cls, env, os.path.join(workdir, cls.name), [Job(n, ["/bin/sleep", "100000"]) for n in names])
+        try:
+            sample(results, "3", d, d.start_jobs(names))
+            time.sleep(1)
+            sample(results, "7-many", d, d.memory())
+            sample(results, "2", d, d.load("status_all", 1, sizes.seconds))
+        finally:
+            d.stop()
+        wait_gone("/bin/sleep", d.name)
+
+
+def wait_gone(program, who, timeout=30):
+    deadline = time.monotonic() + timeout
+    while procs.running(program):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{who} left {len(procs.running(program))} jobs running after it stopped")
+        time.sleep(0.05)
+
+
+def count_lines(files, pattern):
+    """{id: sorted sequence numbers} of the writer lines in files."""
+    seqs = {}
+    rx = re.compile(pattern)
+    for path in files:
+        with open(path, "rb") as f:
+            for m in rx.finditer(f.read()):
+                seqs.setdefault(m.group(1).decode(), []).append(int(m.group(2)))
+    return seqs
+
+
+def own_writer(env, workdir):
+    """A copy of the writer per daemon, so that its jobs are found by path."""
+    path = os.path.join(workdir, "jobs_writer")
+    os.makedirs(workdir, exist_ok=True)
+    shutil.copy(env.writer, path)
+    return path
+
+
+def bulk(env, classes, workdir, results, sizes):
+    """5: one job writing sizes.bulk_lines 70-byte lines as fast as it can,
+    logged: MB/s from the writer's start (its stamp file) until the log holds
+    the last line, and the daemon's CPU seconds meanwhile."""
+    lines = sizes.bulk_lines
+    for cls in classes:
+        wd = os.path.join(workdir, cls.name)
+        stamp = os.path.join(wd, "stamp")
+        d = started(cls, env, wd, [Job("bulk", [own_writer(env, wd), "b", str(lines), "0", stamp], log=True)])
+        try:
+            watch = subprocess.Popen(["python3", env.wait_log, d.log_path("bulk"), f"w b {lines - 1} ", "300"],
+                                     stdout=subprocess.PIPE, text=True)
+            time.sleep(0.3)
+            c0 = d.cpu()
+            d.start_jobs(["bulk"], wait=False)
+            seen = watch.communicate()[0].strip()
+            if watch.returncode != 0:
+                raise RuntimeError(f"{d.name}: the bulk log never got its last line")
+            cpu = d.cpu() - c0
+            with open(stamp) as f:
+                seconds = float(seen) - float(f.read())
+            got = sum(len(v) for v in count_lines(glob.glob(d.log_path("bulk")), rb"w (b) (\d+) x").values())
+            sample(results, "5", d, {"mb_per_s": lines * 70 / 1e6 / seconds, "cpu_s": cpu, "lines": got,
+                                     "lost": lines - got})
+        finally:
+            d.stop()
+    sample(results, "5", Ceiling, ceiling(env, workdir, lines))
+
+
+class Ceiling:
+    name = "writer | cat > file"
+
+
+def ceiling(env, workdir, lines):
+    """The same writer piped into cat writing a file: no supervisor at all."""
+    stamp, out = os.path.join(workdir, "cat.stamp"), os.path.join(workdir, "cat.log")
+    with open(out, "wb") as f:
+        writer = subprocess.Popen([env.writer, "b", str(lines), "0", stamp], stdout=subprocess.PIPE)
+        subprocess.run(["cat"], stdin=writer.stdout, stdout=f, check=True)
+        writer.wait()
+    t1 = time.time()
+    with open(stamp) as f:
+        seconds = t1 - float(f.read())
+    os.unlink(out)
+    return {"mb_per_s": lines * 70 / 1e6 / seconds, "cpu_s": 0, "lines": lines, "lost": 0}
+
+
+def trickle(env, classes, workdir, results, sizes):
+    """6: sizes.trickle_jobs jobs each writing a line every millisecond for
+    sizes.trickle_s seconds, logged: the daemon's CPU share over the window
+    (START until the last writer exited) and every line checked in the logs."""
+    count = sizes.trickle_s * 1000
+    for cls in classes:
+        wd = os.path.join(workdir, cls.name)
+        writer = own_writer(env, wd)
+        names = [f"t{i}" for i in range(sizes.trickle_jobs)]
+        d = started(cls, env, wd, [Job(n, [writer, n[1:], str(count), "1000"], log=True) for n in names])
+        try:
+            c0, t0 = d.cpu(), time.monotonic()
+            d.start_jobs(names, wait=False)
+            wait_gone(writer, d.name, timeout=sizes.trickle_s * 10 + 30)
+            window, cpu = time.monotonic() - t0, d.cpu() - c0
+            files = settled_logs(d, names)
+            sample(results, "6", d, {"cpu_pct": 100 * cpu / window, "window_s": window,
+                                     **check_trickle(count_lines(files, rb"w (\d+) (\d+) x"), names, count)})
+        finally:
+            d.stop()
+
+
+def settled_logs(daemon, names, quiet=1.0, timeout=60):
+    """The jobs' log files once their sizes stayed the same for `quiet`
+    seconds: a daemon still writing what it read is not counted as losing."""
+    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline:
+        files = sorted(f for n in names for f in glob.glob(daemon.log_path(n)))
+        sizes = [os.path.getsize(f) for f in files]
+        if sizes != last:
+            last, since = sizes, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+        time.sleep(0.1)
+    return files
+
+
+def check_trickle(seqs, names, count):
+    expected = len(names) * count
+    lost = dup = 0
+    for n in names:
+        got = seqs.get(n[1:], [])
+        distinct = set(got)
+        lost += count - len(distinct & set(range(count)))
+        dup += len(got) - len(distinct)
+    return {"expected": expected, "lost": lost, "duplicated": dup}
+
+
+class Sizes:
+    def __init__(self, smoke, seconds):
+        self.seconds = seconds
+        self.many = 20 if smoke else 1000
+        self.first_lines = 2 if smoke else 20
+        self.crashes = 2 if smoke else 100
+        self.bulk_lines = (2 if smoke else 200) * 1000000 // 70
+        self.trickle_jobs = 5 if smoke else 100
+        self.trickle_s = 1 if smoke else 30
+
+    def crashes_per_round(self, rounds):
+        return math.ceil(self.crashes / rounds)
