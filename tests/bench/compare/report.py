@@ -82,6 +82,8 @@ def rows(results, sizes):
     s = {d: v for d, v in r.get("5", {}).items()}
     out.append(median_row(f"5. output capture, {sizes.bulk_lines * 70 / 1e6:.0f} MB: MB/s", s, "mb_per_s", True, 2))
     out.append(median_row("5. same, daemon CPU seconds", s, "cpu_s", False, None, 2))
+    out.append(median_row("5. same, lines lost (a daemon that lost the last one has no rate)", s, "lost", False,
+                          None))
     s = r.get("6", {})
     out.append(median_row(f"6. {sizes.trickle_jobs} chatty jobs: daemon CPU, % of a core", s, "cpu_pct", False, 1, 1))
     out.append(median_row("6. same, lines lost", s, "lost", False, None))

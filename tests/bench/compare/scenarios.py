@@ -142,27 +142,30 @@ def own_writer(env, workdir):
 def bulk(env, classes, workdir, results, sizes):
     """5: one job writing sizes.bulk_lines 70-byte lines as fast as it can,
     logged: MB/s from the writer's start (its stamp file) until the log holds
-    the last line, and the daemon's CPU seconds meanwhile."""
+    the last line, and the daemon's CPU seconds meanwhile. A daemon whose log
+    never gets the last line (PM2 drops lines) is reported with the lines it
+    kept and no rate; compare.py fails the run only when backend-server does."""
     lines = sizes.bulk_lines
     for cls in classes:
         wd = os.path.join(workdir, cls.name)
         stamp = os.path.join(wd, "stamp")
         d = started(cls, env, wd, [Job("bulk", [own_writer(env, wd), "b", str(lines), "0", stamp], log=True)])
         try:
-            watch = subprocess.Popen(["python3", env.wait_log, d.log_path("bulk"), f"w b {lines - 1} ", "300"],
+            watch = subprocess.Popen(["python3", env.wait_log, d.log_path("bulk"), f"w b {lines - 1} ",
+                                      str(sizes.bulk_timeout)],
                                      stdout=subprocess.PIPE, text=True)
             time.sleep(0.3)
             c0 = d.cpu()
             d.start_jobs(["bulk"], wait=False)
             seen = watch.communicate()[0].strip()
-            if watch.returncode != 0:
-                raise RuntimeError(f"{d.name}: the bulk log never got its last line")
             cpu = d.cpu() - c0
-            with open(stamp) as f:
-                seconds = float(seen) - float(f.read())
-            got = sum(len(v) for v in count_lines(glob.glob(d.log_path("bulk")), rb"w (b) (\d+) x").values())
-            sample(results, "5", d, {"mb_per_s": lines * 70 / 1e6 / seconds, "cpu_s": cpu, "lines": got,
-                                     "lost": lines - got})
+            files = settled_logs(d, ["bulk"]) if watch.returncode else glob.glob(d.log_path("bulk"))
+            got = sum(len(v) for v in count_lines(files, rb"w (b) (\d+) x").values())
+            rate = 0.0
+            if watch.returncode == 0:
+                with open(stamp) as f:
+                    rate = lines * 70 / 1e6 / (float(seen) - float(f.read()))
+            sample(results, "5", d, {"mb_per_s": rate, "cpu_s": cpu, "lines": got, "lost": lines - got})
         finally:
             d.stop()
     sample(results, "5", Ceiling, ceiling(env, workdir, lines))
@@ -243,6 +246,7 @@ class Sizes:
         self.bulk_lines = (2 if smoke else 200) * 1000000 // 70
         self.trickle_jobs = 5 if smoke else 100
         self.trickle_s = 1 if smoke else 30
+        self.bulk_timeout = 30 if smoke else 120
 
     def crashes_per_round(self, rounds):
         return math.ceil(self.crashes / rounds)
