@@ -80,4 +80,5 @@ def main():
         return
     sys.exit("unknown mode " + mode)
 
-main()
+if __name__ == "__main__":
+    main()

@@ -14,19 +14,21 @@ the others report a job up); backend-server's guarder `backoff_reset=1`,
 matching PM2's default `min_uptime` of 1 s (a run that lasted a second is
 not counted as a crash loop; supervisord has no such count).
 """
-import glob
 import json
 import os
 import shlex
 import signal
 import socket
-import struct
 import subprocess
+import sys
 import time
 import xmlrpc.client
 from dataclasses import dataclass
 
 import procs
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import jobs_client  # noqa: E402  (tests/bench: backend-server's framing)
 
 
 @dataclass
@@ -44,12 +46,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_until(check, timeout, what):
+def wait_until(check, timeout, what, interval=0.005):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
-        time.sleep(0.005)
+        time.sleep(interval)
     raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
 
 
@@ -65,7 +67,6 @@ class Daemon:
     def __init__(self, env, workdir):
         self.env, self.dir = env, workdir
         os.makedirs(os.path.join(workdir, "logs"), exist_ok=True)
-        self.jobs = {}
 
     def log_path(self, job):
         return os.path.join(self.dir, "logs", job + ".log")
@@ -84,23 +85,11 @@ class Protocol:
     """One keep-alive connection speaking backend-server's framing."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _recv(self, n):
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                raise EOFError("backend-server closed the connection")
-            buf += chunk
-        return bytes(buf)
+        self.sock = jobs_client.connect(port)
 
     def call(self, command, params=None):
-        payload = (command + (" " + json.dumps(params) if params is not None else "")).encode()
-        self.sock.sendall(struct.pack("<I", len(payload)) + payload)
-        (n,) = struct.unpack("<I", self._recv(4))
-        return json.loads(self._recv(n))
+        payload = command + (" " + json.dumps(params) if params is not None else "")
+        return json.loads(jobs_client.call(self.sock, payload))
 
     def ok(self, command, params=None):
         reply = self.call(command, params)
@@ -140,7 +129,6 @@ class BackendServer(Daemon):
             return False
 
     def add(self, job):
-        self.jobs[job.name] = job
         self.c.ok("ADD", {"jobname": job.name, "command": job.argv[0], "params": shlex.join(job.argv[1:]),
                           "writelog": job.log, "guard": job.guard})
 
@@ -228,7 +216,6 @@ minprocs=4096
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 """)
             for j in jobs:
-                self.jobs[j.name] = j
                 f.write(f"""[program:{j.name}]
 command={shlex.join(j.argv)}
 autostart={str(j.up).lower()}
@@ -310,8 +297,7 @@ class Pm2(Daemon):
         if "error" in hello:
             raise RuntimeError(f"pm2: {hello['error']}")
         self.daemon_pid = self._ask(op="daemon_pid")["pid"]
-        for j in jobs:
-            self.jobs[j.name] = j
+        self.jobs = {j.name: j for j in jobs}
         # PM2 has no configured-but-stopped job: the others are created when
         # they are started.
         if any(j.up for j in jobs):
@@ -355,6 +341,3 @@ class Pm2(Daemon):
 
 DAEMONS = [BackendServer, Supervisord, Pm2]
 
-
-def log_files(daemon, job):
-    return sorted(glob.glob(daemon.log_path(job)))

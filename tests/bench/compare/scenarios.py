@@ -12,7 +12,7 @@ import subprocess
 import time
 
 import procs
-from daemons import Job
+from daemons import Job, wait_until
 
 HELLO = "#!/bin/sh\necho ready\nexec sleep 100000\n"
 NEEDLE = "ready"
@@ -88,11 +88,7 @@ def crash(daemon, job, stamp_file):
         raise RuntimeError(f"{daemon.name}: {job} is not running")
     t0 = time.time()
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while len(stamps(stamp_file)) == before:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{daemon.name} did not start {job} again within 10 s")
-        time.sleep(0.0005)
+    wait_until(lambda: len(stamps(stamp_file)) > before, 10, f"{daemon.name} to start {job} again", 0.0005)
     return float(stamps(stamp_file)[before]) - t0
 
 
@@ -113,15 +109,11 @@ def many_jobs(env, classes, workdir, results, sizes):
 
 
 def wait_gone(program, who, timeout=30):
-    deadline = time.monotonic() + timeout
-    while procs.running(program):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{who} left {len(procs.running(program))} jobs running after it stopped")
-        time.sleep(0.05)
+    wait_until(lambda: not procs.running(program), timeout, f"{who}'s jobs ({program}) to be gone", 0.05)
 
 
 def count_lines(files, pattern):
-    """{id: sorted sequence numbers} of the writer lines in files."""
+    """{id: sequence numbers, in file order} of the writer lines in files."""
     seqs = {}
     rx = re.compile(pattern)
     for path in files:
