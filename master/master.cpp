@@ -293,6 +293,7 @@ void Master::worker_died(Worker& w, int status) {
 
 void Master::spawn(Worker& w) {
   w.respawn_at = -1;
+  worker::log_before_fork();
   pid_t pid = fork();
   if (pid < 0) {
     spdlog::error("cannot fork the {}: {}", w.name, std::strerror(errno));
@@ -335,7 +336,7 @@ void Master::child(Worker& w) {
                             channel_[listener ? 0 : 1], listener ? -1 : control_[1], plugins::all_plugins(),
                             !w.spawned_before};
   int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
-  spdlog::default_logger()->flush();
+  worker::log_flush();
   _exit(rc);
 }
 
@@ -396,6 +397,7 @@ void Master::cleanup() {
   if (listen_fd_ >= 0) close(listen_fd_);
   shm::Segment::remove(config_.shm_name);
   spdlog::info("backend-server stopped");
+  worker::log_flush();
   pidfile_.remove();
 }
 

@@ -22,6 +22,13 @@ void log_reopen();
 void log_set_timezone(const std::string& zone);
 // Stops writing to stderr (once the daemon has no terminal).
 void log_drop_stderr();
+// Waits (boundedly) until every line logged so far is in the file: the
+// file and stderr are written by a thread of their own, and an exit must
+// not lose the last lines.
+void log_flush();
+// Before fork(): writes what is queued and ends the writer thread, so that
+// the child inherits no lock held by it.
+void log_before_fork();
 // The line after a logged change, as the original wrote it: "OK", or the
 // code and why ("FAILED: job \"x\" does not exist").
 void log_result(protocol::Code code, std::string_view error);

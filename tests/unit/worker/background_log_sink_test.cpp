@@ -1,0 +1,158 @@
+#include "worker/background_log_sink.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/logger.h>
+
+#include "tests/unit/worker/temp_dir.h"
+
+namespace backend::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using backend::testing::TempDir;
+
+// Every .log file under dir, in name order, as one text.
+std::string all_logs(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".log") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  std::string out;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream s;
+    s << in.rdbuf();
+    out += s.str();
+  }
+  return out;
+}
+
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// The sum of the counts in the "N lines ... were dropped" notes.
+uint64_t dropped_in_notes(const std::string& text) {
+  const std::string note = " lines of the server log were dropped";
+  uint64_t sum = 0;
+  for (size_t at = text.find(note); at != std::string::npos; at = text.find(note, at + 1)) {
+    size_t start = text.rfind('\n', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    sum += std::stoull(text.substr(start, at - start));
+  }
+  return sum;
+}
+
+std::shared_ptr<spdlog::logger> logger_for(std::shared_ptr<BackgroundLogSink> sink) {
+  sink->set_pattern("%v");
+  return std::make_shared<spdlog::logger>("test", std::move(sink));
+}
+
+TEST(BackgroundLogSink, WritesEveryLineInOrderIntoTheHourFile) {
+  TempDir d;
+  auto sink = std::make_shared<BackgroundLogSink>(d.path, -1);
+  auto log = logger_for(sink);
+  for (int i = 0; i < 2000; ++i) log->info("line {}", i);
+  log->flush();
+  std::string text = all_logs(d.path);
+  std::string expected;
+  for (int i = 0; i < 2000; ++i) expected += "line " + std::to_string(i) + "\n";
+  EXPECT_EQ(text, expected);
+  EXPECT_EQ(sink->dropped(), 0u);
+}
+
+// A copy fd that nobody reads (a foreground terminal, a full pipe) stalls
+// the writer thread, never the caller: lines beyond the bound are dropped,
+// counted, and the count is written once the writer catches up.
+TEST(BackgroundLogSink, NeverBlocksTheCallerOnACopyNobodyReads) {
+  TempDir d;
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  fcntl(p[1], F_SETPIPE_SZ, 4096);
+  auto sink = std::make_shared<BackgroundLogSink>(d.path, p[1], 64 << 10);
+  auto log = logger_for(sink);
+  std::string pad(90, 'x');
+  auto logging = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 10000; ++i) log->info("{} {}", pad, i);
+  });
+  bool returned = logging.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  // Drain the pipe whatever happened, so that nothing stays stuck on it.
+  std::thread reader([fd = p[0]] {
+    char buf[65536];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+  });
+  EXPECT_TRUE(returned) << "logging blocked on the unread copy";
+  logging.wait();
+  uint64_t dropped = sink->dropped();
+  EXPECT_GT(dropped, 0u) << "1 MB cannot fit a 64 KiB queue and a 4 KiB pipe";
+  log->info("after");
+  log->flush();
+  std::string text = all_logs(d.path);
+  EXPECT_EQ(dropped_in_notes(text), dropped);
+  EXPECT_EQ(count(text, pad), 10000 - dropped);
+  EXPECT_EQ(text.substr(text.size() - 6), "after\n");
+  close(p[1]);
+  reader.join();
+  close(p[0]);
+}
+
+// The master forks its workers after logging has begun: with the writer
+// ended first, a child writes its own lines once, never the parent's again,
+// and the parent's next line starts a writer anew.
+TEST(BackgroundLogSink, AForkedChildWritesOnlyItsOwnLines) {
+  TempDir d;
+  auto sink = std::make_shared<BackgroundLogSink>(d.path, -1);
+  auto log = logger_for(sink);
+  for (int i = 0; i < 100; ++i) log->info("parent before {}", i);
+  sink->before_fork();
+  EXPECT_EQ(count(all_logs(d.path), "parent before "), 100u) << "before_fork writes what is queued";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    log->info("child line");
+    log->flush();
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  log->info("parent after");
+  log->flush();
+  std::string text = all_logs(d.path);
+  EXPECT_EQ(count(text, "parent before "), 100u);
+  EXPECT_EQ(count(text, "parent before 99\n"), 1u);
+  EXPECT_EQ(count(text, "child line\n"), 1u);
+  EXPECT_EQ(count(text, "parent after\n"), 1u);
+}
+
+TEST(BackgroundLogSink, ReopenStartsANewFileAfterARotation) {
+  TempDir d;
+  std::string dir = d.path + "/server";
+  auto sink = std::make_shared<BackgroundLogSink>(dir, -1);
+  auto log = logger_for(sink);
+  log->info("old");
+  log->flush();
+  fs::rename(dir, d.path + "/rotated");
+  sink->reopen();
+  log->info("new");
+  log->flush();
+  EXPECT_EQ(all_logs(d.path + "/rotated"), "old\n");
+  EXPECT_EQ(all_logs(dir), "new\n");
+}
+
+}  // namespace
+}  // namespace backend::worker
