@@ -18,12 +18,13 @@ class Env:
     def __init__(self, a):
         self.here = os.path.dirname(os.path.abspath(__file__))
         self.server_bin, self.loadgen, self.writer, self.stamper = a.server_bin, a.loadgen, a.writer, a.stamper
+        self.floor = a.floor
         self.pm2_module, self.wait_log = a.pm2_module, a.wait_log
 
 
 def parse():
     p = argparse.ArgumentParser(description=__doc__)
-    for name in ("server-bin", "loadgen", "writer", "stamper", "pm2-module", "wait-log", "machine", "out"):
+    for name in ("server-bin", "loadgen", "writer", "stamper", "floor", "pm2-module", "wait-log", "machine", "out"):
         p.add_argument("--" + name, required=True)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=5)

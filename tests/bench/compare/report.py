@@ -107,6 +107,15 @@ def ceiling_note(results):
             f"{num(statistics.median(x['mb_per_s'] for x in c))} MB/s (median): the ceiling of scenario 5 here.")
 
 
+def floor_note(results):
+    f = results.get("4", {}).get("minimal C supervisor")
+    if not f:
+        return ""
+    return (f"A minimal C supervisor (`tests/bench/restart_floor.c`: signalfd, waitpid, posix_spawn, nothing "
+            f"else), timed the same way beside the idle daemons, restarted the job in p50 {pct(f, 0.5) * 1e3:.2f} ms, "
+            f"p99 {pct(f, 0.99) * 1e3:.2f} ms: the floor of scenario 4 here.")
+
+
 HOW = """## How each scenario is measured
 
 1. Closed loop, keep-alive: backend-server `STATUS {"jobname":"j0"}` from the C++ generator;
@@ -180,6 +189,8 @@ def write(path, results, sizes, args, machine):
           f"{sum(x['duplicated'] for x in lost)} of {sum(x['expected'] for x in lost):,} lines over the rounds; "
           + "; ".join(f"{d} lost {sum(x['lost'] for x in s)}" for d, s in results.get("6", {}).items() if d != US)
           + ".")
+        w()
+        w(floor_note(results))
         w()
         w(ceiling_note(results))
         w()

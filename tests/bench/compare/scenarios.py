@@ -60,6 +60,7 @@ def one_job(env, classes, workdir, results, sizes, crashes):
             for d in daemons:
                 sample(results, "8", d, d.first_line("hello", NEEDLE))
         crash_rounds(daemons, results, crashes)
+        restart_floor(env, workdir, results, crashes)
     finally:
         for d in daemons:
             d.stop()
@@ -75,6 +76,20 @@ def crash_rounds(daemons, results, rounds):
         time.sleep(1.2)
         for d in daemons:
             sample(results, "4", d, crash(d, "g0", os.path.join(d.dir, "g0.stamps")))
+
+
+class Floor:
+    name = "minimal C supervisor"
+
+
+def restart_floor(env, workdir, results, kills):
+    """4's floor: tests/bench/restart_floor.c restarts the same job with
+    nothing but signalfd, waitpid and posix_spawn, timed the same way, while
+    the three daemons sit idle beside it."""
+    out = subprocess.run([env.floor, env.stamper, os.path.join(workdir, "floor.stamps"), str(kills)],
+                         check=True, capture_output=True, text=True).stdout
+    for line in out.split():
+        sample(results, "4", Floor, float(line) / 1000)
 
 
 def stamps(path):
