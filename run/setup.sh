@@ -11,6 +11,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build gcc g++ pkg-config
+  clang libclang-rt-14-dev
   libboost-dev libuv1-dev rapidjson-dev libspdlog-dev
   libgtest-dev libgmock-dev
   libsodium-dev tzdata faketime
