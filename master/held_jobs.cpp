@@ -2,13 +2,29 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
+#include "master/orphan_pipe.h"
+#include "worker/proc_info.h"
+
 namespace backend::master {
+namespace {
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
 
 HeldJobs::~HeldJobs() {
   for (auto& [pid, e] : held_)
     for (int fd : e.fds) close(fd);
+  for (auto& [slot, fds] : prepared_)
+    for (int fd : fds) close(fd);
 }
 
 void HeldJobs::release(pid_t pid) {
@@ -18,19 +34,74 @@ void HeldJobs::release(pid_t pid) {
   held_.erase(it);
 }
 
+void HeldJobs::unprepare(uint32_t slot) {
+  auto it = prepared_.find(slot);
+  if (it == prepared_.end()) return;
+  for (int fd : it->second) close(fd);
+  prepared_.erase(it);
+}
+
+// Pipes lent by a supervisor that died before it said which pid took them:
+// the job, if it was spawned, is now our child and writes to them (once
+// it has exec'd: a spawn cut short by its parent's death may still be on
+// its way there).
+void HeldJobs::find_prepared() {
+  for (auto it = prepared_.begin(); it != prepared_.end();) {
+    pid_t pid = it->second.empty() ? 0 : child_writing_to(it->second[0]);
+    if (pid <= 0 || held_.count(pid)) {
+      ++it;
+      continue;
+    }
+    spdlog::warn("a job (pid {}) was being started when its supervisor died; found by its pipes", pid);
+    held_[pid] = Entry{it->first, worker::start_ticks(pid).value_or(0), std::move(it->second), false, 0};
+    it = prepared_.erase(it);
+  }
+}
+
+void HeldJobs::retry_take(std::deque<worker::Control::Outgoing>& out) {
+  if (take_to_.empty()) return;
+  find_prepared();
+  if (!prepared_.empty() && now_ms() < take_deadline_ms_) return;
+  for (auto& [slot, fds] : prepared_)
+    for (int fd : fds) close(fd);
+  prepared_.clear();
+  for (const auto& [pid, e] : held_) {
+    std::string state = e.exited ? "exited " + std::to_string(e.status) : "running";
+    out.push_back({"HELD " + take_to_ + " " + std::to_string(pid) + " " + std::to_string(e.slot) + " " +
+                       std::to_string(e.ticks) + " " + state,
+                   worker::duplicate_fds(e.fds)});
+  }
+  out.push_back({"TAKEN " + take_to_, {}});
+  take_to_.clear();
+}
+
 void HeldJobs::on_message(const std::string& text, std::vector<int>& fds,
                           std::deque<worker::Control::Outgoing>& out) {
   std::istringstream in(text);
   std::string verb;
   in >> verb;
-  if (verb == "HOLD") {
+  if (verb == "PREPARE") {
+    uint32_t slot = 0;
+    if (!(in >> slot)) return;
+    unprepare(slot);
+    prepared_[slot] = fds;
+    for (int& fd : fds) fd = -1;
+  } else if (verb == "UNPREPARE") {
+    uint32_t slot = 0;
+    if (in >> slot) unprepare(slot);
+  } else if (verb == "HOLD") {
     pid_t pid = 0;
     Entry e;
     in >> pid >> e.slot >> e.ticks;
     if (pid <= 0) return;
     release(pid);  // a reused pid: the old entry is stale
-    e.fds = fds;
-    for (int& fd : fds) fd = -1;
+    if (auto it = prepared_.find(e.slot); fds.empty() && it != prepared_.end()) {
+      e.fds = std::move(it->second);
+      prepared_.erase(it);
+    } else {
+      e.fds = fds;
+      for (int& fd : fds) fd = -1;
+    }
     held_[pid] = std::move(e);
   } else if (verb == "RELEASE") {
     pid_t pid = 0;
@@ -38,16 +109,11 @@ void HeldJobs::on_message(const std::string& text, std::vector<int>& fds,
     release(pid);
   } else if (verb == "TAKE") {
     // Addressed to the asking supervisor: a dead one's unread answer must
-    // not be taken by the next one as its own.
-    std::string to;
-    in >> to;
-    for (const auto& [pid, e] : held_) {
-      std::string state = e.exited ? "exited " + std::to_string(e.status) : "running";
-      out.push_back({"HELD " + to + " " + std::to_string(pid) + " " + std::to_string(e.slot) + " " +
-                         std::to_string(e.ticks) + " " + state,
-                     worker::duplicate_fds(e.fds)});
-    }
-    out.push_back({"TAKEN " + to, {}});
+    // not be taken by the next one as its own. Answered once every lent
+    // pipe has its job, or none came within the grace period.
+    in >> take_to_;
+    take_deadline_ms_ = now_ms() + kPreparedGraceMs;
+    retry_take(out);
   }
 }
 

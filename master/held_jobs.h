@@ -1,6 +1,9 @@
 // The master's copies of each job's pipes, lent by the supervisor at spawn,
 // so that a supervisor crash closes no pipe: jobs keep running without
-// SIGPIPE, and the next supervisor takes the pipes back and reads on.
+// SIGPIPE, and the next supervisor takes the pipes back and reads on. The
+// pipes come before the job does (PREPARE, by slot), and the pid after it
+// runs (HOLD): a job whose supervisor died in between is found by its pipes
+// when the next supervisor asks (TAKE).
 #pragma once
 
 #include <sys/types.h>
@@ -36,10 +39,21 @@ class HeldJobs {
   // An orphan the master reaped: the entry when it was a held job.
   const Entry* reaped(pid_t pid, int status);
   size_t size() const { return held_.size(); }
+  // A TAKE waits while lent pipes have no job yet; the master calls
+  // retry_take every few milliseconds meanwhile.
+  static constexpr int64_t kPreparedGraceMs = 500;
+  static constexpr int kRetryMs = 2;
+  bool take_waiting() const { return !take_to_.empty(); }
+  void retry_take(std::deque<worker::Control::Outgoing>& out);
 
  private:
   void release(pid_t pid);
+  void unprepare(uint32_t slot);
+  void find_prepared();
   std::map<pid_t, Entry> held_;
+  std::map<uint32_t, std::vector<int>> prepared_;  // by slot: pipes of a job being spawned
+  std::string take_to_;  // the supervisor whose TAKE waits
+  int64_t take_deadline_ms_ = 0;
 };
 
 }  // namespace backend::master

@@ -189,6 +189,7 @@ void Master::loop() {
                      {control_[0], static_cast<short>(POLLIN | (control_out_.empty() ? 0 : POLLOUT)), 0}};
     poll(pfd, 2, poll_timeout());
     if (pfd[1].revents & POLLIN) read_control();
+    held_.retry_take(control_out_);
     if (!control_out_.empty()) worker::send_queued(control_[0], control_out_);
     // Dead workers are reaped and their locks freed before anything else
     // runs: handling a signal logs, and logging takes a lock a dead worker
@@ -218,6 +219,7 @@ int Master::poll_timeout() const {
   for (const Worker* w : {&supervisor_, &listener_})
     if (w->pid == 0 && !shutting_down_) consider(w->respawn_at);
   if (shutting_down_) consider(kill_at_);
+  if (held_.take_waiting()) consider(now_ms() + HeldJobs::kRetryMs);
   if (next < 0) return -1;
   return static_cast<int>(std::max<int64_t>(0, next - now_ms()));
 }

@@ -3,7 +3,9 @@
 // It carries each job's pipes to the master for safekeeping (SCM_RIGHTS),
 // gives them back after a crash, and brings the exits the master reaped.
 //
-//   supervisor -> master   HOLD pid slot ticks + fds    RELEASE pid    TAKE me
+//   supervisor -> master   PREPARE slot + fds (before the spawn)
+//                          UNPREPARE slot (the spawn failed)
+//                          HOLD pid slot ticks [+ fds]    RELEASE pid    TAKE me
 //   master -> supervisor   HELD me pid slot ticks running|exited STATUS + fds
 //                          TAKEN me    EXIT pid status
 // (me: the asking supervisor's pid)

@@ -155,7 +155,7 @@ std::optional<std::string> spawn_switching_user(const SpawnSpec& spec, char* con
 
 }  // namespace
 
-std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out) {
+std::optional<std::string> open_job_pipes(JobPipes& pipes) {
   Pipe o, e;
   if (!o.open() || !e.open()) {
     std::string err = std::string("cannot create pipes: ") + std::strerror(errno);
@@ -163,6 +163,13 @@ std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out) {
     e.close_both();
     return err;
   }
+  pipes = {o.r, o.w, e.r, e.w};
+  return std::nullopt;
+}
+
+std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spawned& out) {
+  Pipe o{pipes.out_r, pipes.out_w}, e{pipes.err_r, pipes.err_w};
+  pipes = {};
   auto argv = pointers(spec.argv);
   auto envp = pointers(spec.env);
   pid_t pid = -1;
@@ -179,6 +186,12 @@ std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out) {
   fcntl(e.r, F_SETFL, O_NONBLOCK);
   out = {pid, o.r, e.r};
   return std::nullopt;
+}
+
+std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out) {
+  JobPipes pipes;
+  if (auto err = open_job_pipes(pipes)) return err;
+  return spawn_job(spec, pipes, out);
 }
 
 }  // namespace backend::worker

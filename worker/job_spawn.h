@@ -27,8 +27,20 @@ struct Spawned {
   int err_fd = -1;
 };
 
+// The pipes of a job's stdout and stderr, close-on-exec. Opened before the
+// job is spawned, so that their read ends can be lent to the master first.
+struct JobPipes {
+  int out_r = -1, out_w = -1;
+  int err_r = -1, err_w = -1;
+};
+std::optional<std::string> open_job_pipes(JobPipes& pipes);
+
 // Forks and execs; blocks only until the child has exec'd or failed, as
-// libuv's uv_spawn does. Returns the error sentence on failure.
+// libuv's uv_spawn does. Returns the error sentence on failure. The write
+// ends of the pipes are closed either way, the read ends too on failure;
+// on success they are out.out_fd and out.err_fd, now non-blocking.
+std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spawned& out);
+// The same with pipes of its own.
 std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out);
 
 }  // namespace backend::worker

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -68,6 +69,9 @@ struct Jobs::Run {
   std::deque<std::function<void()>> queued;  // commands that arrived during a STOP
   std::string log_hour;
   std::string log_path[2];
+  // Per stream (stdout, stderr): the number after its last line handed to
+  // the log writer; 0 before any.
+  uint64_t appended[2] = {0, 0};
 };
 
 OutputCapture::Pumped Jobs::Output::pump(size_t limit) {
@@ -190,7 +194,14 @@ bool Jobs::running(const std::string& name) const {
   return run && !run->exited;
 }
 
+bool Jobs::wait_for_take(std::function<void()> again) {
+  if (taken_) return false;
+  before_taken_.push_back(std::move(again));
+  return true;
+}
+
 void Jobs::start(const std::string& name, const std::string& settings_json, Reply reply) {
+  if (wait_for_take([=, this] { start(name, settings_json, reply); })) return;
   Run* old = current(name);
   if (old && old->stopping && !old->exited) {
     old->queued.push_back([=, this] { start(name, settings_json, reply); });
@@ -211,18 +222,27 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
   int stage_fd = create_stage();
   if (stage_fd < 0) return reply(Code::kFailed, std::string("cannot create the output stage: ") + std::strerror(errno));
   auto stage = std::make_shared<Stage>(stage_fd);
+  JobPipes pipes;
+  if (auto err = open_job_pipes(pipes)) return reply(Code::kFailed, *err);
+  // Before the master holds the fds: a successor must find this run's offsets.
+  seg_.job_ring(*slot).reset_capture(kStageBase);
+  // The pipes are lent before the job exists: a supervisor killed while it
+  // spawns (it spends much of a busy life there) leaves the master an
+  // orphan it can tell by its pipes, and the next supervisor takes it over
+  // with its output instead of starting a second copy.
+  const std::string slot_text = std::to_string(*slot);
+  if (tell_master_) tell_master_("PREPARE " + slot_text, {pipes.out_r, pipes.err_r, stage_fd});
   Spawned spawned;
-  if (auto err = spawn_job(spec, spawned)) return reply(Code::kFailed, *err);
+  if (auto err = spawn_job(spec, pipes, spawned)) {
+    if (tell_master_) tell_master_("UNPREPARE " + slot_text, {});
+    return reply(Code::kFailed, *err);
+  }
   run->name = name;
   run->slot = *slot;
   run->pid = spawned.pid;
-  // Before the master holds the fds: a successor must find this run's offsets.
-  seg_.job_ring(*slot).reset_capture(kStageBase);
   open_outputs(*run, spawned.out_fd, spawned.err_fd, stage);
   const uint64_t ticks = start_ticks(spawned.pid).value_or(0);
-  if (tell_master_)
-    tell_master_("HOLD " + std::to_string(spawned.pid) + " " + std::to_string(*slot) + " " + std::to_string(ticks),
-                 {spawned.out_fd, spawned.err_fd, stage_fd});
+  if (tell_master_) tell_master_("HOLD " + std::to_string(spawned.pid) + " " + slot_text + " " + std::to_string(ticks), {});
   seg_.job_ring(*slot).clear();
   {
     shm::LockGuard guard(seg_.header().table_lock);
@@ -281,17 +301,34 @@ void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_
   if (auto old = runs_.find(name); old != runs_.end()) retire(std::move(old->second));
   runs_[name] = std::move(run);
   if (exited_meanwhile) return exited(r, status);
-  // Gone from /proc: the master has reaped it and its EXIT, with the real
-  // status, is on the way. Another start time: the pid was reused, the
-  // job's exit was missed, and the new owner of the pid is left alone.
+  // Another start time: the pid was reused, the job's exit was missed, and
+  // the new owner of the pid is left alone. Gone from /proc: the master
+  // has reaped it already, and its EXIT went to a supervisor before this
+  // one knew the pid (the dead one, or this one before the handover), so
+  // none is coming. A zombie still has its entry: its EXIT is yet to come.
   auto now_ticks = start_ticks(pid);
-  if (now_ticks && *now_ticks != ticks) {
-    spdlog::warn("job \"{}\": pid {} is another process now; its exit was missed", name, pid);
-    r.foreign = true;
+  if (!now_ticks || *now_ticks != ticks) {
+    spdlog::warn("job \"{}\": pid {} {}; its exit was missed", name, pid,
+                 now_ticks ? "is another process now" : "is gone");
+    r.foreign = now_ticks.has_value();
     return exited(r, -1);
   }
   spdlog::info("job \"{}\" (pid {}) adopted from the previous supervisor", name, pid);
   by_pid_[pid] = &r;
+  mark_up(slot, pid, ticks);
+}
+
+// A job found running whose slot does not say so: its supervisor died
+// between the spawn and the record.
+void Jobs::mark_up(uint32_t slot, pid_t pid, uint64_t ticks) {
+  shm::LockGuard guard(seg_.header().table_lock);
+  seg_.table().update(slot, [&](shm::JobSlot& s) {
+    if (s.pid == pid && s.state == static_cast<uint8_t>(shm::JobState::kUp)) return;
+    s.state = static_cast<uint8_t>(shm::JobState::kUp);
+    s.pid = pid;
+    s.start_ticks = ticks;
+    s.started_at = clock_.seconds();
+  });
 }
 
 void Jobs::adopt_unheld(const std::function<const std::string*(const std::string&)>& settings_of) {
@@ -314,6 +351,8 @@ void Jobs::adopt_unheld(const std::function<const std::string*(const std::string
       s.pid = 0;
     });
   }
+  taken_ = true;
+  for (auto& again : std::exchange(before_taken_, {})) again();
 }
 
 void Jobs::master_reaped(pid_t pid, int status) {
@@ -325,6 +364,7 @@ void Jobs::master_reaped(pid_t pid, int status) {
 }
 
 void Jobs::stop(const std::string& name, Reply reply) {
+  if (wait_for_take([=, this] { stop(name, reply); })) return;
   Run* run = current(name);
   if (!run || run->exited) return reply(Code::kFailed, "job \"" + name + "\" is not running");
   run->stop_waiters.push_back(std::move(reply));
@@ -342,6 +382,7 @@ void Jobs::stop(const std::string& name, Reply reply) {
 }
 
 void Jobs::restart(const std::string& name, const std::string& settings_json, Reply reply) {
+  if (wait_for_take([=, this] { restart(name, settings_json, reply); })) return;
   if (!running(name)) return reply(Code::kFailed, "job \"" + name + "\" is not running");
   stop(name, [=, this](Code code, const std::string& error) {
     if (code != Code::kOk) return reply(code, error);
@@ -450,8 +491,15 @@ void Jobs::log_lines(Run& run, bool is_err, uint64_t first, std::span<const std:
     run.log_path[0] = log_path(run.name, hour, false);
     run.log_path[1] = log_path(run.name, hour, true);
   }
-  logs_.append_lines(run.log_path[is_err ? 1 : 0], prefix, lines, &slot_of(run).logged[is_err ? 1 : 0],
-                     first + lines.size());
+  const int s = is_err ? 1 : 0, other = 1 - s;
+  const uint64_t upto = first + lines.size();
+  shm::JobSlot& slot = slot_of(run);
+  logs_.append_lines(run.log_path[s], prefix, lines, &slot.logged[s], upto);
+  run.appended[s] = upto;
+  // The other stream has no line below upto still to write: its progress
+  // moves along, so that a successor's catch-up starts here and a quiet
+  // stream (stderr, mostly) never looks like lines lost.
+  if (slot.logged[other].load(std::memory_order_acquire) >= run.appended[other]) raise_to(slot.logged[other], upto);
 }
 
 std::string Jobs::log_path(const std::string& name, const std::string& hour, bool is_err) const {
@@ -481,6 +529,7 @@ void Jobs::catch_up_logs(Run& run) {
     if (line.number < upto[s]) continue;
     logs_.append(log_path(run.name, hour_of_prefix(line.text), line.is_err), line.text + "\n", &slot.logged[s],
                  line.number + 1);
+    run.appended[s] = line.number + 1;
     ++written;
   }
   if (written) spdlog::info("job \"{}\": {} output lines the previous supervisor had not logged are logged", run.name, written);

@@ -57,7 +57,13 @@ class Jobs {
   // How the supervisor lends the master each job's pipes (HOLD) and says it
   // is done with them (RELEASE).
   using TellMaster = std::function<void(std::string text, const std::vector<int>& fds)>;
-  void set_master(TellMaster tell) { tell_master_ = std::move(tell); }
+  // With a master, START, STOP and RESTART wait until it has handed back
+  // what a previous supervisor left running (adopt_unheld ends that): a
+  // start before then could run a second copy of a job.
+  void set_master(TellMaster tell) {
+    tell_master_ = std::move(tell);
+    taken_ = false;
+  }
   // A job a dead supervisor left running (or that exited meanwhile, with
   // its status), with the pipes the master kept. Takes the fds.
   void adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
@@ -70,6 +76,8 @@ class Jobs {
   void master_reaped(pid_t pid, int status);
 
  private:
+  void mark_up(uint32_t slot, pid_t pid, uint64_t ticks);
+  bool wait_for_take(std::function<void()> again);
   struct Run;
   struct Output;
   // At most this much of one job's output is moved per loop turn.
@@ -109,6 +117,8 @@ class Jobs {
   std::unordered_map<pid_t, Run*> by_pid_;
   std::function<void()> all_stopped_;
   TellMaster tell_master_;
+  bool taken_ = true;
+  std::vector<std::function<void()>> before_taken_;
   OnExit on_exit_;
 };
 

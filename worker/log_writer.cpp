@@ -134,7 +134,7 @@ void LogWriter::start_batch() {
           if (item.fd < 0 || !write_all(item.fd, item.data.view()))
             item.error = std::strerror(errno);
           else if (item.progress)
-            item.progress->store(item.upto, std::memory_order_release);
+            raise_to(*item.progress, item.upto);
         }
       },
       [](uv_work_t* r, int) {

@@ -19,6 +19,14 @@
 
 namespace backend::worker {
 
+// Moves a progress mark up to `to`, never down: the writer's thread sets it
+// when a batch is written, the loop when a quiet stream is passed by.
+inline void raise_to(std::atomic<uint64_t>& mark, uint64_t to) {
+  uint64_t cur = mark.load(std::memory_order_relaxed);
+  while (cur < to && !mark.compare_exchange_weak(cur, to, std::memory_order_release, std::memory_order_relaxed)) {
+  }
+}
+
 class LogWriter {
  public:
   static constexpr uint64_t kFlushMs = 20;

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <poll.h>
+
+#include <chrono>
 #include <unistd.h>
+
+#include "tests/unit/master/child_writer.h"
 
 namespace backend::master {
 namespace {
@@ -19,6 +24,13 @@ std::vector<int> two_pipes_read_ends(std::vector<int>& write_ends) {
 }
 
 bool fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+// A pipe's write end reports POLLERR once no read end is open anywhere
+// (fd numbers are reused too soon to tell by them).
+bool has_reader(int write_fd) {
+  pollfd p{write_fd, POLLOUT, 0};
+  return poll(&p, 1, 0) >= 0 && !(p.revents & POLLERR);
+}
 
 TEST(HeldJobs, HoldsHandsBackAddressedAndReleases) {
   HeldJobs held;
@@ -68,6 +80,91 @@ TEST(HeldJobs, AReusedPidReplacesTheStaleEntry) {
   EXPECT_FALSE(fd_open(first_copy[0]));  // the stale entry's fds were closed
   for (int fd : w1) close(fd);
   for (int fd : w2) close(fd);
+}
+
+// The pipes come first (PREPARE), the pid once the job runs (HOLD).
+TEST(HeldJobs, PreparedPipesAreHeldByTheJobThatTakesThem) {
+  HeldJobs held;
+  std::deque<worker::Control::Outgoing> out;
+  std::vector<int> writes;
+  std::vector<int> fds = two_pipes_read_ends(writes), kept = fds;
+  held.on_message("PREPARE 5", fds, out);
+  EXPECT_EQ(fds, (std::vector<int>{-1, -1}));
+  EXPECT_EQ(held.size(), 0u);
+  std::vector<int> none;
+  held.on_message("HOLD 777 5 99", none, out);
+  ASSERT_EQ(held.size(), 1u);
+  held.on_message("TAKE 1", none, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].text, "HELD 1 777 5 99 running");
+  EXPECT_EQ(out[0].fds.size(), 2u);
+  for (auto& m : out)
+    for (int fd : m.fds) close(fd);
+  held.on_message("RELEASE 777", none, out);
+  EXPECT_FALSE(fd_open(kept[0]));
+  for (int fd : writes) close(fd);
+}
+
+TEST(HeldJobs, AFailedSpawnGivesThePreparedPipesBack) {
+  HeldJobs held;
+  std::deque<worker::Control::Outgoing> out;
+  std::vector<int> writes;
+  std::vector<int> fds = two_pipes_read_ends(writes), kept = fds;
+  held.on_message("PREPARE 5", fds, out);
+  std::vector<int> none;
+  held.on_message("UNPREPARE 5", none, out);
+  EXPECT_FALSE(fd_open(kept[0]));
+  EXPECT_FALSE(fd_open(kept[1]));
+  for (int fd : writes) close(fd);
+}
+
+// The supervisor died during the spawn: the job runs (or is about to), is
+// our child, and nobody told its pid. The next supervisor's TAKE waits
+// until the job writes to the lent pipes, then hands it over.
+TEST(HeldJobs, ATakeWaitsForTheJobOfLentPipesAndHandsItOver) {
+  HeldJobs held;
+  std::deque<worker::Control::Outgoing> out;
+  std::vector<int> writes;
+  std::vector<int> fds = two_pipes_read_ends(writes);
+  held.on_message("PREPARE 3", fds, out);
+  std::vector<int> none;
+  held.on_message("TAKE 8", none, out);
+  EXPECT_TRUE(held.take_waiting());
+  EXPECT_TRUE(out.empty()) << "no answer while the job may still be on its way";
+  testing::ChildWriter job(writes[0]);
+  ASSERT_GT(job.pid, 0);
+  held.retry_take(out);
+  EXPECT_FALSE(held.take_waiting());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].text.rfind("HELD 8 " + std::to_string(job.pid) + " 3 ", 0), 0u) << out[0].text;
+  EXPECT_EQ(out[0].fds.size(), 2u);
+  EXPECT_EQ(out[1].text, "TAKEN 8");
+  for (auto& m : out)
+    for (int fd : m.fds) close(fd);
+  for (int fd : writes) close(fd);
+}
+
+// Pipes whose job never came (the supervisor died before the spawn) are
+// closed once the grace period is over, and the TAKE is answered.
+TEST(HeldJobs, LentPipesWithoutAJobAreClosedAfterTheGracePeriod) {
+  HeldJobs held;
+  std::deque<worker::Control::Outgoing> out;
+  std::vector<int> writes;
+  std::vector<int> fds = two_pipes_read_ends(writes);
+  held.on_message("PREPARE 4", fds, out);
+  std::vector<int> none;
+  auto t0 = std::chrono::steady_clock::now();
+  held.on_message("TAKE 9", none, out);
+  while (held.take_waiting() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    usleep(HeldJobs::kRetryMs * 1000);
+    held.retry_take(out);
+  }
+  EXPECT_FALSE(held.take_waiting());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(HeldJobs::kPreparedGraceMs));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].text, "TAKEN 9");
+  EXPECT_FALSE(has_reader(writes[0])) << "the pipes of a job that never ran are closed";
+  for (int fd : writes) close(fd);
 }
 
 }  // namespace
