@@ -162,6 +162,10 @@ std::optional<std::string> Master::prepare() {
   worker::size_channel_socket(channel_[1]);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, control_) != 0)
     return std::string("cannot create the control socket: ") + std::strerror(errno);
+  // Room for bursts of HOLD and RELEASE: what a supervisor still has queued
+  // when it dies is lost with it.
+  worker::size_channel_socket(control_[0]);
+  worker::size_channel_socket(control_[1]);
   raise_fd_limit();
   publish_config();
   return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <sstream>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -72,6 +73,8 @@ int Supervisor::run() {
     jobs_->set_master([this](std::string text, const std::vector<int>& fds) { control_->send(std::move(text), fds); });
     // Whatever a previous supervisor left running comes back first.
     control_->send("TAKE " + std::to_string(getpid()));
+  } else {
+    handed_back_ = true;
   }
   // Tell the listener which of its requests died with a previous supervisor.
   taken_before_ = seg_.header().supervisor_taken.load();
@@ -85,6 +88,12 @@ void Supervisor::on_request(uint64_t id, std::string_view payload) {
   // A predecessor may have died between noting a request and consuming it:
   // HELLO has already told the client it failed, so it must not happen now.
   if (id >> 32 == taken_before_ >> 32 && id <= taken_before_) return;
+  // Until the master has handed back the jobs left running, which job runs
+  // is not known: a DELETE could remove a job whose process lives on.
+  if (!handed_back_) {
+    early_.emplace_back(id, std::string(payload));
+    return;
+  }
   auto request = std::make_unique<protocol::Request>();
   protocol::Request& req = *request;
   if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
@@ -104,7 +113,7 @@ void Supervisor::on_request(uint64_t id, std::string_view payload) {
 
 void Supervisor::control(uint64_t id, const std::string& cmd, const std::string& job) {
   if (stopping_) return reply(id, Code::kFailed, "the server is stopping");
-  const std::string* settings = store_->find_saved(job);
+  const std::string* settings = startable(job);
   if (!settings) return reply(id, Code::kFailed, job_error(job, "does not exist"));
   auto done = [this, id](Code code, const std::string& error) { reply(id, code, error); };
   // A reply given at once ends the request, and cmd with it.
@@ -133,11 +142,19 @@ void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
     int status = 0;
     in >> pid >> slot >> ticks >> state >> status;
     shm::JobInfo info;
-    if (!seg_.table().read(slot, info)) return;
+    if (!seg_.table().read(slot, info)) {
+      // Its job was deleted meanwhile: nothing may run for it.
+      spdlog::warn("supervisor: pid {} was handed back for slot {}, which holds no job now; stopping it", pid, slot);
+      if (state != "exited") kill(-pid, SIGTERM);
+      control_->send("RELEASE " + std::to_string(pid));
+      return;
+    }
     const std::string* settings = store_->find_saved(info.name);
     jobs_->adopt(info.name, settings ? *settings : "{}", pid, slot, ticks, fds, state == "exited", status);
   } else if (verb == "TAKEN") {
     jobs_->adopt_unheld([this](const std::string& name) { return store_->find_saved(name); });
+    handed_back_ = true;
+    for (auto& [id, payload] : std::exchange(early_, {})) on_request(id, payload);
   } else if (verb == "EXIT") {
     pid_t pid = 0;
     int status = 0;
@@ -172,6 +189,12 @@ std::vector<std::string> Supervisor::job_names() const {
 
 const std::string* Supervisor::settings(const std::string& job) const { return store_->find_saved(job); }
 
+// Saved settings, of a job not being deleted: a START between a DELETE and
+// its save would run a process for a job that is gone a moment later.
+const std::string* Supervisor::startable(const std::string& job) const {
+  return store_->find(job) ? store_->find_saved(job) : nullptr;
+}
+
 bool Supervisor::running(const std::string& job) const { return jobs_->running(job); }
 
 // A plugin's START is logged as a client's would be, with its result.
@@ -182,7 +205,7 @@ void Supervisor::start(const std::string& job, Result result) {
     result(code, error);
   };
   if (stopping_) return done(Code::kFailed, "the server is stopping");
-  const std::string* saved = store_->find_saved(job);
+  const std::string* saved = startable(job);
   if (!saved) return done(Code::kFailed, job_error(job, "does not exist"));
   jobs_->start(job, *saved, std::move(done));
 }

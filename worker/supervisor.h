@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -35,6 +36,7 @@ class Supervisor : private plugins::JobControl {
   bool running(const std::string& job) const override;
   void start(const std::string& job, Result result) override;
 
+  const std::string* startable(const std::string& job) const;
   void on_request(uint64_t id, std::string_view payload);
   void run_plugin(uint64_t id, const PluginHost::Command& command);
   void reply(uint64_t id, protocol::Code code, std::string_view error = {}, std::string_view data = {});
@@ -63,6 +65,8 @@ class Supervisor : private plugins::JobControl {
   std::unordered_map<uint64_t, std::unique_ptr<protocol::Request>> in_flight_;
   bool stopping_ = false;
   uint64_t taken_before_ = 0;  // the last request id a predecessor noted taking
+  bool handed_back_ = false;    // the master has answered TAKE
+  std::vector<std::pair<uint64_t, std::string>> early_;  // requests that came before
 };
 
 }  // namespace backend::worker
