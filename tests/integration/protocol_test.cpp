@@ -17,16 +17,6 @@ std::string add_params(const std::string& job, const std::string& params = "p") 
   return R"({"jobname":")" + job + R"(","command":"/bin/true","params":")" + params + R"("})";
 }
 
-// Reads one reply; fails the test with the reason when none comes.
-Reply next_reply(WireClient& c, int timeout_ms = 5000) {
-  std::string payload;
-  auto st = c.read_frame(payload, timeout_ms);
-  EXPECT_EQ(st, WireClient::Status::kOk) << "no reply (status " << static_cast<int>(st) << ")";
-  auto r = parse_reply(payload);
-  EXPECT_TRUE(r) << "not a reply: " << payload;
-  return r ? std::move(*r) : Reply{};
-}
-
 TEST(Protocol, FramesSplitOneByteAtATime) {
   Server s;
   ASSERT_TRUE(s.start());
@@ -122,10 +112,6 @@ class ProtocolLimits : public ::testing::Test {
     ASSERT_TRUE(s.start());
   }
   // A STATUSALL request of exactly n payload bytes.
-  static std::string statusall_of_size(size_t n) {
-    std::string head = "STATUSALL {\"pad\":\"", tail = "\"}";
-    return head + std::string(n - head.size() - tail.size(), 'a') + tail;
-  }
   Server s;
 };
 

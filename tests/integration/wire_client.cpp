@@ -1,5 +1,7 @@
 #include "wire_client.h"
 
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -222,6 +224,20 @@ std::optional<Reply> query(uint16_t port, std::string_view command, std::string_
   WireClient c;
   if (!c.connect(port, timeout_ms)) return std::nullopt;
   return c.request(command, params_json, timeout_ms);
+}
+
+Reply next_reply(WireClient& c, int timeout_ms) {
+  std::string payload;
+  auto st = c.read_frame(payload, timeout_ms);
+  EXPECT_EQ(st, WireClient::Status::kOk) << "no reply (status " << static_cast<int>(st) << ")";
+  auto r = parse_reply(payload);
+  EXPECT_TRUE(r) << "not a reply: " << payload;
+  return r ? std::move(*r) : Reply{};
+}
+
+std::string statusall_of_size(size_t n) {
+  std::string head = "STATUSALL {\"pad\":\"", tail = "\"}";
+  return head + std::string(n - head.size() - tail.size(), 'a') + tail;
 }
 
 }  // namespace itest

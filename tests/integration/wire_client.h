@@ -88,4 +88,9 @@ std::optional<Reply> query(uint16_t port, std::string_view command, std::string_
 // Monotonic milliseconds.
 int64_t now_ms();
 
+// Reads one reply; fails the current test with the reason when none comes.
+Reply next_reply(WireClient& c, int timeout_ms = 5000);
+// A STATUSALL request payload of exactly n bytes (a padding param).
+std::string statusall_of_size(size_t n);
+
 }  // namespace itest

@@ -1,0 +1,186 @@
+// Hostile input against a real server: it answers with an error sentence,
+// serves on, and keeps what it stored.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "server_fixture.h"
+
+namespace itest {
+namespace {
+
+TEST(Hostile, FramesOfEverySizeAroundTheLimitAreServedOrRefused) {
+  Server s;
+  s.set("max_frame_bytes", "2048");
+  ASSERT_TRUE(s.start());
+  pid_t listener = s.listener_pid();
+  for (size_t n = 2040; n <= 2056; ++n) {
+    WireClient c;
+    ASSERT_TRUE(c.connect(s.port));
+    ASSERT_TRUE(c.send_frame(statusall_of_size(n)));
+    Reply r = next_reply(c);
+    if (n <= 2048) {
+      EXPECT_EQ(r.code(), "OK") << n << ": " << r.raw;
+    } else {
+      EXPECT_EQ(r.code(), "FAILED") << n << ": " << r.raw;
+      EXPECT_NE(r.error().find(std::to_string(n)), std::string::npos) << r.raw;
+      EXPECT_TRUE(c.wait_closed(2000)) << n << ": the connection stayed open after the refusal";
+    }
+  }
+  EXPECT_EQ(s.listener_pid(), listener) << "the listener died on the way";
+  EXPECT_TRUE(ok(s.request("STATUSALL")));
+}
+
+// Parsed iteratively: a million brackets cost no stack, and are refused.
+TEST(Hostile, DeeplyNestedParamsAreFailedAndNothingCrashes) {
+  Server s;
+  ASSERT_TRUE(s.start());
+  pid_t listener = s.listener_pid(), supervisor = s.supervisor_pid();
+  for (const char* command : {"STATUS", "ADD"}) {
+    std::string params = R"({"jobname":"deep","command":"/bin/true","x":)" + std::string(1000000, '[') +
+                         std::string(1000000, ']') + "}";
+    auto r = s.request(command, params, 20000);
+    ASSERT_TRUE(r) << command << ": no reply";
+    EXPECT_EQ(r->code(), "FAILED") << r->raw.substr(0, 200);
+    EXPECT_FALSE(r->error().empty());
+  }
+  // Just deep enough is fine: PHP's json_decode limit of 512 levels.
+  std::string nested = std::string(500, '[') + std::string(500, ']');
+  EXPECT_TRUE(ok(s.request("ADD", R"({"jobname":"deep","command":"/bin/true","x":)" + nested + "}")));
+  EXPECT_EQ(s.listener_pid(), listener);
+  EXPECT_EQ(s.supervisor_pid(), supervisor);
+  auto got = s.request("GET", R"({"jobname":"deep"})");
+  ASSERT_TRUE(ok(got)) << raw_of(got);
+  EXPECT_TRUE(got->data()["x"].IsArray());
+}
+
+TEST(Hostile, InvalidUtf8InNamesAndValuesIsFailedAndNothingIsStored) {
+  Server s;
+  ASSERT_TRUE(s.start());
+  for (const std::string& params : {std::string(R"({"jobname":"bad)") + "\xff" + R"(","command":"/bin/true"})",
+                                    std::string(R"({"jobname":"ok","command":"/bin/)") + "\xc3\x28" + R"("})",
+                                    std::string(R"({"jobname":"ok","command":"/bin/true","params":")") +
+                                        "\xed\xa0\x80" + R"("})",
+                                    std::string(R"({"jobname":"ok","command":"/bin/true","env":{")") + "\xc0\xaf" +
+                                        R"(":"x"}})"}) {
+    auto r = s.request("ADD", params);
+    ASSERT_TRUE(r) << "no reply";
+    EXPECT_EQ(r->code(), "FAILED") << r->raw;
+    EXPECT_FALSE(r->error().empty()) << r->raw;
+    auto parsed = parse_json(r->raw);
+    EXPECT_TRUE(parsed) << "the reply itself is not valid JSON: " << r->raw;
+  }
+  auto all = s.request("GETALL");
+  ASSERT_TRUE(ok(all));
+  EXPECT_EQ(all->data().MemberCount(), 0u) << all->raw;
+}
+
+// 100,000 ADDs, pipelined, at a table of 64: the first 64 are stored, every
+// other one is FAILED with the reason, and the 64 survive a restart whole.
+TEST(Hostile, AHundredThousandAddsFillTheTableAndNothingIsCorrupt) {
+  Server s;
+  s.set("job_capacity", "64");
+  ASSERT_TRUE(s.start());
+  WireClient c;
+  ASSERT_TRUE(c.connect(s.port));
+  const int total = 100000, batch = 500;
+  int oks = 0, full = 0, other = 0;
+  std::string first_other;
+  for (int sent = 0; sent < total; sent += batch) {
+    std::string bytes;
+    for (int i = sent; i < sent + batch; ++i)
+      bytes += frame(request_payload("ADD", R"({"jobname":"j)" + std::to_string(i) + R"(","command":"/bin/true"})"));
+    ASSERT_TRUE(c.send_raw(bytes));
+    for (int i = 0; i < batch; ++i) {
+      Reply r = next_reply(c);
+      if (r.ok()) ++oks;
+      else if (r.code() == "FAILED" && r.error().find("full") != std::string::npos) ++full;
+      else if (++other == 1) first_other = r.raw;
+    }
+  }
+  EXPECT_EQ(oks, 64);
+  EXPECT_EQ(full, total - 64);
+  EXPECT_EQ(other, 0) << first_other;
+  auto all = s.request("GETALL");
+  ASSERT_TRUE(ok(all));
+  EXPECT_EQ(all->data().MemberCount(), 64u);
+  ASSERT_TRUE(s.stop());
+  auto saved = read_file(s.jobs_file);
+  ASSERT_TRUE(saved);
+  auto doc = parse_json(*saved);
+  ASSERT_TRUE(doc) << "the settings file does not parse";
+  ASSERT_TRUE(s.start());
+  ASSERT_TRUE(s.wait_for_job("j63"));
+  all = s.request("GETALL");
+  ASSERT_TRUE(ok(all));
+  EXPECT_EQ(all->data().MemberCount(), 64u);
+  for (int i = 0; i < 64; ++i) EXPECT_TRUE(all->data().HasMember(("j" + std::to_string(i)).c_str())) << i;
+}
+
+// CPU seconds (user + system) a process has used, from /proc/PID/stat.
+double cpu_seconds(pid_t pid) {
+  auto text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return -1;
+  std::istringstream in(text->substr(text->rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+size_t fd_count(pid_t pid) {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
+}
+
+// 10,000 clients that connect and say nothing: the server (which raised
+// its fd limit at start) holds them all, serves a new client at once, does
+// not spin meanwhile, and gives every fd back when they go.
+TEST(Hostile, TenThousandIdleConnectionsAreHeldWithoutSpinning) {
+  rlimit lim{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  ASSERT_GE(lim.rlim_max, 10200u) << "this test needs room for 10,000 sockets of its own";
+  rlimit raised = lim;
+  raised.rlim_cur = lim.rlim_max;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &raised), 0);
+  Server s;
+  s.set("max_connections", "12000");
+  ASSERT_TRUE(s.start());
+  pid_t listener = s.listener_pid();
+  size_t fds_before = fd_count(listener);
+  std::vector<std::unique_ptr<WireClient>> idle;
+  for (int i = 0; i < 10000; ++i) {
+    idle.push_back(std::make_unique<WireClient>());
+    ASSERT_TRUE(idle.back()->connect(s.port)) << "connection " << i;
+  }
+  ASSERT_TRUE(wait_until([&] { return fd_count(listener) >= fds_before + 10000; }, 10000))
+      << fd_count(listener) << " fds, " << fds_before << " before";
+  double cpu0 = cpu_seconds(listener);
+  usleep(2000000);
+  double busy = cpu_seconds(listener) - cpu0;
+  EXPECT_LT(busy, 0.2) << "the listener spent " << busy << " s of CPU in 2 s with 10,000 idle clients";
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ok(s.request("STATUSALL")));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  idle.clear();
+  EXPECT_TRUE(wait_until([&] { return fd_count(listener) == fds_before; }, 10000))
+      << fd_count(listener) << " fds left, " << fds_before << " before";
+  EXPECT_EQ(s.listener_pid(), listener);
+  setrlimit(RLIMIT_NOFILE, &lim);
+}
+
+}  // namespace
+}  // namespace itest
