@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang,
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-fuzz/, then runs
-# each for SECONDS (default 60), as many at once as there are cores.
+# each for SECONDS (default 60), FUZZ_JOBS at once (default: as many as
+# there are cores; run/test runs all seven together, 60 s of wall time each).
 #
 # Each target starts from its seed corpus, tests/fuzz/corpus/TARGET (read
 # only), and keeps what it finds in build-fuzz/corpus/TARGET for the next
@@ -9,7 +10,7 @@
 # fails the run; the input is left in build-fuzz/artifacts/ and belongs,
 # once fixed, in the seed corpus. Executions per target are printed at the
 # end (and kept in build-fuzz/fuzz-stats.txt).
-# Environment: FUZZ_BUILD_DIR (build-fuzz/), FUZZ_TARGETS (all).
+# Environment: FUZZ_BUILD_DIR (build-fuzz/), FUZZ_TARGETS (all), FUZZ_JOBS.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -50,7 +51,7 @@ fuzz_one() {
 export -f fuzz_one dict_of
 export build here seconds
 
-printf '%s\n' "${targets[@]}" | xargs -P "$(nproc)" -I{} bash -c 'fuzz_one {}' >"$build/fuzz-stats.txt"
+printf '%s\n' "${targets[@]}" | xargs -P "${FUZZ_JOBS:-$(nproc)}" -I{} bash -c 'fuzz_one {}' >"$build/fuzz-stats.txt"
 sort "$build/fuzz-stats.txt"
 failed=$(awk '$2 != "ok" {print $1}' "$build/fuzz-stats.txt")
 for t in $failed; do
