@@ -301,16 +301,15 @@ void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_
   if (auto old = runs_.find(name); old != runs_.end()) retire(std::move(old->second));
   runs_[name] = std::move(run);
   if (exited_meanwhile) return exited(r, status);
-  // Another start time: the pid was reused, the job's exit was missed, and
-  // the new owner of the pid is left alone. Gone from /proc: the master
-  // has reaped it already, and its EXIT went to a supervisor before this
-  // one knew the pid (the dead one, or this one before the handover), so
-  // none is coming. A zombie still has its entry: its EXIT is yet to come.
+  // Gone from /proc: the master has reaped it and its EXIT, with the real
+  // status, is on the way (had it come before the handover, the master
+  // would have handed the job back as exited). Another start time: the pid
+  // was reused, the job's exit was missed, and the new owner of the pid is
+  // left alone.
   auto now_ticks = start_ticks(pid);
-  if (!now_ticks || *now_ticks != ticks) {
-    spdlog::warn("job \"{}\": pid {} {}; its exit was missed", name, pid,
-                 now_ticks ? "is another process now" : "is gone");
-    r.foreign = now_ticks.has_value();
+  if (now_ticks && *now_ticks != ticks) {
+    spdlog::warn("job \"{}\": pid {} is another process now; its exit was missed", name, pid);
+    r.foreign = true;
     return exited(r, -1);
   }
   spdlog::info("job \"{}\" (pid {}) adopted from the previous supervisor", name, pid);
