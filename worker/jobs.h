@@ -64,6 +64,9 @@ class Jobs {
     tell_master_ = std::move(tell);
     taken_ = false;
   }
+  // Until then, which job runs is not known: true when `again` was kept to
+  // run after the handover, false when it is over and the caller goes on.
+  bool wait_for_take(std::function<void()> again);
   // A job a dead supervisor left running (or that exited meanwhile, with
   // its status), with the pipes the master kept. Takes the fds.
   void adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
@@ -77,7 +80,6 @@ class Jobs {
 
  private:
   void mark_up(uint32_t slot, pid_t pid, uint64_t ticks);
-  bool wait_for_take(std::function<void()> again);
   struct Run;
   struct Output;
   // At most this much of one job's output is moved per loop turn.

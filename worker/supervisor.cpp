@@ -4,7 +4,6 @@
 
 #include <csignal>
 #include <sstream>
-#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -73,8 +72,6 @@ int Supervisor::run() {
     jobs_->set_master([this](std::string text, const std::vector<int>& fds) { control_->send(std::move(text), fds); });
     // Whatever a previous supervisor left running comes back first.
     control_->send("TAKE " + std::to_string(getpid()));
-  } else {
-    handed_back_ = true;
   }
   // Tell the listener which of its requests died with a previous supervisor.
   taken_before_ = seg_.header().supervisor_taken.load();
@@ -90,10 +87,7 @@ void Supervisor::on_request(uint64_t id, std::string_view payload) {
   if (id >> 32 == taken_before_ >> 32 && id <= taken_before_) return;
   // Until the master has handed back the jobs left running, which job runs
   // is not known: a DELETE could remove a job whose process lives on.
-  if (!handed_back_) {
-    early_.emplace_back(id, std::string(payload));
-    return;
-  }
+  if (jobs_->wait_for_take([this, id, p = std::string(payload)] { on_request(id, p); })) return;
   auto request = std::make_unique<protocol::Request>();
   protocol::Request& req = *request;
   if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
@@ -153,8 +147,6 @@ void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
     jobs_->adopt(info.name, settings ? *settings : "{}", pid, slot, ticks, fds, state == "exited", status);
   } else if (verb == "TAKEN") {
     jobs_->adopt_unheld([this](const std::string& name) { return store_->find_saved(name); });
-    handed_back_ = true;
-    for (auto& [id, payload] : std::exchange(early_, {})) on_request(id, payload);
   } else if (verb == "EXIT") {
     pid_t pid = 0;
     int status = 0;

@@ -6,7 +6,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -65,8 +64,6 @@ class Supervisor : private plugins::JobControl {
   std::unordered_map<uint64_t, std::unique_ptr<protocol::Request>> in_flight_;
   bool stopping_ = false;
   uint64_t taken_before_ = 0;  // the last request id a predecessor noted taking
-  bool handed_back_ = false;    // the master has answered TAKE
-  std::vector<std::pair<uint64_t, std::string>> early_;  // requests that came before
 };
 
 }  // namespace backend::worker
