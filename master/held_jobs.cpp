@@ -1,44 +1,37 @@
 #include "master/held_jobs.h"
 
-#include <unistd.h>
-
-#include <chrono>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "master/now_ms.h"
 #include "master/orphan_pipe.h"
 #include "worker/proc_info.h"
 
 namespace backend::master {
-namespace {
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 HeldJobs::~HeldJobs() {
-  for (auto& [pid, e] : held_)
-    for (int fd : e.fds) close(fd);
-  for (auto& [slot, fds] : prepared_)
-    for (int fd : fds) close(fd);
+  for (auto& [pid, e] : held_) worker::close_fds(e.fds);
+  drop_prepared();
 }
 
 void HeldJobs::release(pid_t pid) {
   auto it = held_.find(pid);
   if (it == held_.end()) return;
-  for (int fd : it->second.fds) close(fd);
+  worker::close_fds(it->second.fds);
   held_.erase(it);
 }
 
 void HeldJobs::unprepare(uint32_t slot) {
   auto it = prepared_.find(slot);
   if (it == prepared_.end()) return;
-  for (int fd : it->second) close(fd);
+  worker::close_fds(it->second);
   prepared_.erase(it);
+}
+
+void HeldJobs::drop_prepared() {
+  for (auto& [slot, fds] : prepared_) worker::close_fds(fds);
+  prepared_.clear();
 }
 
 // Pipes lent by a supervisor that died before it said which pid took them:
@@ -62,9 +55,7 @@ void HeldJobs::retry_take(std::deque<worker::Control::Outgoing>& out) {
   if (take_to_.empty()) return;
   find_prepared();
   if (!prepared_.empty() && now_ms() < take_deadline_ms_) return;
-  for (auto& [slot, fds] : prepared_)
-    for (int fd : fds) close(fd);
-  prepared_.clear();
+  drop_prepared();
   for (const auto& [pid, e] : held_) {
     std::string state = e.exited ? "exited " + std::to_string(e.status) : "running";
     out.push_back({"HELD " + take_to_ + " " + std::to_string(pid) + " " + std::to_string(e.slot) + " " +

@@ -49,6 +49,7 @@ class HeldJobs {
  private:
   void release(pid_t pid);
   void unprepare(uint32_t slot);
+  void drop_prepared();
   void find_prepared();
   std::map<pid_t, Entry> held_;
   std::map<uint32_t, std::vector<int>> prepared_;  // by slot: pipes of a job being spawned

@@ -23,6 +23,7 @@
 #include "master/checked_config.h"
 #include "master/daemon.h"
 #include "master/listen_socket.h"
+#include "master/now_ms.h"
 #include "plugins/registry.h"
 #include "shm/job_table.h"
 #include "shm/lock.h"
@@ -40,12 +41,6 @@ namespace {
 
 // The supervisor stops every job within its stoptimeout before it exits.
 constexpr int64_t kShutdownGraceMs = 120000;
-
-int64_t now_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 std::string describe_exit(int status) {

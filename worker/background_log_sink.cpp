@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -25,16 +24,6 @@ struct Line {
 // How long an exit waits for the writer: a copy fd nobody reads must not
 // keep a process from ending.
 constexpr auto kFlushWait = std::chrono::seconds(2);
-
-void write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
 
 std::string hour_of(const spdlog::details::log_msg& msg) {
   std::time_t t = std::chrono::system_clock::to_time_t(msg.time);
@@ -118,7 +107,7 @@ void BackgroundLogSink::State::write_batch(const std::vector<Line>& batch, int c
       chunk.clear();
     }
   }
-  if (copy >= 0) write_all(copy, all.data(), all.size());
+  if (copy >= 0) write_all(copy, all);
 }
 
 void BackgroundLogSink::State::write_file(const std::string& hour, const std::string& text) {
@@ -129,7 +118,7 @@ void BackgroundLogSink::State::write_file(const std::string& hour, const std::st
     fd = open((day_dir + "/" + hour + ".log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     open_hour = hour;
   }
-  if (fd >= 0) write_all(fd, text.data(), text.size());
+  if (fd >= 0) write_all(fd, text);
 }
 
 BackgroundLogSink::BackgroundLogSink(std::string dir, int copy_fd, size_t max_queued)

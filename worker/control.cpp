@@ -18,13 +18,17 @@ std::vector<int> duplicate_fds(const std::vector<int>& fds) {
   return out;
 }
 
+void close_fds(const std::vector<int>& fds) {
+  for (int fd : fds) ::close(fd);
+}
+
 bool send_queued(int socket, std::deque<Control::Outgoing>& queue) {
   while (!queue.empty()) {
     auto& m = queue.front();
     int err = send_with_fds(socket, m.text, m.fds);
     if (err == EAGAIN) return true;
     if (err) spdlog::error("control message \"{}\" not sent: {}", m.text, std::strerror(err));
-    for (int fd : m.fds) ::close(fd);
+    close_fds(m.fds);
     queue.pop_front();
     if (err) return false;
   }
@@ -37,8 +41,7 @@ Control::Control(uv_loop_t* loop, int fd, OnMessage on_message)
 }
 
 Control::~Control() {
-  for (auto& m : queue_)
-    for (int fd : m.fds) ::close(fd);
+  for (auto& m : queue_) close_fds(m.fds);
 }
 
 void Control::read_all() {

@@ -51,5 +51,6 @@ class Control : public PolledSocket {
 // those sent. Returns false on a hard error. Shared with the master.
 bool send_queued(int socket, std::deque<Control::Outgoing>& queue);
 std::vector<int> duplicate_fds(const std::vector<int>& fds);
+void close_fds(const std::vector<int>& fds);
 
 }  // namespace backend::worker
