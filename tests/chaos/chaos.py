@@ -35,12 +35,14 @@ import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+import jobs_client  # noqa: E402  (tests/bench: backend-server's framing)
 
 CODES = {"OK", "FAILED", "DENIED", "UNKNOWN"}
 SUPERVISOR_LOST = "the supervisor stopped while handling this request"
@@ -75,27 +77,18 @@ class Conn:
             self.s.close()
             self.s = None
 
-    def _recv(self, n):
-        b = bytearray()
-        while len(b) < n:
-            c = self.s.recv(n - len(b))
-            if not c:
-                raise ConnectionResetError("closed by the server")
-            b += c
-        return bytes(b)
-
     def call(self, command, params=None):
         """The reply as a dict; raises OSError on a connection error and
         socket.timeout (an OSError too) when no reply comes in time."""
         payload = command if params is None else command + " " + json.dumps(params)
-        p = payload.encode()
         try:
             if not self.s:
-                self.s = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
-                self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.s.sendall(struct.pack("<I", len(p)) + p)
-            (n,) = struct.unpack("<I", self._recv(4))
-            raw = self._recv(n)
+                self.s = jobs_client.connect(self.port)
+                self.s.settimeout(self.timeout)
+            raw = jobs_client.call(self.s, payload)
+        except EOFError as e:
+            self.close()
+            raise ConnectionResetError("closed by the server") from e
         except OSError:
             self.close()
             raise
