@@ -2,10 +2,9 @@
 
 #include <sstream>
 
-#include <spdlog/spdlog.h>
-
 #include "master/now_ms.h"
 #include "master/orphan_pipe.h"
+#include "worker/log.h"
 #include "worker/proc_info.h"
 
 namespace backend::master {

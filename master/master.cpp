@@ -18,8 +18,6 @@
 #include <ctime>
 #include <iostream>
 
-#include <spdlog/spdlog.h>
-
 #include "master/checked_config.h"
 #include "master/daemon.h"
 #include "master/listen_socket.h"
@@ -33,6 +31,7 @@
 #include "worker/channel.h"
 #include "worker/context.h"
 #include "worker/fd_passing.h"
+#include "worker/log.h"
 #include "worker/server_log.h"
 #include "worker/settings_store.h"
 
@@ -41,7 +40,6 @@ namespace {
 
 // The supervisor stops every job within its stoptimeout before it exits.
 constexpr int64_t kShutdownGraceMs = 120000;
-
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));

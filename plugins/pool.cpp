@@ -1,6 +1,6 @@
 #include "plugins/pool.h"
 
-#include <spdlog/spdlog.h>
+#include "worker/log.h"
 
 namespace backend::plugins {
 namespace {

@@ -11,6 +11,8 @@
 
 #include <spdlog/sinks/base_sink.h>
 
+#include "worker/log.h"
+
 namespace backend::worker {
 
 class BackgroundLogSink : public spdlog::sinks::base_sink<std::mutex> {

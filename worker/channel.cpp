@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
+#include "worker/log.h"
 
 namespace backend::worker {
 

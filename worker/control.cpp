@@ -6,9 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
-
 #include "worker/fd_passing.h"
+#include "worker/log.h"
 
 namespace backend::worker {
 

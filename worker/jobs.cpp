@@ -10,11 +10,10 @@
 #include <cstring>
 #include <utility>
 
-#include <spdlog/spdlog.h>
-
 #include "shm/job_table.h"
 #include "shm/lock.h"
 #include "shm/ring.h"
+#include "worker/log.h"
 #include "worker/output_capture.h"
 #include "worker/proc_info.h"
 #include "worker/signal_name.h"

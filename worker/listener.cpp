@@ -5,12 +5,11 @@
 #include <csignal>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "protocol/commands.h"
 #include "protocol/job_name.h"
 #include "protocol/request.h"
 #include "protocol/response.h"
+#include "worker/log.h"
 #include "worker/queries.h"
 #include "worker/server_log.h"
 

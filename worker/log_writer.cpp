@@ -1,6 +1,7 @@
 #include "worker/log_writer.h"
 
 #include "worker/atomic_file.h"
+#include "worker/log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,8 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 namespace backend::worker {
 

@@ -7,9 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
-
 #include "worker/line_splitter.h"
+#include "worker/log.h"
 
 namespace backend::worker {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include <rapidjson/document.h>
-#include <spdlog/spdlog.h>
 
 #include "worker/atomic_file.h"
+#include "worker/log.h"
 
 namespace backend::worker {
 namespace {

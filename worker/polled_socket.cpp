@@ -1,6 +1,6 @@
 #include "worker/polled_socket.h"
 
-#include <spdlog/spdlog.h>
+#include "worker/log.h"
 
 namespace backend::worker {
 

@@ -1,6 +1,7 @@
 #include "worker/server_log.h"
 
 #include "worker/background_log_sink.h"
+#include "worker/log.h"
 
 #include <unistd.h>
 
@@ -10,7 +11,6 @@
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 namespace backend::worker {
 namespace {
@@ -33,7 +33,6 @@ std::unique_ptr<spdlog::formatter> make_formatter() {
   f->add_flag<LevelTag>('*').set_pattern("[%C-%m-%d %H:%M:%S] %*%v");
   return f;
 }
-
 
 class RingSink : public spdlog::sinks::base_sink<std::mutex> {
  public:

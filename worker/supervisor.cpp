@@ -5,13 +5,12 @@
 #include <csignal>
 #include <sstream>
 
-#include <spdlog/spdlog.h>
-
 #include "protocol/job_name.h"
 #include "protocol/job_settings.h"
 #include "protocol/request.h"
 #include "shm/job_table.h"
 #include "shm/lock.h"
+#include "worker/log.h"
 #include "worker/server_log.h"
 
 namespace backend::worker {

@@ -2,12 +2,11 @@
 // once users.json holds them; new passwords are hashed on the thread pool.
 #include <memory>
 
-#include <spdlog/spdlog.h>
-
 #include "plugins/auth/auth_plugin.h"
 #include "plugins/auth/password.h"
 #include "plugins/pool.h"
 #include "protocol/coerce.h"
+#include "worker/log.h"
 
 namespace backend::plugins::auth {
 namespace {

@@ -3,11 +3,11 @@
 #include <array>
 
 #include <sodium.h>
-#include <spdlog/spdlog.h>
 
 #include "plugins/auth/password.h"
 #include "plugins/pool.h"
 #include "plugins/settings_block.h"
+#include "worker/log.h"
 
 namespace backend::plugins::auth {
 namespace {

@@ -2,10 +2,9 @@
 
 #include <memory>
 
-#include <spdlog/spdlog.h>
-
 #include "plugins/pool.h"
 #include "worker/atomic_file.h"
+#include "worker/log.h"
 
 namespace backend::plugins::auth {
 

@@ -1,8 +1,7 @@
 #include "plugins/autostart/autostart_plugin.h"
 
-#include <spdlog/spdlog.h>
-
 #include "plugins/settings_block.h"
+#include "worker/log.h"
 
 namespace backend::plugins::autostart {
 namespace {

@@ -3,13 +3,12 @@
 #include <ctime>
 #include <map>
 
-#include <spdlog/spdlog.h>
-
 #include "plugins/guarder/backoff.h"
 #include "plugins/settings_block.h"
 #include "plugins/timer.h"
 #include "shm/job_table.h"
 #include "shm/lock.h"
+#include "worker/log.h"
 
 namespace backend::plugins::guarder {
 namespace {

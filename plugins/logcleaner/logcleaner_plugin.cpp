@@ -2,12 +2,11 @@
 
 #include <memory>
 
-#include <spdlog/spdlog.h>
-
 #include "plugins/logcleaner/log_sweep.h"
 #include "plugins/pool.h"
 #include "plugins/settings_block.h"
 #include "plugins/timer.h"
+#include "worker/log.h"
 
 namespace backend::plugins::logcleaner {
 namespace {

@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
-#include <spdlog/spdlog.h>
-
 #include "plugins/scheduler/next_due.h"
 #include "plugins/scheduler/uuid.h"
 #include "protocol/job_name.h"
+#include "worker/log.h"
 
 namespace backend::plugins::scheduler {
 namespace {

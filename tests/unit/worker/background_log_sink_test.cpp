@@ -12,9 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include <spdlog/logger.h>
-
 #include "tests/unit/worker/temp_dir.h"
+#include "worker/log.h"
 
 namespace backend::worker {
 namespace {
