@@ -237,6 +237,11 @@ void Master::on_signal(int signo) {
 }
 
 void Master::reap() {
+  // A dead supervisor's last HOLDs are in the control socket before any of
+  // its jobs can be ours to reap: read them all first, or a job reaped
+  // before its HOLD is read would be held, and handed on, as running.
+  while (read_control() == kControlBatch) {
+  }
   int status;
   for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
     if (pid == listener_.pid) worker_died(listener_, status);
@@ -261,14 +266,16 @@ void Master::orphan_exited(pid_t pid, int status) {
   table.record_exit(held->slot, status, time(nullptr));
 }
 
-void Master::read_control() {
+int Master::read_control() {
   std::string text;
   std::vector<int> fds;
-  for (int i = 0; i < 256 && worker::recv_with_fds(control_[0], text, fds) > 0; ++i) {
+  int i = 0;
+  for (; i < kControlBatch && worker::recv_with_fds(control_[0], text, fds) > 0; ++i) {
     held_.on_message(text, fds, control_out_);
     for (int fd : fds)
       if (fd >= 0) close(fd);
   }
+  return i;
 }
 
 void Master::worker_died(Worker& w, int status) {

@@ -47,7 +47,9 @@ class Master {
   void on_signal(int signo);
   void reap();
   void orphan_exited(pid_t pid, int status);
-  void read_control();
+  // Reads at most kControlBatch messages; returns how many it read.
+  static constexpr int kControlBatch = 256;
+  int read_control();
   void worker_died(Worker& w, int status);
   void spawn(Worker& w);
   [[noreturn]] void child(Worker& w);

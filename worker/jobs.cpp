@@ -60,6 +60,7 @@ struct Jobs::Run {
   Output* out = nullptr;
   Output* err = nullptr;
   uv_timer_t* kill_timer = nullptr;
+  uv_timer_t* exit_deadline = nullptr;  // see await_exit()
   bool exited = false;
   bool stopping = false;
   bool released = false;  // the master was told it may close its copies
@@ -314,6 +315,29 @@ void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_
   spdlog::info("job \"{}\" (pid {}) adopted from the previous supervisor", name, pid);
   by_pid_[pid] = &r;
   mark_up(slot, pid, ticks);
+  if (!now_ticks) await_exit(r);
+}
+
+// A job already gone from /proc when adopted: the master reaped it, and
+// its EXIT, with the real status, follows. Should that never come, the job
+// must not look up for ever (a STOP of it would wait for ever, and so would
+// the server's own stop): past the deadline it is recorded as ended with an
+// unknown status, and its pid, free for reuse by now, is never signalled.
+void Jobs::await_exit(Run& run) {
+  run.exit_deadline = new uv_timer_t;
+  uv_timer_init(loop_, run.exit_deadline);
+  run.exit_deadline->data = this;
+  uv_timer_start(run.exit_deadline, [](uv_timer_t* t) {
+    auto* self = static_cast<Jobs*>(t->data);
+    for (auto& [name, r] : self->runs_) {
+      if (r->exit_deadline != t || r->exited) continue;
+      spdlog::warn("job \"{}\" (pid {}): no exit reported within {} ms of its adoption; recorded as ended", name,
+                   r->pid, kExitDeadlineMs);
+      self->by_pid_.erase(r->pid);
+      r->foreign = true;
+      return self->exited(*r, -1);
+    }
+  }, kExitDeadlineMs, 0);
 }
 
 // A job found running whose slot does not say so: its supervisor died
@@ -544,9 +568,10 @@ void Jobs::retire(std::unique_ptr<Run> run) {
       o->close();  // the last of the two tells the master to let go
       o->run = nullptr;
     }
-  if (run->kill_timer) {
-    uv_close(reinterpret_cast<uv_handle_t*>(run->kill_timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    run->kill_timer = nullptr;
+  for (uv_timer_t** timer : {&run->kill_timer, &run->exit_deadline}) {
+    if (!*timer) continue;
+    uv_close(reinterpret_cast<uv_handle_t*>(*timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    *timer = nullptr;
   }
 }
 

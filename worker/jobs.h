@@ -77,10 +77,13 @@ class Jobs {
   void adopt_unheld(const std::function<const std::string*(const std::string&)>& settings_of);
   // The master reaped an adopted job.
   void master_reaped(pid_t pid, int status);
+  // How long an adopted job already gone from /proc waits for that news.
+  static constexpr uint64_t kExitDeadlineMs = 2000;
 
  private:
   void mark_up(uint32_t slot, pid_t pid, uint64_t ticks);
   struct Run;
+  void await_exit(Run& run);
   struct Output;
   // At most this much of one job's output is moved per loop turn.
   static constexpr size_t kPumpBytes = 256 * 1024;
