@@ -176,12 +176,22 @@ void Jobs::close_resume_timer() {
   resume_timer_ = nullptr;
 }
 
-void Jobs::close_outputs() {
-  for (auto& [name, run] : runs_)
+void Jobs::close_handles() {
+  for (auto& [name, run] : runs_) {
     for (Output* o : {run->out, run->err})  // a copy: close() clears them
       if (o) o->close();
+    close_timers(*run);
+  }
   // Here, not in the destructor: by then the loop has closed every handle.
   close_resume_timer();
+}
+
+void Jobs::close_timers(Run& run) {
+  for (uv_timer_t** timer : {&run.kill_timer, &run.exit_deadline}) {
+    if (!*timer) continue;
+    uv_close(reinterpret_cast<uv_handle_t*>(*timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    *timer = nullptr;
+  }
 }
 
 Jobs::Run* Jobs::current(const std::string& name) const {
@@ -568,11 +578,7 @@ void Jobs::retire(std::unique_ptr<Run> run) {
       o->close();  // the last of the two tells the master to let go
       o->run = nullptr;
     }
-  for (uv_timer_t** timer : {&run->kill_timer, &run->exit_deadline}) {
-    if (!*timer) continue;
-    uv_close(reinterpret_cast<uv_handle_t*>(*timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    *timer = nullptr;
-  }
+  close_timers(*run);
 }
 
 void Jobs::forget(const std::string& name) {

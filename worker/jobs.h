@@ -46,8 +46,9 @@ class Jobs {
   void reap();
   // Stops every job, then calls done.
   void stop_all(std::function<void()> done);
-  // Stops reading every job's output (the loop is ending).
-  void close_outputs();
+  // Stops reading every job's output and closes every timer (the loop is
+  // ending).
+  void close_handles();
   // Called after every exit the supervisor sees: requested is true when a
   // STOP (or RESTART, or the server stopping) asked for it.
   using OnExit = std::function<void(const std::string& name, bool requested, int64_t uptime_s)>;
@@ -102,6 +103,7 @@ class Jobs {
                  std::string_view prefix);
   void kill_group_later(Run& run, uint32_t seconds);
   void retire(std::unique_ptr<Run> run);
+  void close_timers(Run& run);
   void record(Run& run, const std::string& line);
   void maybe_all_stopped();
   void maybe_release(Run& run);

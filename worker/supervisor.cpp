@@ -298,7 +298,7 @@ void Supervisor::stop() {
 
 void Supervisor::close_loop() {
   plugins_.close();
-  jobs_->close_outputs();
+  jobs_->close_handles();
   uv_walk(
       &loop_, [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h) && h->type != UV_POLL) uv_close(h, nullptr);

@@ -37,6 +37,8 @@ class JobsAdopt : public ::testing::Test {
     slot_ = *seg_.seg.table().insert("j", R"({"command":"/bin/true"})", 20);
   }
   ~JobsAdopt() override {
+    if (jobs_) jobs_->close_handles();
+    uv_run(&loop_, UV_RUN_NOWAIT);
     jobs_.reset();
     uv_walk(&loop_, [](uv_handle_t* h, void*) {
       if (!uv_is_closing(h)) uv_close(h, nullptr);
