@@ -107,6 +107,14 @@ std::optional<std::string> set_plugin_settings(const rapidjson::Value& v, Config
   return std::nullopt;
 }
 
+std::optional<std::string> set_orphaned_jobs(const rapidjson::Value& v, Config& c) {
+  if (v.IsString() && (v.GetString() == std::string("adopt") || v.GetString() == std::string("stop"))) {
+    c.orphaned_jobs = v.GetString();
+    return std::nullopt;
+  }
+  return std::string("must be \"adopt\" or \"stop\"");
+}
+
 std::optional<std::string> set_interpreters(const rapidjson::Value& v, Config& c) {
   const std::string what = "must be an object of \".ext\": \"program\" strings";
   if (!v.IsObject()) return what;
@@ -138,6 +146,7 @@ const std::map<std::string, Setter>& setters() {
       {"autoload_plugins", set_autoload_plugins},
       {"plugin_settings", set_plugin_settings},
       {"allow_insecure_remote", bool_key(&Config::allow_insecure_remote)},
+      {"orphaned_jobs", set_orphaned_jobs},
   };
   return table;
 }
@@ -257,6 +266,7 @@ std::string config_to_json(const Config& c) {
   w.EndObject();
   w.Key("allow_insecure_remote");
   w.Bool(c.allow_insecure_remote);
+  str("orphaned_jobs", c.orphaned_jobs);
   w.EndObject();
   return sb.GetString();
 }

@@ -37,6 +37,9 @@ struct Config {
   // Listening beyond loopback with nobody to authenticate is refused unless
   // this says the operator wants it.
   bool allow_insecure_remote = false;
+  // Jobs a crashed server left running: "adopt" them (no output capture)
+  // or "stop" them, at the next start.
+  std::string orphaned_jobs = "adopt";
 };
 
 // Command-line values that win over the file's, at start and on every reload.

@@ -45,7 +45,7 @@ void HeldJobs::find_prepared() {
       continue;
     }
     spdlog::warn("a job (pid {}) was being started when its supervisor died; found by its pipes", pid);
-    held_[pid] = Entry{it->first, worker::start_ticks(pid).value_or(0), std::move(it->second), false, 0};
+    held_[pid] = Entry{it->first, worker::start_ticks(pid).value_or(0), std::move(it->second), false, 0, {}};
     it = prepared_.erase(it);
   }
 }
@@ -56,6 +56,12 @@ void HeldJobs::retry_take(std::deque<worker::Control::Outgoing>& out) {
   if (!prepared_.empty() && now_ms() < take_deadline_ms_) return;
   drop_prepared();
   for (const auto& [pid, e] : held_) {
+    if (!e.orphan.empty()) {
+      out.push_back({"ORPHAN " + take_to_ + " " + std::to_string(pid) + " " + std::to_string(e.ticks) + " " +
+                         (e.exited ? "gone " : "running ") + e.orphan,
+                     {}});
+      continue;
+    }
     std::string state = e.exited ? "exited " + std::to_string(e.status) : "running";
     out.push_back({"HELD " + take_to_ + " " + std::to_string(pid) + " " + std::to_string(e.slot) + " " +
                        std::to_string(e.ticks) + " " + state,
@@ -105,6 +111,15 @@ void HeldJobs::on_message(const std::string& text, std::vector<int>& fds,
     take_deadline_ms_ = now_ms() + kPreparedGraceMs;
     retry_take(out);
   }
+}
+
+void HeldJobs::add_orphan(const OrphanedJob& job) {
+  Entry e;
+  e.ticks = job.ticks;
+  e.exited = !job.alive;
+  e.status = -1;
+  e.orphan = job.name;
+  held_[job.pid] = std::move(e);
 }
 
 const HeldJobs::Entry* HeldJobs::reaped(pid_t pid, int status) {

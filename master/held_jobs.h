@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "master/orphaned_jobs.h"
 #include "worker/control.h"
 
 namespace backend::master {
@@ -26,6 +27,7 @@ class HeldJobs {
     std::vector<int> fds;
     bool exited = false;
     int status = 0;
+    std::string orphan;  // the job's name, for one a crashed server left
   };
 
   HeldJobs() = default;
@@ -38,6 +40,10 @@ class HeldJobs {
   void on_message(const std::string& text, std::vector<int>& fds, std::deque<worker::Control::Outgoing>& out);
   // An orphan the master reaped: the entry when it was a held job.
   const Entry* reaped(pid_t pid, int status);
+  // A job a crashed server left (see orphaned_jobs.h): handed to every
+  // supervisor that asks, by name (the new table has other slots), until
+  // one RELEASEs it. It has no pipes: its output died with that server.
+  void add_orphan(const OrphanedJob& job);
   size_t size() const { return held_.size(); }
   // A TAKE waits while lent pipes have no job yet; the master calls
   // retry_take every few milliseconds meanwhile.

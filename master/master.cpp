@@ -131,6 +131,7 @@ std::optional<std::string> Master::prepare() {
     return "data folder " + config_.data_dir + " is not writable: " + std::strerror(errno);
   if (auto err = check_jobs_file(config_.data_dir + "/jobs.json")) return err;
   if (auto err = pidfile_.lock(config_.pidfile)) return err;
+  std::vector<OrphanedJob> orphans = find_orphaned_jobs(config_.shm_name);
   try {
     segment_ = shm::Segment::create(config_.shm_name, {config_.job_capacity, config_.ring_bytes,
                                                        config_.server_ring_bytes});
@@ -147,6 +148,7 @@ std::optional<std::string> Master::prepare() {
   segment_->header().generation.fetch_add(1);
   worker::log_setup(config_.data_dir + "/log/server", !options_.daemon, config_.log_level);
   worker::log_to_ring(segment_->server_ring());
+  take_orphans(orphans);
   setup_signals();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel_) != 0)
@@ -162,6 +164,19 @@ std::optional<std::string> Master::prepare() {
   raise_fd_limit();
   publish_config();
   return std::nullopt;
+}
+
+// The first supervisor's TAKE hands them over, to adopt or stop as the
+// config says; those that died since are started again if guarded.
+void Master::take_orphans(const std::vector<OrphanedJob>& orphans) {
+  for (const OrphanedJob& job : orphans) {
+    if (job.alive)
+      spdlog::warn("job \"{}\" (pid {}) still runs from a server that was killed; it will be {}", job.name, job.pid,
+                   config_.orphaned_jobs == "stop" ? "stopped" : "adopted without its output");
+    else
+      spdlog::warn("job \"{}\" (pid {}) died with the server that was killed", job.name, job.pid);
+    held_.add_orphan(job);
+  }
 }
 
 // Signals are blocked and read from a signalfd: no handler runs at all.

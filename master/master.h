@@ -47,6 +47,7 @@ class Master {
   void on_signal(int signo);
   void reap();
   void orphan_exited(pid_t pid, int status);
+  void take_orphans(const std::vector<OrphanedJob>& orphans);
   // Reads at most kControlBatch messages; returns how many it read.
   static constexpr int kControlBatch = 256;
   int read_control();

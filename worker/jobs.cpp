@@ -1,6 +1,7 @@
 #include "worker/jobs.h"
 
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +62,11 @@ struct Jobs::Run {
   Output* err = nullptr;
   uv_timer_t* kill_timer = nullptr;
   uv_timer_t* exit_deadline = nullptr;  // see await_exit()
+  struct PidWatch {
+    uv_poll_t poll;  // first: the handle is the struct
+    int fd;
+  };
+  PidWatch* exit_watch = nullptr;  // a pidfd, see watch_exit()
   bool exited = false;
   bool stopping = false;
   bool released = false;  // the master was told it may close its copies
@@ -191,6 +197,14 @@ void Jobs::close_timers(Run& run) {
     if (!*timer) continue;
     uv_close(reinterpret_cast<uv_handle_t*>(*timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     *timer = nullptr;
+  }
+  if (run.exit_watch) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&run.exit_watch->poll), [](uv_handle_t* h) {
+      auto* watch = reinterpret_cast<Run::PidWatch*>(h);
+      close(watch->fd);
+      delete watch;
+    });
+    run.exit_watch = nullptr;
   }
 }
 
@@ -385,6 +399,37 @@ void Jobs::adopt_unheld(const std::function<const std::string*(const std::string
   }
   taken_ = true;
   for (auto& again : std::exchange(before_taken_, {})) again();
+}
+
+void Jobs::adopt_orphan(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
+                        uint64_t ticks, bool alive) {
+  std::vector<int> none;
+  adopt(name, settings_json, pid, slot, ticks, none, !alive, -1);
+  Run* run = current(name);
+  if (!alive || !run || run->exited) return;
+  record(*run, "Process \"" + name + "\" (pid " + std::to_string(pid) +
+                   ") still runs from a server that was killed: adopted, but its output can no longer be captured.");
+  watch_exit(*run);
+}
+
+void Jobs::watch_exit(Run& run) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, run.pid, 0));
+  if (fd < 0) {  // gone already: nobody else will say so
+    by_pid_.erase(run.pid);
+    return exited(run, -1);
+  }
+  run.exit_watch = new Run::PidWatch{{}, fd};
+  uv_poll_init(loop_, &run.exit_watch->poll, fd);
+  run.exit_watch->poll.data = this;
+  uv_poll_start(&run.exit_watch->poll, UV_READABLE, [](uv_poll_t* h, int, int) {
+    auto* self = static_cast<Jobs*>(h->data);
+    uv_poll_stop(h);
+    for (auto& [name, r] : self->runs_) {
+      if (!r->exit_watch || &r->exit_watch->poll != h || r->exited) continue;
+      self->by_pid_.erase(r->pid);
+      return self->exited(*r, -1);
+    }
+  });
 }
 
 void Jobs::master_reaped(pid_t pid, int status) {

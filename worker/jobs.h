@@ -76,6 +76,11 @@ class Jobs {
   // running but nobody held are adopted without output if they still live
   // (same pid, same start time), else marked down.
   void adopt_unheld(const std::function<const std::string*(const std::string&)>& settings_of);
+  // A job a server killed outright left (alive, or dead since): adopted
+  // without output, which the ring says; nobody reaps it for us, so its
+  // exit is seen through a pidfd, with an unknown status.
+  void adopt_orphan(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
+                    uint64_t ticks, bool alive);
   // The master reaped an adopted job.
   void master_reaped(pid_t pid, int status);
   // How long an adopted job already gone from /proc waits for that news.
@@ -85,6 +90,7 @@ class Jobs {
   void mark_up(uint32_t slot, pid_t pid, uint64_t ticks);
   struct Run;
   void await_exit(Run& run);
+  void watch_exit(Run& run);
   struct Output;
   // At most this much of one job's output is moved per loop turn.
   static constexpr size_t kPumpBytes = 256 * 1024;

@@ -46,4 +46,11 @@ std::optional<uint64_t> start_ticks(pid_t pid) {
   return std::strtoull(p + 1, nullptr, 10);
 }
 
+bool is_zombie(pid_t pid) {
+  char buf[1024];
+  if (!read_proc(pid, "stat", buf)) return false;
+  const char* p = std::strrchr(buf, ')');
+  return p && p[1] == ' ' && p[2] == 'Z';
+}
+
 }  // namespace backend::worker

@@ -15,4 +15,7 @@ std::optional<long> rss_kb(pid_t pid);
 // pid is never mistaken for a job.
 std::optional<uint64_t> start_ticks(pid_t pid);
 
+// True when the process has exited and waits to be reaped.
+bool is_zombie(pid_t pid);
+
 }  // namespace backend::worker

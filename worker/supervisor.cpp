@@ -122,7 +122,7 @@ void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
   std::istringstream in(text);
   std::string verb;
   in >> verb;
-  if (verb == "HELD" || verb == "TAKEN") {
+  if (verb == "HELD" || verb == "TAKEN" || verb == "ORPHAN") {
     pid_t to = 0;
     in >> to;
     if (to != getpid()) return;  // asked for by a supervisor that died since
@@ -144,6 +144,12 @@ void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
     }
     const std::string* settings = store_->find_saved(info.name);
     jobs_->adopt(info.name, settings ? *settings : "{}", pid, slot, ticks, fds, state == "exited", status);
+  } else if (verb == "ORPHAN") {
+    pid_t pid = 0;
+    uint64_t ticks = 0;
+    std::string state, name;
+    in >> pid >> ticks >> state >> name;
+    adopt_orphan(pid, ticks, state == "running", name);
   } else if (verb == "TAKEN") {
     jobs_->adopt_unheld([this](const std::string& name) { return store_->find_saved(name); });
   } else if (verb == "EXIT") {
@@ -152,6 +158,24 @@ void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
     in >> pid >> status;
     jobs_->master_reaped(pid, status);
   }
+}
+
+// A job a server killed outright left behind: adopted without its output,
+// then stopped if the config says so; one that died meanwhile is recorded
+// as exited, which lets the guarder start it again.
+void Supervisor::adopt_orphan(pid_t pid, uint64_t ticks, bool alive, const std::string& name) {
+  auto slot = seg_.table().find(name);
+  const std::string* settings = store_->find_saved(name);
+  if (!slot || !settings) {
+    if (alive) {
+      spdlog::warn("supervisor: job \"{}\" (pid {}) is no job any more; stopping it", name, pid);
+      kill(-pid, SIGTERM);
+    }
+    control_->send("RELEASE " + std::to_string(pid));
+    return;
+  }
+  jobs_->adopt_orphan(name, *settings, pid, *slot, ticks, alive);
+  if (alive && ctx_.config.orphaned_jobs == "stop") jobs_->stop(name, [](Code, const std::string&) {});
 }
 
 void Supervisor::run_plugin(uint64_t id, const PluginHost::Command& command) {

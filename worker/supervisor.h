@@ -47,6 +47,7 @@ class Supervisor : private plugins::JobControl {
   void publish(const std::string& job);
   void publish_all();
   void on_control(const std::string& text, std::vector<int>& fds);
+  void adopt_orphan(pid_t pid, uint64_t ticks, bool alive, const std::string& name);
   void reload();
   void stop();
   void close_loop();

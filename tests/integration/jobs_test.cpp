@@ -868,5 +868,85 @@ TEST_F(JobsTest, CtrlCToTheServersProcessGroupStopsTheJobsToo) {
   EXPECT_TRUE(wait_until([&] { return !process_alive(job); }, 2000)) << "job " << job << " outlived the server";
 }
 
+// ---- 9. the whole server killed outright ------------------------------------
+
+// SIGKILL of the master, the listener and the supervisor at once, as the
+// OOM killer or `kill -9 -1` would. They are stopped first: a worker that
+// saw its master die would stop every job cleanly, and that is not this.
+void kill_whole_server(Server& s) {
+  std::vector<pid_t> server{s.master_pid(), s.listener_pid(), s.supervisor_pid()};
+  for (pid_t p : server) ASSERT_GT(p, 0);
+  for (pid_t p : server) kill(p, SIGSTOP);
+  for (pid_t p : server) kill(p, SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return !s.master_alive(); }, 3000));
+  for (pid_t p : server) ASSERT_TRUE(wait_until([&] { return !process_alive(p); }, 3000)) << p;
+}
+
+// A job that stays quiet lives on after the server; a chatty one dies of
+// its next write into a pipe nobody reads. Both are left in the job table
+// of the leftover shared memory.
+struct Orphans {
+  JobScript quiet, chatty;
+  pid_t quiet_pid = 0, chatty_pid = 0;
+};
+
+void orphan_two_jobs(Server& s, Orphans& o) {
+  o.quiet = write_script(s, "quiet", kIdle);
+  o.chatty = write_script(s, "chatty", "while :; do echo tick; sleep 0.05; done\n");
+  ASSERT_TRUE(add_job(s, o.quiet));
+  ASSERT_TRUE(add_job(s, o.chatty, R"(,"guard":true)"));
+  o.quiet_pid = start_job(s, o.quiet);
+  o.chatty_pid = start_job(s, o.chatty);
+  ASSERT_GT(o.quiet_pid, 0);
+  ASSERT_GT(o.chatty_pid, 0);
+  kill_whole_server(s);
+  ASSERT_TRUE(process_alive(o.quiet_pid));
+  ASSERT_TRUE(wait_until([&] { return !process_alive(o.chatty_pid); }, 3000)) << "the chatty job outlived its pipe";
+}
+
+TEST_F(JobsTest, JobsOfAServerKilledOutrightAreAdoptedByTheNextStartNeverRunTwice) {
+  Orphans o;
+  orphan_two_jobs(s, o);
+  ASSERT_TRUE(s.start());
+
+  // The quiet job is adopted: up, same process, not started again.
+  ASSERT_TRUE(wait_until([&] { return shm_job_pid(s, "quiet") == o.quiet_pid; }, 5000)) << status_of(s, "quiet");
+  EXPECT_EQ(status_of(s, "quiet"), "UP");
+  EXPECT_EQ(read_pidfile(o.quiet.pidfile), o.quiet_pid) << "a second copy of the quiet job was started";
+  auto again = s.request("START", jp("quiet"));
+  EXPECT_EQ(code_of(again), "FAILED") << "a START beside the adopted process: " << raw_of(again);
+  EXPECT_NE(read_of(s, "quiet").find("its output can no longer be captured"), std::string::npos)
+      << "the server does not say that the output is lost: " << read_of(s, "quiet");
+  auto mem = s.request("MEM", jp("quiet"));
+  EXPECT_TRUE(ok(mem)) << raw_of(mem);
+
+  // The guarded job that died with the server is started again, once.
+  pid_t restarted = 0;
+  EXPECT_TRUE(wait_until([&] {
+    restarted = read_pidfile(o.chatty.pidfile);
+    return restarted != o.chatty_pid && process_alive(restarted);
+  }, 5000)) << "the guarded job was not started again";
+  EXPECT_EQ(status_of(s, "chatty"), "UP");
+
+  // STOP reaches the adopted process, and its exit is seen although the
+  // server is not its parent.
+  auto stop = s.request("STOP", jp("quiet"), 10000);
+  EXPECT_TRUE(ok(stop)) << raw_of(stop);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(o.quiet_pid); }, 3000));
+  EXPECT_EQ(status_of(s, "quiet"), "DOWN");
+}
+
+TEST_F(JobsTest, JobsOfAServerKilledOutrightAreStoppedWhenTheConfigSaysSo) {
+  Orphans o;
+  orphan_two_jobs(s, o);
+  s.set("orphaned_jobs", "\"stop\"");
+  ASSERT_TRUE(s.start());
+  EXPECT_TRUE(wait_until([&] { return !process_alive(o.quiet_pid); }, 5000)) << "the orphan was not stopped";
+  EXPECT_TRUE(wait_until([&] { return status_of(s, "quiet") == "DOWN"; }, 3000)) << status_of(s, "quiet");
+  EXPECT_EQ(read_pidfile(o.quiet.pidfile), o.quiet_pid) << "the stopped job was started again";
+  EXPECT_TRUE(wait_until([&] { return read_pidfile(o.chatty.pidfile) != o.chatty_pid; }, 5000))
+      << "the guarded job that died was not started again";
+}
+
 }  // namespace
 }  // namespace itest

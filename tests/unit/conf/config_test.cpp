@@ -138,6 +138,20 @@ TEST(Config, PluginSettingsAreKeptAsObjectsAndSurviveTheRoundTrip) {
   EXPECT_NE(err->find("\"guarder\" must be an object"), std::string::npos) << *err;
 }
 
+TEST(Config, OrphanedJobsAreAdoptedOrStoppedAndNothingElse) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", c));
+  EXPECT_EQ(c.orphaned_jobs, "adopt");
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "orphaned_jobs": "stop"})", c));
+  EXPECT_EQ(c.orphaned_jobs, "stop");
+  Config back;
+  ASSERT_FALSE(parse_config(config_to_json(c), "", back));
+  EXPECT_EQ(back.orphaned_jobs, "stop");
+  auto err = parse(R"({"data_dir": "/d", "orphaned_jobs": "kill"})", c);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("orphaned_jobs"), std::string::npos) << *err;
+}
+
 TEST(Config, ChangingThePluginListNeedsARestart) {
   Config a, b;
   ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));

@@ -68,6 +68,30 @@ TEST(HeldJobs, HoldsHandsBackAddressedAndReleases) {
   for (int fd : writes) close(fd);
 }
 
+TEST(HeldJobs, OrphansOfAKilledServerAreHandedOverByNameUntilReleased) {
+  HeldJobs held;
+  std::deque<worker::Control::Outgoing> out;
+  std::vector<int> none;
+  held.add_orphan({"quiet", 4242, 777, true});
+  held.add_orphan({"chatty", 4343, 888, false});
+  held.on_message("TAKE 99", none, out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].text, "ORPHAN 99 4242 777 running quiet");
+  EXPECT_EQ(out[1].text, "ORPHAN 99 4343 888 gone chatty");
+  EXPECT_TRUE(out[0].fds.empty());  // their output died with the old server
+  EXPECT_EQ(out[2].text, "TAKEN 99");
+  out.clear();
+
+  // Each TAKE (a successor's, after a supervisor crash) hands them over
+  // again, until the supervisor releases them.
+  held.on_message("RELEASE 4343", none, out);
+  held.on_message("TAKE 100", none, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].text, "ORPHAN 100 4242 777 running quiet");
+  held.on_message("RELEASE 4242", none, out);
+  EXPECT_EQ(held.size(), 0u);
+}
+
 TEST(HeldJobs, AReusedPidReplacesTheStaleEntry) {
   HeldJobs held;
   std::deque<worker::Control::Outgoing> out;
