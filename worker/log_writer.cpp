@@ -155,9 +155,19 @@ void LogWriter::finish_batch(Batch* b) {
       item.data.clear();
       it->second.spare = std::move(item.data);
     }
-    if (!item.error.empty()) spdlog::error("cannot write log file {}: {}", item.path, item.error);
+    report(it == files_.end() ? nullptr : &it->second, item.path, item.error);
   }
   if (queued_ > 0 && (closing_ || queued_ >= kFlushBytes)) start_batch();
+}
+
+// A full disk fails every write of every batch: said once per file when it
+// starts, and once when the file is written again.
+void LogWriter::report(File* file, const std::string& path, const std::string& error) {
+  bool failed = !error.empty();
+  if (file ? file->failing == failed : !failed) return;
+  if (failed) spdlog::error("cannot write log file {}: {}; its lines are lost until it can", path, error);
+  else spdlog::info("log file {} is written again", path);
+  if (file) file->failing = failed;
 }
 
 // Files of past hours, or of jobs gone quiet, are closed after a while.

@@ -60,11 +60,13 @@ class LogWriter {
     uint64_t last_used = 0;
     std::atomic<uint64_t>* progress = nullptr;
     uint64_t upto = 0;
+    bool failing = false;  // its last write failed (and that was logged once)
   };
   struct Batch;
   static void on_timer(uv_timer_t* t);
   void start_batch();
   void finish_batch(Batch* b);
+  void report(File* file, const std::string& path, const std::string& error);
   void close_idle_files();
   File& queue_for(const std::string& path, std::atomic<uint64_t>* progress, uint64_t upto);
   void queued(size_t bytes);
