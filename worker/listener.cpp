@@ -111,15 +111,25 @@ void Listener::accept_one() {
   c->tcp.data = c->timer.data = c;
   c->open_handles = 2;
   ++connections_;
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(&server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) < 0 ||
-      connections_ > ctx_.config.max_connections) {
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) < 0) {
     close(*c);
     return;
   }
+  if (connections_ > ctx_.config.max_connections) return refuse(*c);
   uv_tcp_nodelay(&c->tcp, 1);
   c->last_active = uv_now(&loop_);
   arm_timer(*c);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_cb, on_read);
+}
+
+// Past max_connections the client is told why, as the answer to whatever it
+// asks first, instead of finding its connection cut without a word.
+void Listener::refuse(Connection& c) {
+  protocol::append_reply(c.out, Code::kFailed, {},
+                         "the server already serves its limit of " + std::to_string(ctx_.config.max_connections) +
+                             " connections (max_connections); try again later");
+  c.close_after_write = true;
+  flush(c);
 }
 
 void Listener::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {

@@ -32,6 +32,7 @@ class Listener {
 
   void wait_for_table();
   void accept_one();
+  void refuse(Connection& c);
   void process(Connection& c);
   // Where a command goes: a core command, or a plugin's.
   struct Route {

@@ -311,7 +311,10 @@ TEST(Protocol, MaxConnectionsIsEnforced) {
     ASSERT_TRUE(ok(c.request("STATUSALL")));
   }
   WireClient extra;
-  ASSERT_TRUE(extra.connect(s.port));  // the kernel accepts it, the listener closes it
+  ASSERT_TRUE(extra.connect(s.port));  // the kernel accepts it; the listener says why it ends it
+  Reply refusal = next_reply(extra, 2000);
+  EXPECT_EQ(refusal.code(), "FAILED") << refusal.raw;
+  EXPECT_NE(refusal.error().find("limit of 5 connections"), std::string::npos) << refusal.raw;
   EXPECT_TRUE(extra.wait_closed(2000)) << "a sixth connection was kept with max_connections 5";
   for (auto& c : held) EXPECT_TRUE(ok(c.request("STATUSALL"))) << "a connection within the limit was cut";
   held.pop_back();  // one leaves: room for one more
