@@ -1,17 +1,24 @@
 // Hostile input against a real server: it answers with an error sentence,
 // serves on, and keeps what it stored.
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "job_script.h"
 #include "server_fixture.h"
 
 namespace itest {
@@ -180,6 +187,124 @@ TEST(Hostile, TenThousandIdleConnectionsAreHeldWithoutSpinning) {
       << fd_count(listener) << " fds left, " << fds_before << " before";
   EXPECT_EQ(s.listener_pid(), listener);
   setrlimit(RLIMIT_NOFILE, &lim);
+}
+
+// A small tmpfs on `path` for one test, unmounted when it goes (declare it
+// after the Server, so that the server stops first). Mounting needs root.
+class TmpfsMount {
+ public:
+  TmpfsMount(const std::string& path, const char* size, unsigned long flags = 0) : path_(path) {
+    mkdir(path.c_str(), 0755);
+    mounted_ = mount("tmpfs", path.c_str(), "tmpfs", flags, (std::string("size=") + size).c_str()) == 0;
+    if (!mounted_) error_ = std::strerror(errno);
+  }
+  ~TmpfsMount() {
+    if (mounted_) umount2(path_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+// Bytes of every file under dir.
+uintmax_t bytes_under(const std::string& dir) {
+  std::error_code ec;
+  uintmax_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  return total;
+}
+
+// Writes to path until the file system is full; true when it is.
+bool fill_up(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  std::string chunk(64 * 1024, 'x');
+  ssize_t n;
+  while ((n = write(fd, chunk.data(), chunk.size())) > 0) {
+  }
+  bool full = n < 0 && errno == ENOSPC;
+  close(fd);
+  return full;
+}
+
+TEST(Hostile, ADataFolderThatIsReadOnlyAtStartStopsTheStartWithAClearMessage) {
+  if (geteuid() != 0) GTEST_SKIP() << "a read-only mount needs root (root ignores file modes)";
+  Server s;
+  TmpfsMount ro(s.data_dir, "1m", MS_RDONLY);
+  ASSERT_TRUE(ro.mounted()) << ro.error();
+  s.write_config();
+  CommandResult r = run_command({server_bin(), "-c", s.config_path}, 10000);
+  EXPECT_TRUE(r.exited() && r.exit_code() != 0) << r.describe();
+  EXPECT_NE(r.err.find("data folder " + s.data_dir + " is not writable"), std::string::npos) << r.err;
+  EXPECT_FALSE(shm_exists(s.shm_name));
+  EXPECT_FALSE(port_accepts(s.port));
+}
+
+TEST(Hostile, ADiskThatFillsUpFailsTheWritesKeepsTheSettingsAndLoggingResumes) {
+  if (geteuid() != 0) GTEST_SKIP() << "a small file system of its own needs root to mount";
+  Server s;
+  TmpfsMount small(s.data_dir, "8m");
+  ASSERT_TRUE(small.mounted()) << small.error();
+  ASSERT_TRUE(s.start());
+  pid_t listener = s.listener_pid(), supervisor = s.supervisor_pid();
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"kept","command":"/bin/true"})")));
+  // 20 kB/s: a full disk fails its log within a page's worth of lines.
+  auto chatty = write_script(s, "chatty", "pad=$(printf '%200s' '')\ni=0\n"
+                                          "while :; do i=$((i+1)); echo \"line $i $pad\"; sleep 0.01; done\n");
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"chatty","writelog":true,"command":")" + chatty.path + "\"}")));
+  ASSERT_TRUE(ok(s.request("START", R"({"jobname":"chatty"})")));
+  const std::string logs = s.data_dir + "/log/jobs/chatty";
+  ASSERT_TRUE(wait_until([&] { return bytes_under(logs) > 0; }, 3000)) << "the job's log was never written";
+
+  ASSERT_TRUE(fill_up(s.data_dir + "/filler"));
+  auto refused = s.request("ADD", R"({"jobname":"refused","command":"/bin/true"})");
+  EXPECT_EQ(code_of(refused), "FAILED") << raw_of(refused);
+  EXPECT_NE(raw_of(refused).find(std::strerror(ENOSPC)), std::string::npos)
+      << "the reason is not given: " << raw_of(refused);
+  auto saved = parse_json(read_file(s.jobs_file).value_or(""));
+  ASSERT_TRUE(saved) << "the settings file is no longer whole";
+  EXPECT_TRUE(saved->HasMember("kept"));
+  EXPECT_TRUE(saved->HasMember("chatty"));
+  EXPECT_FALSE(saved->HasMember("refused"));
+  EXPECT_EQ(code_of(s.request("GET", R"({"jobname":"refused"})")), "FAILED") << "a refused job is served";
+  auto server_says = [&](const std::string& needle) {
+    auto r = s.request("SERVERREAD");
+    return ok(r) && r->has_data() && r->data().IsString() &&
+           std::string(r->data().GetString()).find(needle) != std::string::npos;
+  };
+  EXPECT_TRUE(wait_until([&] { return server_says("cannot write log file " + logs); }, 5000))
+      << "the job printed into a full disk and nobody said so";
+  EXPECT_TRUE(ok(s.request("STATUSALL")));
+  EXPECT_EQ(s.listener_pid(), listener);
+  EXPECT_EQ(s.supervisor_pid(), supervisor);
+
+  uintmax_t when_full = bytes_under(logs);
+  ASSERT_EQ(unlink((s.data_dir + "/filler").c_str()), 0);
+  EXPECT_TRUE(wait_until([&] { return bytes_under(logs) > when_full + 100; }, 5000))
+      << "the job's log did not grow again once there was space";
+  EXPECT_TRUE(wait_until([&] { return server_says("is written again"); }, 3000));
+  EXPECT_TRUE(ok(s.request("ADD", R"({"jobname":"refused","command":"/bin/true"})")));
+  // The server's own buffer tells the story once, not once per write.
+  auto told = s.request("SERVERREAD");
+  ASSERT_TRUE(ok(told) && told->has_data() && told->data().IsString()) << raw_of(told);
+  std::string text = told->data().GetString();
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("cannot write log file " + logs), 1u) << text;
+  EXPECT_EQ(count("is written again"), 1u) << text;
+  saved = parse_json(read_file(s.jobs_file).value_or(""));
+  ASSERT_TRUE(saved);
+  EXPECT_TRUE(saved->HasMember("refused"));
+  EXPECT_TRUE(s.stop());
 }
 
 }  // namespace
