@@ -1,7 +1,9 @@
 #include "worker/listener.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <vector>
 
@@ -50,6 +52,12 @@ Listener::Listener(WorkerContext& ctx)
       plugins_(ctx.plugins, protocol::Side::kListener),
       next_id_((uint64_t(getpid()) << 32) | 1) {
   if (auto err = plugins_.load(ctx_.config)) spdlog::error("listener: {}", *err);
+  rlimit fds{};
+  fd_room_ = getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur > 2 * kReservedFds ? fds.rlim_cur - kReservedFds
+                                                                                   : kReservedFds;
+  if (ctx_.config.max_connections > fd_room_)
+    spdlog::warn("listener: max_connections is {}, but the fd limit ({}) leaves room for {}; more are refused",
+                 ctx_.config.max_connections, fds.rlim_cur, fd_room_);
   uv_loop_init(&loop_);
   uv_tcp_init(&loop_, &server_);
   server_.data = this;
@@ -115,19 +123,25 @@ void Listener::accept_one() {
     close(*c);
     return;
   }
-  if (connections_ > ctx_.config.max_connections) return refuse(*c);
+  if (connections_ > connection_limit()) return refuse(*c);
   uv_tcp_nodelay(&c->tcp, 1);
   c->last_active = uv_now(&loop_);
   arm_timer(*c);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_cb, on_read);
 }
 
-// Past max_connections the client is told why, as the answer to whatever it
-// asks first, instead of finding its connection cut without a word.
+size_t Listener::connection_limit() const {
+  return std::min<size_t>(ctx_.config.max_connections, fd_room_);
+}
+
+// Past the limit the client is told why, as the answer to whatever it asks
+// first, instead of finding its connection cut without a word.
 void Listener::refuse(Connection& c) {
+  bool by_fds = connection_limit() < ctx_.config.max_connections;
   protocol::append_reply(c.out, Code::kFailed, {},
-                         "the server already serves its limit of " + std::to_string(ctx_.config.max_connections) +
-                             " connections (max_connections); try again later");
+                         "the server already serves its limit of " + std::to_string(connection_limit()) +
+                             " connections (" + (by_fds ? "its fd limit" : "max_connections") +
+                             "); try again later");
   c.close_after_write = true;
   flush(c);
 }

@@ -81,6 +81,12 @@ class Listener {
   std::unordered_map<uint64_t, Connection*> pending_;
   uint64_t next_id_;
   size_t connections_ = 0;
+  // Connections this process has fds for, keeping some for its own use:
+  // max_connections above it would end in accept() failing with EMFILE,
+  // where nobody can be told why.
+  size_t fd_room_ = 0;
+  static constexpr size_t kReservedFds = 64;
+  size_t connection_limit() const;
   bool stopping_ = false;
 };
 

@@ -233,6 +233,37 @@ bool fill_up(const std::string& path) {
   return full;
 }
 
+TEST(Hostile, PastTheFdLimitConnectionsAreRefusedWithAReasonNotDropped) {
+  // The server inherits a limit of 256 fds that it cannot raise; its
+  // max_connections (4096) is far above what that allows.
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low{256, 256};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  Server s;
+  auto started = s.start();
+  setrlimit(RLIMIT_NOFILE, &saved);  // as root; otherwise this process keeps 256
+  ASSERT_TRUE(started);
+  pid_t listener = s.listener_pid();
+  std::vector<std::unique_ptr<WireClient>> clients;
+  int served = 0, refused = 0, other = 0;
+  for (int i = 0; i < 220; ++i) {
+    auto c = std::make_unique<WireClient>();
+    ASSERT_TRUE(c->connect(s.port)) << i;
+    auto r = c->request("STATUSALL");
+    if (ok(r)) ++served;
+    else if (code_of(r) == "FAILED" && r->error().find("fd limit") != std::string::npos) ++refused;
+    else ADD_FAILURE() << i << ": " << raw_of(r), ++other;
+    clients.push_back(std::move(c));
+  }
+  EXPECT_EQ(served, 256 - 64) << "the fd limit less the listener's own reserve";
+  EXPECT_EQ(refused, 220 - served);
+  EXPECT_EQ(other, 0);
+  clients.clear();
+  EXPECT_TRUE(wait_until([&] { return ok(s.request("STATUSALL", {}, 500)); }, 3000));
+  EXPECT_EQ(s.listener_pid(), listener) << "the listener died on the way";
+}
+
 TEST(Hostile, ADataFolderThatIsReadOnlyAtStartStopsTheStartWithAClearMessage) {
   if (geteuid() != 0) GTEST_SKIP() << "a read-only mount needs root (root ignores file modes)";
   Server s;
