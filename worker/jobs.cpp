@@ -186,13 +186,13 @@ void Jobs::close_handles() {
   for (auto& [name, run] : runs_) {
     for (Output* o : {run->out, run->err})  // a copy: close() clears them
       if (o) o->close();
-    close_timers(*run);
+    close_run_handles(*run);
   }
   // Here, not in the destructor: by then the loop has closed every handle.
   close_resume_timer();
 }
 
-void Jobs::close_timers(Run& run) {
+void Jobs::close_run_handles(Run& run) {
   for (uv_timer_t** timer : {&run.kill_timer, &run.exit_deadline}) {
     if (!*timer) continue;
     uv_close(reinterpret_cast<uv_handle_t*>(*timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
@@ -414,9 +414,14 @@ void Jobs::adopt_orphan(const std::string& name, const std::string& settings_jso
 
 void Jobs::watch_exit(Run& run) {
   int fd = static_cast<int>(syscall(SYS_pidfd_open, run.pid, 0));
-  if (fd < 0) {  // gone already: nobody else will say so
+  if (fd < 0 && errno == ESRCH) {  // gone already: nobody else will say so
     by_pid_.erase(run.pid);
     return exited(run, -1);
+  }
+  if (fd < 0) {
+    spdlog::warn("job \"{}\" (pid {}): cannot watch for its exit ({}); it shows up until stopped", run.name, run.pid,
+                 std::strerror(errno));
+    return;
   }
   run.exit_watch = new Run::PidWatch{{}, fd};
   uv_poll_init(loop_, &run.exit_watch->poll, fd);
@@ -623,7 +628,7 @@ void Jobs::retire(std::unique_ptr<Run> run) {
       o->close();  // the last of the two tells the master to let go
       o->run = nullptr;
     }
-  close_timers(*run);
+  close_run_handles(*run);
 }
 
 void Jobs::forget(const std::string& name) {

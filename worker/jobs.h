@@ -109,7 +109,7 @@ class Jobs {
                  std::string_view prefix);
   void kill_group_later(Run& run, uint32_t seconds);
   void retire(std::unique_ptr<Run> run);
-  void close_timers(Run& run);
+  void close_run_handles(Run& run);
   void record(Run& run, const std::string& line);
   void maybe_all_stopped();
   void maybe_release(Run& run);
