@@ -54,6 +54,8 @@ struct Jobs::Output {
 };
 
 struct Jobs::Run {
+  explicit Run(Jobs* j) : jobs(j) {}
+  Jobs* jobs;  // for the callbacks of its handles
   std::string name;
   uint32_t slot = 0;
   pid_t pid = 0;
@@ -235,7 +237,7 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
   shm::JobTable table = seg_.table();
   auto slot = table.find(name);
   if (!slot) return reply(Code::kFailed, "job \"" + name + "\" does not exist");
-  auto run = std::make_unique<Run>();
+  auto run = std::make_unique<Run>(this);
   SpawnSpec spec;
   if (auto err = read_run_settings(settings_json, run->settings)) return reply(Code::kFailed, *err);
   if (auto err = resolve_command(run->settings, interpreters_, spec)) return reply(Code::kFailed, *err);
@@ -310,7 +312,7 @@ void Jobs::maybe_release(Run& run) {
 void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,
                  uint64_t ticks, std::vector<int>& fds, bool exited_meanwhile, int status) {
   if (Run* known = current(name); known && known->pid == pid) return;  // handed back twice
-  auto run = std::make_unique<Run>();
+  auto run = std::make_unique<Run>(this);
   read_run_settings(settings_json, run->settings);
   run->name = name;
   run->slot = slot;
@@ -350,18 +352,21 @@ void Jobs::adopt(const std::string& name, const std::string& settings_json, pid_
 void Jobs::await_exit(Run& run) {
   run.exit_deadline = new uv_timer_t;
   uv_timer_init(loop_, run.exit_deadline);
-  run.exit_deadline->data = this;
+  run.exit_deadline->data = &run;
   uv_timer_start(run.exit_deadline, [](uv_timer_t* t) {
-    auto* self = static_cast<Jobs*>(t->data);
-    for (auto& [name, r] : self->runs_) {
-      if (r->exit_deadline != t || r->exited) continue;
-      spdlog::warn("job \"{}\" (pid {}): no exit reported within {} ms of its adoption; recorded as ended", name,
-                   r->pid, kExitDeadlineMs);
-      self->by_pid_.erase(r->pid);
-      r->foreign = true;
-      return self->exited(*r, -1);
-    }
+    auto* r = static_cast<Run*>(t->data);
+    if (r->exited) return;
+    spdlog::warn("job \"{}\" (pid {}): no exit reported within {} ms of its adoption; recorded as ended", r->name,
+                 r->pid, kExitDeadlineMs);
+    r->foreign = true;
+    r->jobs->ended_unseen(*r);
   }, kExitDeadlineMs, 0);
+}
+
+// An exit nobody reaps for us: its status is unknown.
+void Jobs::ended_unseen(Run& run) {
+  by_pid_.erase(run.pid);
+  exited(run, -1);
 }
 
 // A job found running whose slot does not say so: its supervisor died
@@ -385,7 +390,7 @@ void Jobs::adopt_unheld(const std::function<const std::string*(const std::string
   for (const auto& info : lost) {
     const std::string* settings = settings_of(info.name);
     std::vector<int> none;
-    bool alive = info.start_ticks && start_ticks(info.pid).value_or(0) == info.start_ticks;
+    bool alive = same_process(info.pid, info.start_ticks);
     if (settings && alive) {
       spdlog::warn("job \"{}\" (pid {}) adopted without its output: its pipes were lost", info.name, info.pid);
       adopt(info.name, *settings, info.pid, info.slot, info.start_ticks, none, false, 0);
@@ -414,10 +419,7 @@ void Jobs::adopt_orphan(const std::string& name, const std::string& settings_jso
 
 void Jobs::watch_exit(Run& run) {
   int fd = static_cast<int>(syscall(SYS_pidfd_open, run.pid, 0));
-  if (fd < 0 && errno == ESRCH) {  // gone already: nobody else will say so
-    by_pid_.erase(run.pid);
-    return exited(run, -1);
-  }
+  if (fd < 0 && errno == ESRCH) return ended_unseen(run);  // gone already: nobody else will say so
   if (fd < 0) {
     spdlog::warn("job \"{}\" (pid {}): cannot watch for its exit ({}); it shows up until stopped", run.name, run.pid,
                  std::strerror(errno));
@@ -425,15 +427,11 @@ void Jobs::watch_exit(Run& run) {
   }
   run.exit_watch = new Run::PidWatch{{}, fd};
   uv_poll_init(loop_, &run.exit_watch->poll, fd);
-  run.exit_watch->poll.data = this;
+  run.exit_watch->poll.data = &run;
   uv_poll_start(&run.exit_watch->poll, UV_READABLE, [](uv_poll_t* h, int, int) {
-    auto* self = static_cast<Jobs*>(h->data);
+    auto* r = static_cast<Run*>(h->data);
     uv_poll_stop(h);
-    for (auto& [name, r] : self->runs_) {
-      if (!r->exit_watch || &r->exit_watch->poll != h || r->exited) continue;
-      self->by_pid_.erase(r->pid);
-      return self->exited(*r, -1);
-    }
+    if (!r->exited) r->jobs->ended_unseen(*r);
   });
 }
 

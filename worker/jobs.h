@@ -91,6 +91,7 @@ class Jobs {
   struct Run;
   void await_exit(Run& run);
   void watch_exit(Run& run);
+  void ended_unseen(Run& run);
   struct Output;
   // At most this much of one job's output is moved per loop turn.
   static constexpr size_t kPumpBytes = 256 * 1024;
