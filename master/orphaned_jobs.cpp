@@ -19,8 +19,7 @@ std::vector<OrphanedJob> find_orphaned_jobs(const std::string& shm_name) {
   }
   old->table().for_each([&](const shm::JobInfo& info, const std::string&) {
     if (info.pid <= 0 || info.state == shm::JobState::kDown) return;
-    bool alive = info.start_ticks && worker::start_ticks(info.pid).value_or(0) == info.start_ticks &&
-                 !worker::is_zombie(info.pid);
+    bool alive = worker::same_process(info.pid, info.start_ticks) && !worker::is_zombie(info.pid);
     found.push_back({info.name, info.pid, info.start_ticks, alive});
   });
   return found;

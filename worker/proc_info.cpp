@@ -46,6 +46,8 @@ std::optional<uint64_t> start_ticks(pid_t pid) {
   return std::strtoull(p + 1, nullptr, 10);
 }
 
+bool same_process(pid_t pid, uint64_t ticks) { return ticks && start_ticks(pid).value_or(0) == ticks; }
+
 bool is_zombie(pid_t pid) {
   char buf[1024];
   if (!read_proc(pid, "stat", buf)) return false;

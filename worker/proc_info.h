@@ -15,6 +15,10 @@ std::optional<long> rss_kb(pid_t pid);
 // pid is never mistaken for a job.
 std::optional<uint64_t> start_ticks(pid_t pid);
 
+// True when pid is still the process that started at `ticks` (a pid and
+// its start time recorded earlier; 0 matches nothing).
+bool same_process(pid_t pid, uint64_t ticks);
+
 // True when the process has exited and waits to be reaped.
 bool is_zombie(pid_t pid);
 

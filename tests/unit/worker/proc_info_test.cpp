@@ -26,6 +26,9 @@ TEST(ProcInfo, StartTicksNameOneProcessAndAZombieIsTold) {
   ASSERT_TRUE(ticks);
   EXPECT_EQ(start_ticks(pid), ticks) << "the same process, the same start";
   EXPECT_GE(*ticks, *start_ticks(getpid()));
+  EXPECT_TRUE(same_process(pid, *ticks));
+  EXPECT_FALSE(same_process(pid, *ticks + 1)) << "another start time is another process";
+  EXPECT_FALSE(same_process(pid, 0)) << "no recorded start time matches nothing";
   EXPECT_FALSE(is_zombie(pid));
   EXPECT_TRUE(rss_kb(pid));
 
