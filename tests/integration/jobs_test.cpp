@@ -886,9 +886,13 @@ void kill_whole_server(Server& s) {
   // A stop is only asked for by kill(): on a busy machine a worker may
   // still run when its master's SIGKILL lands.
   for (pid_t p : server) ASSERT_TRUE(wait_until([&] { return stopped(p); }, 3000)) << p << " did not stop";
-  for (pid_t p : server) kill(p, SIGKILL);
+  // The workers die first: were the master, leader of their process group,
+  // to die while they are stopped, the kernel would wake the orphaned group
+  // with SIGHUP and SIGCONT, and the supervisor would stop its jobs.
+  for (pid_t p : {server[1], server[2]}) kill(p, SIGKILL);
+  for (pid_t p : {server[1], server[2]}) ASSERT_TRUE(wait_until([&] { return !process_alive(p); }, 3000)) << p;
+  kill(server[0], SIGKILL);
   ASSERT_TRUE(wait_until([&] { return !s.master_alive(); }, 3000));
-  for (pid_t p : server) ASSERT_TRUE(wait_until([&] { return !process_alive(p); }, 3000)) << p;
 }
 
 // A job that stays quiet lives on after the server; a chatty one dies of
