@@ -147,6 +147,7 @@ const std::map<std::string, Setter>& setters() {
       {"plugin_settings", set_plugin_settings},
       {"allow_insecure_remote", bool_key(&Config::allow_insecure_remote)},
       {"orphaned_jobs", set_orphaned_jobs},
+      {"listener_user", string_key(&Config::listener_user)},
   };
   return table;
 }
@@ -267,6 +268,7 @@ std::string config_to_json(const Config& c) {
   w.Key("allow_insecure_remote");
   w.Bool(c.allow_insecure_remote);
   str("orphaned_jobs", c.orphaned_jobs);
+  str("listener_user", c.listener_user);
   w.EndObject();
   return sb.GetString();
 }
@@ -282,6 +284,7 @@ std::string restart_only_changes(const Config& a, const Config& b) {
   note(a.ring_bytes != b.ring_bytes, "ring_bytes");
   note(a.server_ring_bytes != b.server_ring_bytes, "server_ring_bytes");
   note(a.autoload_plugins != b.autoload_plugins, "autoload_plugins");
+  note(a.listener_user != b.listener_user, "listener_user");
   return keys;
 }
 

@@ -40,6 +40,9 @@ struct Config {
   // Jobs a crashed server left running: "adopt" them (no output capture)
   // or "stop" them, at the next start.
   std::string orphaned_jobs = "adopt";
+  // Started as root, the listener serves as this user once its socket is
+  // bound; empty keeps it root. Ignored when not started as root.
+  std::string listener_user = "nobody";
 };
 
 // Command-line values that win over the file's, at start and on every reload.

@@ -130,6 +130,7 @@ std::optional<std::string> Master::prepare() {
   if (access(config_.data_dir.c_str(), W_OK) != 0)
     return "data folder " + config_.data_dir + " is not writable: " + std::strerror(errno);
   if (auto err = check_jobs_file(config_.data_dir + "/jobs.json")) return err;
+  if (auto err = prepare_listener_identity()) return err;
   if (auto err = pidfile_.lock(config_.pidfile)) return err;
   std::vector<OrphanedJob> orphans = find_orphaned_jobs(config_.shm_name);
   try {
@@ -166,6 +167,27 @@ std::optional<std::string> Master::prepare() {
   return std::nullopt;
 }
 
+// Started as root, the listener is to serve as listener_user. The user is
+// looked up now, while a wrong name can still stop the start with a
+// reason, and is given the folders of the plugins that run in the
+// listener, which write there.
+std::optional<std::string> Master::prepare_listener_identity() {
+  if (geteuid() != 0 || config_.listener_user.empty()) return std::nullopt;
+  Identity who;
+  if (auto err = resolve_identity(config_.listener_user, who)) return "listener_user: " + *err;
+  if (who.uid == 0) return std::nullopt;
+  // The listener enters the data folder before it gives up root, so the
+  // folders above it need not be open to the user; the folder itself must.
+  if (auto err = check_enterable(config_.data_dir, who))
+    return "listener_user: " + *err + "; allow it (chmod o+x) or set listener_user to \"\"";
+  for (const plugins::PluginInfo& info : plugins::all_plugins())
+    if (info.side == plugins::Side::kListener)
+      if (auto err = hand_over(config_.data_dir + "/plugins/" + std::string(info.name), who)) return err;
+  worker::make_dirs(config_.data_dir + "/log");
+  listener_identity_ = std::move(who);
+  return std::nullopt;
+}
+
 // The first supervisor's TAKE hands them over, to adopt or stop as the
 // config says; those that died since are started again if guarded.
 void Master::take_orphans(const std::vector<OrphanedJob>& orphans) {
@@ -197,10 +219,12 @@ void Master::publish_config() {
 
 void Master::loop() {
   while (!(shutting_down_ && listener_.pid == 0 && supervisor_.pid == 0)) {
-    pollfd pfd[2] = {{signal_fd_, POLLIN, 0},
-                     {control_[0], static_cast<short>(POLLIN | (control_out_.empty() ? 0 : POLLOUT)), 0}};
-    poll(pfd, 2, poll_timeout());
+    pollfd pfd[3] = {{signal_fd_, POLLIN, 0},
+                     {control_[0], static_cast<short>(POLLIN | (control_out_.empty() ? 0 : POLLOUT)), 0},
+                     {listener_log_.fd(), POLLIN, 0}};
+    poll(pfd, 3, poll_timeout());
     if (pfd[1].revents & POLLIN) read_control();
+    if (pfd[2].revents) listener_log_.read_available();
     held_.retry_take(control_out_);
     if (!control_out_.empty()) worker::send_queued(control_[0], control_out_);
     // Dead workers are reaped and their locks freed before anything else
@@ -259,7 +283,10 @@ void Master::reap() {
   }
   int status;
   for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
-    if (pid == listener_.pid) worker_died(listener_, status);
+    if (pid == listener_.pid) {
+      listener_log_.drain();  // its last lines before the news of its death
+      worker_died(listener_, status);
+    }
     else if (pid == supervisor_.pid) worker_died(supervisor_, status);
     else orphan_exited(pid, status);
   }
@@ -314,8 +341,17 @@ void Master::worker_died(Worker& w, int status) {
 
 void Master::spawn(Worker& w) {
   w.respawn_at = -1;
+  if (w.kind == Kind::kListener) {
+    std::string error;
+    listener_log_fd_ = listener_log_.open(error);
+    if (listener_log_fd_ < 0) spdlog::error("{}; the listener writes its log itself", error);
+  }
   worker::log_before_fork();
   pid_t pid = fork();
+  if (pid != 0 && listener_log_fd_ >= 0) {
+    close(listener_log_fd_);
+    listener_log_fd_ = -1;
+  }
   if (pid < 0) {
     spdlog::error("cannot fork the {}: {}", w.name, std::strerror(errno));
     w.respawn_at = now_ms() + 1000;
@@ -335,10 +371,11 @@ void Master::child(Worker& w) {
   // with the master, and the job pipes the master holds are not the
   // workers' to keep open.
   if (listener)
-    close_all_but({listen_fd_, channel_[0]});
+    close_all_but({listen_fd_, channel_[0], listener_log_fd_});
   else
     close_all_but({channel_[1], control_[1]});
   worker::log_reopen();
+  if (listener && listener_log_fd_ >= 0) worker::log_forward_to(listener_log_fd_);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != pid_) _exit(0);
   prctl(PR_SET_NAME, listener ? "backend-listen" : "backend-superv");
@@ -355,10 +392,39 @@ void Master::child(Worker& w) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   worker::WorkerContext ctx{config_,          &*segment_,           listener ? listen_fd_ : -1,
                             channel_[listener ? 0 : 1], listener ? -1 : control_[1], plugins::all_plugins(),
-                            !w.spawned_before};
+                            !w.spawned_before,        config_.data_dir};
+  if (listener && listener_identity_) serve_as(*listener_identity_, ctx);
   int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
   worker::log_flush();
   _exit(rc);
+}
+
+// The listener's socket is bound and the segment mapped: it needs root no
+// more. Its data paths become relative to the data folder, entered while
+// still root, so that the folders above it need not be open to the user.
+void Master::serve_as(const Identity& who, worker::WorkerContext& ctx) {
+  std::optional<std::string> err;
+  if (chdir(config_.data_dir.c_str()) != 0)
+    err = "cannot enter " + config_.data_dir + ": " + std::strerror(errno);
+  if (!err) err = become(who);
+  // A change of user clears the parent-death signal: set it again, and
+  // look again whether the master is already gone.
+  if (!err && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != pid_)) _exit(0);
+  if (err) {
+    spdlog::error("listener: {}; it stops rather than serve as root", *err);
+    worker::log_flush();
+    _exit(1);
+  }
+  ctx.data_root = ".";
+  auto need = [&](const std::string& path, int mode, const char* for_what) {
+    if (access(path.c_str(), mode) != 0)
+      spdlog::error("listener (user {}) cannot {} {}/{}: {}; {}", who.name, mode & W_OK ? "write to" : "read",
+                    config_.data_dir, path, std::strerror(errno), for_what);
+  };
+  need("log", R_OK | X_OK, "the logexplorer plugin will fail");
+  for (const plugins::PluginInfo& info : ctx.plugins)
+    if (info.side == plugins::Side::kListener)
+      need("plugins/" + std::string(info.name), R_OK | W_OK | X_OK, "its plugin will fail");
 }
 
 void Master::signal_workers(int signo) {
@@ -382,6 +448,7 @@ void Master::reload() {
   next.job_capacity = config_.job_capacity;
   next.ring_bytes = config_.ring_bytes;
   next.server_ring_bytes = config_.server_ring_bytes;
+  next.listener_user = config_.listener_user;
   bool moved = next.listen_host != config_.listen_host || next.listen_port != config_.listen_port;
   if (moved) {
     std::string error;

@@ -12,11 +12,14 @@
 #include <sys/types.h>
 
 #include "conf/config.h"
-#include "master/options.h"
 #include "master/held_jobs.h"
+#include "master/identity.h"
+#include "master/listener_log.h"
+#include "master/options.h"
 #include "master/pidfile.h"
 #include "master/respawn.h"
 #include "shm/segment.h"
+#include "worker/context.h"
 
 namespace backend::master {
 
@@ -41,6 +44,7 @@ class Master {
   };
 
   std::optional<std::string> prepare();
+  std::optional<std::string> prepare_listener_identity();
   void setup_signals();
   void loop();
   int poll_timeout() const;
@@ -54,6 +58,7 @@ class Master {
   void worker_died(Worker& w, int status);
   void spawn(Worker& w);
   [[noreturn]] void child(Worker& w);
+  void serve_as(const Identity& who, worker::WorkerContext& ctx);
   void reload();
   void publish_config();
   void begin_shutdown();
@@ -65,6 +70,10 @@ class Master {
   Pidfile pidfile_;
   std::optional<shm::Segment> segment_;
   int listen_fd_ = -1;
+  // Set when the listener is to give up root (listener_user).
+  std::optional<Identity> listener_identity_;
+  ListenerLog listener_log_;
+  int listener_log_fd_ = -1;  // the write end, between pipe and fork
   int channel_[2] = {-1, -1};  // [0] the listener's end, [1] the supervisor's
   int control_[2] = {-1, -1};  // [0] the master's end, [1] the supervisor's
   HeldJobs held_;

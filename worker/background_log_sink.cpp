@@ -1,6 +1,7 @@
 #include "worker/background_log_sink.h"
 
 #include "worker/atomic_file.h"
+#include "worker/log_relay.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +20,7 @@ namespace {
 struct Line {
   std::string hour;  // YYYYMMDDHH: the file it belongs in
   std::string text;
+  bool copy = true;  // false: relayed, its own process copied it
 };
 
 // How long an exit waits for the writer: a copy fd nobody reads must not
@@ -41,7 +43,7 @@ std::string hour_of(const spdlog::details::log_msg& msg) {
 // parent's lines are the parent's to write, and its lock may have been held
 // at the fork).
 struct BackgroundLogSink::State {
-  State(std::string d, int copy) : pid(getpid()), dir(std::move(d)), copy_fd(copy) {}
+  State(std::string d, int copy, int forward) : pid(getpid()), dir(std::move(d)), copy_fd(copy), forward_fd(forward) {}
 
   const pid_t pid;
   const std::string dir;
@@ -53,6 +55,7 @@ struct BackgroundLogSink::State {
   bool writing = false;
   bool reopen = false;
   int copy_fd;
+  int forward_fd;
   uint64_t dropped = 0;
   uint64_t unreported = 0;
   std::thread thread;
@@ -66,6 +69,8 @@ struct BackgroundLogSink::State {
   void run();
   void write_batch(const std::vector<Line>& batch, int copy);
   void write_file(const std::string& hour, const std::string& text);
+  bool fits(size_t bytes, size_t max_queued);
+  void enqueue(Line line);
 };
 
 void BackgroundLogSink::State::run() {
@@ -101,7 +106,7 @@ void BackgroundLogSink::State::write_batch(const std::vector<Line>& batch, int c
   std::string all;
   for (size_t i = 0; i < batch.size(); ++i) {
     chunk += batch[i].text;
-    if (copy >= 0) all += batch[i].text;
+    if (copy >= 0 && batch[i].copy) all += batch[i].text;
     if (i + 1 == batch.size() || batch[i + 1].hour != batch[i].hour) {
       write_file(batch[i].hour, chunk);
       chunk.clear();
@@ -111,6 +116,10 @@ void BackgroundLogSink::State::write_batch(const std::vector<Line>& batch, int c
 }
 
 void BackgroundLogSink::State::write_file(const std::string& hour, const std::string& text) {
+  if (forward_fd >= 0) {
+    write_all(forward_fd, relay_record(hour, text));
+    return;
+  }
   if (fd < 0 || open_hour != hour) {
     if (fd >= 0) close(fd);
     std::string day_dir = dir + "/" + hour.substr(0, 8);
@@ -127,7 +136,7 @@ BackgroundLogSink::BackgroundLogSink(std::string dir, int copy_fd, size_t max_qu
 BackgroundLogSink::State& BackgroundLogSink::state() {
   // A child's inherited State is left as it is: its lock may be held by a
   // thread that does not exist here.
-  if (!state_ || state_->pid != getpid()) state_ = new State(dir_, copy_fd_);
+  if (!state_ || state_->pid != getpid()) state_ = new State(dir_, copy_fd_, forward_fd_);
   State& s = *state_;
   std::lock_guard lock(s.mu);
   if (s.running) return s;
@@ -167,25 +176,52 @@ void BackgroundLogSink::sink_it_(const spdlog::details::log_msg& msg) {
   std::string hour = hour_of(msg);
   State& s = state();
   std::unique_lock lock(s.mu);
-  if (s.queued_bytes + buf.size() > max_queued_) {
-    ++s.dropped;
-    ++s.unreported;
-    return;
-  }
+  if (!s.fits(buf.size(), max_queued_)) return;
   bool idle = s.queue.empty() && !s.writing;
   if (s.unreported > 0) {
     std::string note = std::to_string(s.unreported) + " lines of the server log were dropped: its writer fell behind";
     spdlog::memory_buf_t nbuf;
     formatter_->format(spdlog::details::log_msg(msg.time, {}, msg.logger_name, spdlog::level::warn, note), nbuf);
-    s.queued_bytes += nbuf.size();
-    s.queue.push_back({hour, std::string(nbuf.data(), nbuf.size())});
+    s.enqueue({hour, std::string(nbuf.data(), nbuf.size())});
     s.unreported = 0;
   }
-  s.queued_bytes += buf.size();
-  s.queue.push_back({std::move(hour), std::string(buf.data(), buf.size())});
+  s.enqueue({std::move(hour), std::string(buf.data(), buf.size())});
   lock.unlock();
   // A busy writer looks at the queue again before it sleeps.
   if (idle) s.wake.notify_one();
+}
+
+// Under mu. A line beyond the bound is dropped and counted.
+bool BackgroundLogSink::State::fits(size_t bytes, size_t max_queued) {
+  if (queued_bytes + bytes <= max_queued) return true;
+  ++dropped;
+  ++unreported;
+  return false;
+}
+
+// Under mu.
+void BackgroundLogSink::State::enqueue(Line line) {
+  queued_bytes += line.text.size();
+  queue.push_back(std::move(line));
+}
+
+void BackgroundLogSink::append_formatted(std::string hour, std::string text) {
+  std::lock_guard guard(mutex_);
+  State& s = state();
+  std::unique_lock lock(s.mu);
+  if (!s.fits(text.size(), max_queued_)) return;
+  bool idle = s.queue.empty() && !s.writing;
+  s.enqueue({std::move(hour), std::move(text), false});
+  lock.unlock();
+  if (idle) s.wake.notify_one();
+}
+
+void BackgroundLogSink::forward_to(int fd) {
+  std::lock_guard guard(mutex_);
+  forward_fd_ = fd;
+  if (!state_ || state_->pid != getpid()) return;
+  std::lock_guard lock(state_->mu);
+  state_->forward_fd = fd;
 }
 
 void BackgroundLogSink::flush_() {

@@ -30,6 +30,12 @@ class BackgroundLogSink : public spdlog::sinks::base_sink<std::mutex> {
   void reopen();
   // From now on nothing goes to copy_fd.
   void drop_copy();
+  // From now on lines go to fd as relay records (worker/log_relay.h), not
+  // to files: for the listener, whose master writes them.
+  void forward_to(int fd);
+  // Queues a line formatted elsewhere (a relayed one) for the hour's file;
+  // it is not copied to copy_fd, where its own process wrote it.
+  void append_formatted(std::string hour, std::string text);
   // Writes what is queued and ends the writer thread (the next line starts
   // it again): a fork must find no other thread that could hold a lock the
   // child needs, malloc's above all.
@@ -49,6 +55,7 @@ class BackgroundLogSink : public spdlog::sinks::base_sink<std::mutex> {
 
   std::string dir_;
   int copy_fd_;
+  int forward_fd_ = -1;
   size_t max_queued_;
   State* state_ = nullptr;
 };

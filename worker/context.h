@@ -19,6 +19,9 @@ struct WorkerContext {
   // False when the master starts a worker again after it died: plugins that
   // act at server start (autostart) must not act again.
   bool server_start = true;
+  // Where data paths start: config.data_dir, or "." for a listener that
+  // entered it before giving up root.
+  std::string data_root;
 };
 
 // The config the master published in shared memory (after a SIGHUP).

@@ -97,7 +97,7 @@ void Listener::wait_for_table() {
     return;
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
-  plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.config.data_dir + "/plugins", ctx_.config.data_dir + "/log",
+  plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.data_root + "/plugins", ctx_.data_root + "/log",
                                 ctx_.server_start, nullptr});
   if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), 1024, on_connection); rc < 0) {
     spdlog::error("listener: listen failed: {}", uv_strerror(rc));

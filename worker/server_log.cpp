@@ -92,6 +92,14 @@ void log_drop_stderr() {
   if (g_file) g_file->drop_copy();
 }
 
+void log_forward_to(int fd) {
+  if (g_file) g_file->forward_to(fd);
+}
+
+void log_append_relayed(std::string_view hour, std::string_view text) {
+  if (g_file) g_file->append_formatted(std::string(hour), std::string(text));
+}
+
 void log_flush() { spdlog::default_logger()->flush(); }
 
 void log_before_fork() {

@@ -22,6 +22,11 @@ void log_reopen();
 void log_set_timezone(const std::string& zone);
 // Stops writing to stderr (once the daemon has no terminal).
 void log_drop_stderr();
+// The listener's: lines go to the master through fd (worker/log_relay.h)
+// instead of to files it may have no right to create.
+void log_forward_to(int fd);
+// The master's: a line the listener relayed, for the hour's file.
+void log_append_relayed(std::string_view hour, std::string_view text);
 // Waits (boundedly) until every line logged so far is in the file: the
 // file and stderr are written by a thread of their own, and an exit must
 // not lose the last lines.

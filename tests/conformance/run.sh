@@ -14,7 +14,7 @@ suite="$root/../shared/conformance/conformance.py"
 port=$(free_port)
 data=$(mktemp -d /tmp/conformance-data.XXXXXX)
 shm="conformance-$$"
-"$server" --listen "127.0.0.1:$port" --data-dir "$data" --shm-name "$shm" >"$data/server.out" 2>&1 &
+"$server" --listen "127.0.0.1:$port" --data-dir "$data/server" --shm-name "$shm" >"$data/server.out" 2>&1 &
 pid=$!
 cleanup() {
   kill -TERM "$pid" 2>/dev/null || true

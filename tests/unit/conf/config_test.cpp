@@ -160,4 +160,21 @@ TEST(Config, ChangingThePluginListNeedsARestart) {
 }
 
 }  // namespace
+
+TEST(Config, TheListenerServesAsNobodyUnlessTheConfigNamesAnotherUserOrNone) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", c));
+  EXPECT_EQ(c.listener_user, "nobody");
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "listener_user": ""})", c));
+  EXPECT_EQ(c.listener_user, "");
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "listener_user": "www-data"})", c));
+  Config back;
+  ASSERT_FALSE(parse_config(config_to_json(c), "", back));
+  EXPECT_EQ(back.listener_user, "www-data");
+  EXPECT_TRUE(parse(R"({"data_dir": "/d", "listener_user": 65534})", c));
+  Config a;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));
+  EXPECT_EQ(restart_only_changes(a, back), "listener_user");
+}
+
 }  // namespace backend::conf

@@ -12,30 +12,17 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/unit/worker/log_files.h"
 #include "tests/unit/worker/temp_dir.h"
 #include "worker/log.h"
+#include "worker/log_relay.h"
 
 namespace backend::worker {
 namespace {
 
 namespace fs = std::filesystem;
+using backend::testing::all_logs;
 using backend::testing::TempDir;
-
-// Every .log file under dir, in name order, as one text.
-std::string all_logs(const std::string& dir) {
-  std::vector<std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".log") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  std::string out;
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    std::stringstream s;
-    s << in.rdbuf();
-    out += s.str();
-  }
-  return out;
-}
 
 size_t count(const std::string& hay, const std::string& needle) {
   size_t n = 0;
@@ -154,6 +141,43 @@ TEST(BackgroundLogSink, ReopenStartsANewFileAfterARotation) {
   log->flush();
   EXPECT_EQ(all_logs(d.path + "/rotated"), "old\n");
   EXPECT_EQ(all_logs(dir), "new\n");
+}
+
+// The listener's lines go through a pipe to the master, whose sink writes
+// them to the hour's file: the listener creates no file, and a relayed
+// line is not copied to the master's terminal a second time.
+TEST(BackgroundLogSink, ForwardedLinesReachTheFileThroughTheOtherSink) {
+  TempDir listener_dir, master_dir;
+  int p[2], copy[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(copy, O_CLOEXEC | O_NONBLOCK), 0);
+  auto listener = std::make_shared<BackgroundLogSink>(listener_dir.path, -1);
+  listener->forward_to(p[1]);
+  auto master = std::make_shared<BackgroundLogSink>(master_dir.path, copy[1]);
+  auto log = logger_for(listener);
+  for (int i = 0; i < 500; ++i) log->info("relayed {}", i);
+  log->flush();
+  close(p[1]);
+  RelayReader reader;
+  char buf[4096];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;)
+    reader.feed(std::string_view(buf, static_cast<size_t>(n)),
+                [&](std::string_view hour, std::string_view text) {
+                  EXPECT_EQ(hour.size(), 10u);
+                  master->append_formatted(std::string(hour), std::string(text));
+                });
+  close(p[0]);
+  logger_for(master)->info("own line");
+  master->flush();
+  std::string text = all_logs(master_dir.path);
+  EXPECT_EQ(count(text, "relayed "), 500u);
+  EXPECT_EQ(count(text, "relayed 499\n"), 1u);
+  EXPECT_LT(text.find("relayed 0\n"), text.find("relayed 1\n"));
+  EXPECT_EQ(all_logs(listener_dir.path), "") << "the listener's sink made a file";
+  ssize_t n = read(copy[0], buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(std::max<ssize_t>(n, 0))), "own line\n");
+  close(copy[0]);
+  close(copy[1]);
 }
 
 }  // namespace

@@ -1,0 +1,81 @@
+#include "master/identity.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "worker/atomic_file.h"
+
+namespace backend::master {
+namespace {
+
+std::string failed(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+std::optional<std::string> give(const std::string& path, const Identity& who) {
+  if (fchownat(AT_FDCWD, path.c_str(), who.uid, who.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    return failed("cannot give " + path + " to user " + who.name);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> resolve_identity(const std::string& name, Identity& out) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  int rc = getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (rc != 0) return "cannot look up user \"" + name + "\": " + std::strerror(rc);
+  if (!found) return "there is no user \"" + name + "\"";
+  out.name = name;
+  out.uid = pw.pw_uid;
+  out.gid = pw.pw_gid;
+  int count = 32;
+  out.groups.resize(static_cast<size_t>(count));
+  while (getgrouplist(name.c_str(), out.gid, out.groups.data(), &count) < 0) out.groups.resize(static_cast<size_t>(count));
+  out.groups.resize(static_cast<size_t>(count));
+  return std::nullopt;
+}
+
+std::optional<std::string> become(const Identity& who) {
+  if (setgroups(who.groups.size(), who.groups.data()) != 0) return failed("cannot set the groups of " + who.name);
+  if (setgid(who.gid) != 0) return failed("cannot set group " + std::to_string(who.gid));
+  if (setuid(who.uid) != 0) return failed("cannot become user " + who.name);
+  if (who.uid != 0 && (setuid(0) == 0 || geteuid() == 0)) return "root could be regained after becoming " + who.name;
+  return std::nullopt;
+}
+
+std::optional<std::string> check_enterable(const std::string& dir, const Identity& who) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0) return failed("cannot stat " + dir);
+  mode_t bit = S_IXOTH;
+  if (st.st_uid == who.uid)
+    bit = S_IXUSR;
+  else if (st.st_gid == who.gid || std::find(who.groups.begin(), who.groups.end(), st.st_gid) != who.groups.end())
+    bit = S_IXGRP;
+  if (st.st_mode & bit) return std::nullopt;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return "user " + who.name + " may not enter " + dir + " (mode " + mode + ")";
+}
+
+std::optional<std::string> hand_over(const std::string& dir, const Identity& who) {
+  if (!worker::make_dirs(dir)) return failed("cannot create " + dir);
+  if (auto err = give(dir, who)) return err;
+  std::error_code ec;
+  namespace fs = std::filesystem;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (auto err = give(it->path().string(), who)) return err;
+  if (ec) return "cannot list " + dir + ": " + ec.message();
+  return std::nullopt;
+}
+
+}  // namespace backend::master

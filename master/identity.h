@@ -1,0 +1,36 @@
+// The user the listener serves as once it has bound its socket: looked up
+// by the master while it can still say why at start, taken on by the
+// listener child before it serves anyone.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace backend::master {
+
+struct Identity {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary, the primary group among them
+};
+
+// Looks up a user by name. Error sentence when there is no such user.
+std::optional<std::string> resolve_identity(const std::string& name, Identity& out);
+
+// Gives up root for good: groups, then group, then user. Afterwards root
+// cannot be regained, which is checked. Error sentence on any failure.
+std::optional<std::string> become(const Identity& who);
+
+// Whether the user may enter the folder, by its mode bits (ACLs aside).
+// Error sentence naming the folder and its mode when not.
+std::optional<std::string> check_enterable(const std::string& dir, const Identity& who);
+
+// Makes a folder the user's own: creates it if need be and gives it, and
+// everything in it, to the user. Links are changed, never followed.
+std::optional<std::string> hand_over(const std::string& dir, const Identity& who);
+
+}  // namespace backend::master

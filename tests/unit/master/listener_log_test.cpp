@@ -1,0 +1,51 @@
+#include "master/listener_log.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tests/unit/worker/log_files.h"
+#include "tests/unit/worker/temp_dir.h"
+#include "worker/atomic_file.h"
+#include "worker/log_relay.h"
+#include "worker/server_log.h"
+
+namespace backend::master {
+namespace {
+
+namespace fs = std::filesystem;
+using backend::testing::all_logs;
+using backend::testing::TempDir;
+
+// What the listener wrote before it died is written out, however it was
+// cut, and what a new listener writes goes to the same files.
+TEST(ListenerLog, WritesWhatTheListenerRelaysUpToItsLastLine) {
+  TempDir d;
+  const std::string& dir = d.path;
+  worker::log_setup(dir, false, "info");
+  ListenerLog log;
+  std::string error;
+  int w = log.open(error);
+  ASSERT_GE(w, 0) << error;
+  std::string first = worker::relay_record("2026112513", "[26-11-25 13:00:00] one\n");
+  std::string second = worker::relay_record("2026112513", "[26-11-25 13:00:01] two\n");
+  ASSERT_TRUE(worker::write_all(w, first + second.substr(0, 5)));
+  log.read_available();
+  ASSERT_GE(log.fd(), 0);
+  ASSERT_TRUE(worker::write_all(w, second.substr(5)));
+  close(w);  // the listener died
+  log.drain();
+  EXPECT_EQ(log.fd(), -1);
+  w = log.open(error);
+  ASSERT_GE(w, 0) << error;
+  ASSERT_TRUE(worker::write_all(w, worker::relay_record("2026112514", "[26-11-25 14:00:00] three\n")));
+  close(w);
+  log.drain();
+  worker::log_flush();
+  EXPECT_EQ(all_logs(dir + "/20261125"), "[26-11-25 13:00:00] one\n[26-11-25 13:00:01] two\n[26-11-25 14:00:00] three\n");
+  EXPECT_TRUE(fs::exists(dir + "/20261125/2026112514.log"));
+}
+
+}  // namespace
+}  // namespace backend::master
