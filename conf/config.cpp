@@ -1,6 +1,7 @@
 #include "conf/config.h"
 
 #include <climits>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -115,6 +116,17 @@ std::optional<std::string> set_orphaned_jobs(const rapidjson::Value& v, Config& 
   return std::string("must be \"adopt\" or \"stop\"");
 }
 
+// "0660" or "660", as chmod takes it.
+std::optional<std::string> set_unix_socket_mode(const rapidjson::Value& v, Config& c) {
+  const std::string what = "must be a string of three or four octal digits, as \"0660\"";
+  if (!v.IsString()) return what;
+  std::string text(v.GetString(), v.GetStringLength());
+  if (text.size() == 4 && text[0] == '0') text.erase(0, 1);
+  if (text.size() != 3 || text.find_first_not_of("01234567") != std::string::npos) return what;
+  c.unix_socket_mode = static_cast<uint32_t>(std::stoul(text, nullptr, 8));
+  return std::nullopt;
+}
+
 std::optional<std::string> set_interpreters(const rapidjson::Value& v, Config& c) {
   const std::string what = "must be an object of \".ext\": \"program\" strings";
   if (!v.IsObject()) return what;
@@ -148,6 +160,9 @@ const std::map<std::string, Setter>& setters() {
       {"allow_insecure_remote", bool_key(&Config::allow_insecure_remote)},
       {"orphaned_jobs", set_orphaned_jobs},
       {"listener_user", string_key(&Config::listener_user)},
+      {"unix_socket", string_key(&Config::unix_socket)},
+      {"unix_socket_mode", set_unix_socket_mode},
+      {"unix_socket_owner", string_key(&Config::unix_socket_owner)},
   };
   return table;
 }
@@ -193,6 +208,7 @@ std::optional<std::string> parse_config(const std::string& text, const std::stri
   if (c.data_dir.empty()) return std::string("key \"data_dir\" is required");
   c.data_dir = absolute(c.data_dir, base_dir);
   c.pidfile = absolute(c.pidfile, base_dir);
+  c.unix_socket = absolute(c.unix_socket, base_dir);
   out = std::move(c);
   return std::nullopt;
 }
@@ -269,6 +285,11 @@ std::string config_to_json(const Config& c) {
   w.Bool(c.allow_insecure_remote);
   str("orphaned_jobs", c.orphaned_jobs);
   str("listener_user", c.listener_user);
+  str("unix_socket", c.unix_socket);
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", c.unix_socket_mode);
+  str("unix_socket_mode", mode);
+  str("unix_socket_owner", c.unix_socket_owner);
   w.EndObject();
   return sb.GetString();
 }
@@ -285,6 +306,9 @@ std::string restart_only_changes(const Config& a, const Config& b) {
   note(a.server_ring_bytes != b.server_ring_bytes, "server_ring_bytes");
   note(a.autoload_plugins != b.autoload_plugins, "autoload_plugins");
   note(a.listener_user != b.listener_user, "listener_user");
+  note(a.unix_socket != b.unix_socket || a.unix_socket_mode != b.unix_socket_mode ||
+           a.unix_socket_owner != b.unix_socket_owner,
+       "unix_socket");
   return keys;
 }
 

@@ -43,6 +43,12 @@ struct Config {
   // Started as root, the listener serves as this user once its socket is
   // bound; empty keeps it root. Ignored when not started as root.
   std::string listener_user = "nobody";
+  // A Unix domain socket to serve on as well, as supervisord's
+  // [unix_http_server]: its path ("" for none), mode, and "user[:group]"
+  // owner ("" keeps the server's). Read at start.
+  std::string unix_socket;
+  uint32_t unix_socket_mode = 0700;
+  std::string unix_socket_owner;
 };
 
 // Command-line values that win over the file's, at start and on every reload.

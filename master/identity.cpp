@@ -45,6 +45,24 @@ std::optional<std::string> resolve_identity(const std::string& name, Identity& o
   return std::nullopt;
 }
 
+std::optional<std::string> resolve_owner(const std::string& spec, uid_t& uid, gid_t& gid) {
+  size_t colon = spec.find(':');
+  Identity user;
+  if (auto err = resolve_identity(spec.substr(0, colon), user)) return err;
+  uid = user.uid;
+  gid = user.gid;
+  if (colon == std::string::npos) return std::nullopt;
+  std::string name = spec.substr(colon + 1);
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (int rc = getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found); rc != 0)
+    return "cannot look up group \"" + name + "\": " + std::strerror(rc);
+  if (!found) return "there is no group \"" + name + "\"";
+  gid = gr.gr_gid;
+  return std::nullopt;
+}
+
 std::optional<std::string> become(const Identity& who) {
   if (setgroups(who.groups.size(), who.groups.data()) != 0) return failed("cannot set the groups of " + who.name);
   if (setgid(who.gid) != 0) return failed("cannot set group " + std::to_string(who.gid));

@@ -21,6 +21,10 @@ struct Identity {
 // Looks up a user by name. Error sentence when there is no such user.
 std::optional<std::string> resolve_identity(const std::string& name, Identity& out);
 
+// "user" or "user:group", as supervisord's chown= takes it: a group left
+// out is the user's own. Error sentence when either does not exist.
+std::optional<std::string> resolve_owner(const std::string& spec, uid_t& uid, gid_t& gid);
+
 // Gives up root for good: groups, then group, then user. Afterwards root
 // cannot be regained, which is checked. Error sentence on any failure.
 std::optional<std::string> become(const Identity& who);

@@ -4,10 +4,13 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace backend::master {
 
@@ -38,6 +41,62 @@ int bind_listen_socket(const std::string& host, uint16_t port, std::string& erro
   freeaddrinfo(res);
   if (fd >= 0) error.clear();
   return fd;
+}
+
+namespace {
+
+std::string failed(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// A socket file is stale when nothing accepts on it: a server killed
+// outright leaves it behind. Anything else is not ours to remove.
+std::optional<std::string> clear_path(const std::string& path, const sockaddr_un& addr) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return errno == ENOENT ? std::nullopt : std::optional(failed("cannot stat " + path));
+  if (!S_ISSOCK(st.st_mode)) return path + " exists and is not a socket";
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool live = probe >= 0 && connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  if (probe >= 0) close(probe);
+  if (live) return "another server listens on " + path;
+  if (unlink(path.c_str()) != 0) return failed("cannot remove the stale socket " + path);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int bind_unix_socket(const std::string& path, unsigned mode, uid_t owner, gid_t group, std::string& error) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    error = "unix_socket " + path + " is longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes";
+    return -1;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (auto err = clear_path(path, addr)) {
+    error = *err;
+    return -1;
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    error = failed("cannot create a Unix socket");
+    return -1;
+  }
+  // Born closed to everyone but us: the mode is opened up only after the
+  // owner is set, so that nobody connects in between who should not.
+  mode_t old = umask(0177);
+  int rc = bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  umask(old);
+  if (rc != 0 || listen(fd, 1024) != 0) {
+    error = failed("cannot listen on " + path);
+  } else if (lchown(path.c_str(), owner, group) != 0) {
+    error = failed("cannot give " + path + " its owner");
+  } else if (chmod(path.c_str(), mode) != 0) {
+    error = failed("cannot set the mode of " + path);
+  } else {
+    return fd;
+  }
+  close(fd);
+  if (rc == 0) unlink(path.c_str());
+  return -1;
 }
 
 }  // namespace backend::master

@@ -108,10 +108,12 @@ int Master::run() {
     else
       std::cerr << "backend-server: " << *err << "\n";
     if (segment_) shm::Segment::remove(config_.shm_name);
+    unlink_unix();
     return 1;
   }
-  spdlog::info("backend-server {} started (pid {}), listening on {}:{}", BACKEND_VERSION, pid_,
-               config_.listen_host, config_.listen_port);
+  spdlog::info("backend-server {} started (pid {}), listening on {}:{}{}", BACKEND_VERSION, pid_,
+               config_.listen_host, config_.listen_port,
+               config_.unix_socket.empty() ? "" : " and on " + config_.unix_socket);
   spawn(supervisor_);
   spawn(listener_);
   report_start(start_report_fd_, "");
@@ -142,6 +144,7 @@ std::optional<std::string> Master::prepare() {
   std::string error;
   listen_fd_ = bind_listen_socket(config_.listen_host, config_.listen_port, error);
   if (listen_fd_ < 0) return error;
+  if (auto err = bind_unix()) return err;
   if (options_.daemon) start_report_fd_ = daemonize();
   pid_ = getpid();
   if (auto err = pidfile_.write(pid_)) return err;
@@ -186,6 +189,30 @@ std::optional<std::string> Master::prepare_listener_identity() {
   worker::make_dirs(config_.data_dir + "/log");
   listener_identity_ = std::move(who);
   return std::nullopt;
+}
+
+std::optional<std::string> Master::bind_unix() {
+  if (config_.unix_socket.empty()) return std::nullopt;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!config_.unix_socket_owner.empty())
+    if (auto err = resolve_owner(config_.unix_socket_owner, uid, gid)) return "unix_socket_owner: " + *err;
+  std::string error;
+  unix_fd_ = bind_unix_socket(config_.unix_socket, config_.unix_socket_mode, uid, gid, error);
+  if (unix_fd_ < 0) return error;
+  struct stat st {};
+  if (stat(config_.unix_socket.c_str(), &st) == 0) unix_inode_ = st.st_ino;
+  return std::nullopt;
+}
+
+// Only the socket this server made: one put there since by another server
+// (after an operator removed ours) is that server's.
+void Master::unlink_unix() {
+  if (unix_fd_ < 0) return;
+  close(unix_fd_);
+  unix_fd_ = -1;
+  struct stat st {};
+  if (stat(config_.unix_socket.c_str(), &st) == 0 && st.st_ino == unix_inode_) unlink(config_.unix_socket.c_str());
 }
 
 // The first supervisor's TAKE hands them over, to adopt or stop as the
@@ -371,7 +398,7 @@ void Master::child(Worker& w) {
   // with the master, and the job pipes the master holds are not the
   // workers' to keep open.
   if (listener)
-    close_all_but({listen_fd_, channel_[0], listener_log_fd_});
+    close_all_but({listen_fd_, unix_fd_, channel_[0], listener_log_fd_});
   else
     close_all_but({channel_[1], control_[1]});
   worker::log_reopen();
@@ -392,7 +419,8 @@ void Master::child(Worker& w) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   worker::WorkerContext ctx{config_,          &*segment_,           listener ? listen_fd_ : -1,
                             channel_[listener ? 0 : 1], listener ? -1 : control_[1], plugins::all_plugins(),
-                            !w.spawned_before,        config_.data_dir};
+                            !w.spawned_before,        config_.data_dir,
+                            listener ? unix_fd_ : -1};
   if (listener && listener_identity_) serve_as(*listener_identity_, ctx);
   int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
   worker::log_flush();
@@ -449,6 +477,9 @@ void Master::reload() {
   next.ring_bytes = config_.ring_bytes;
   next.server_ring_bytes = config_.server_ring_bytes;
   next.listener_user = config_.listener_user;
+  next.unix_socket = config_.unix_socket;
+  next.unix_socket_mode = config_.unix_socket_mode;
+  next.unix_socket_owner = config_.unix_socket_owner;
   bool moved = next.listen_host != config_.listen_host || next.listen_port != config_.listen_port;
   if (moved) {
     std::string error;
@@ -483,6 +514,7 @@ void Master::begin_shutdown() {
 
 void Master::cleanup() {
   if (listen_fd_ >= 0) close(listen_fd_);
+  unlink_unix();
   shm::Segment::remove(config_.shm_name);
   spdlog::info("backend-server stopped");
   worker::log_flush();

@@ -45,6 +45,8 @@ class Master {
 
   std::optional<std::string> prepare();
   std::optional<std::string> prepare_listener_identity();
+  std::optional<std::string> bind_unix();
+  void unlink_unix();
   void setup_signals();
   void loop();
   int poll_timeout() const;
@@ -70,6 +72,8 @@ class Master {
   Pidfile pidfile_;
   std::optional<shm::Segment> segment_;
   int listen_fd_ = -1;
+  int unix_fd_ = -1;  // unix_socket's, when set
+  ino_t unix_inode_ = 0;
   // Set when the listener is to give up root (listener_user).
   std::optional<Identity> listener_identity_;
   ListenerLog listener_log_;

@@ -13,7 +13,12 @@ namespace backend::worker {
 class Listener;
 
 struct Connection {
-  uv_tcp_t tcp;
+  // A TCP client or a Unix socket's: the same stream to everything else.
+  union Socket {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } socket;
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&socket); }
   uv_timer_t timer;  // idle and stall timeout
   Listener* owner = nullptr;
   protocol::FrameDecoder decoder;

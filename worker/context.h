@@ -22,6 +22,7 @@ struct WorkerContext {
   // Where data paths start: config.data_dir, or "." for a listener that
   // entered it before giving up root.
   std::string data_root;
+  int unix_fd = -1;  // the listener's: unix_socket bound and listening, when set
 };
 
 // The config the master published in shared memory (after a SIGHUP).

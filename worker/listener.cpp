@@ -63,6 +63,13 @@ Listener::Listener(WorkerContext& ctx)
   server_.data = this;
   if (int rc = uv_tcp_open(&server_, ctx_.listen_fd); rc < 0)
     spdlog::error("listener: cannot use the listening socket: {}", uv_strerror(rc));
+  if (ctx_.unix_fd >= 0) {
+    unix_server_ = std::make_unique<uv_pipe_t>();
+    uv_pipe_init(&loop_, unix_server_.get(), 0);
+    unix_server_->data = this;
+    if (int rc = uv_pipe_open(unix_server_.get(), ctx_.unix_fd); rc < 0)
+      spdlog::error("listener: cannot use the Unix socket: {}", uv_strerror(rc));
+  }
   channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
                                        [this](uint64_t id, std::string_view p) { on_supervisor(id, p); });
   auto on_signal = [](uv_signal_t* s, int signum) {
@@ -99,35 +106,47 @@ void Listener::wait_for_table() {
   uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
   plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.data_root + "/plugins", ctx_.data_root + "/log",
                                 ctx_.server_start, nullptr});
-  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), 1024, on_connection); rc < 0) {
-    spdlog::error("listener: listen failed: {}", uv_strerror(rc));
-    stop();
-  }
+  for (auto* server : servers())
+    if (int rc = uv_listen(server, 1024, on_connection); rc < 0) {
+      spdlog::error("listener: listen failed: {}", uv_strerror(rc));
+      stop();
+      return;
+    }
+}
+
+std::vector<uv_stream_t*> Listener::servers() {
+  std::vector<uv_stream_t*> all{reinterpret_cast<uv_stream_t*>(&server_)};
+  if (unix_server_) all.push_back(reinterpret_cast<uv_stream_t*>(unix_server_.get()));
+  return all;
 }
 
 void Listener::on_connection(uv_stream_t* server, int status) {
   if (status < 0) return;
-  static_cast<Listener*>(server->data)->accept_one();
+  static_cast<Listener*>(server->data)->accept_one(server);
 }
 
-void Listener::accept_one() {
+void Listener::accept_one(uv_stream_t* server) {
   auto* c = new Connection;
   c->owner = this;
   c->decoder.set_limit(ctx_.config.max_frame_bytes);
-  uv_tcp_init(&loop_, &c->tcp);
+  bool tcp = server->type == UV_TCP;
+  if (tcp)
+    uv_tcp_init(&loop_, &c->socket.tcp);
+  else
+    uv_pipe_init(&loop_, &c->socket.pipe, 0);
   uv_timer_init(&loop_, &c->timer);
-  c->tcp.data = c->timer.data = c;
+  c->stream()->data = c->timer.data = c;
   c->open_handles = 2;
-  ++connections_;
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(&server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) < 0) {
+  open_.insert(c);
+  if (uv_accept(server, c->stream()) < 0) {
     close(*c);
     return;
   }
-  if (connections_ > connection_limit()) return refuse(*c);
-  uv_tcp_nodelay(&c->tcp, 1);
+  if (open_.size() > connection_limit()) return refuse(*c);
+  if (tcp) uv_tcp_nodelay(&c->socket.tcp, 1);
   c->last_active = uv_now(&loop_);
   arm_timer(*c);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_cb, on_read);
+  uv_read_start(c->stream(), alloc_cb, on_read);
 }
 
 size_t Listener::connection_limit() const {
@@ -181,7 +200,7 @@ void Listener::process(Connection& c) {
                                  " bytes is larger than the limit of " +
                                  std::to_string(ctx_.config.max_frame_bytes) + " bytes");
       c.close_after_write = true;
-      uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+      uv_read_stop(c.stream());
       break;
     }
     handle(c, payload);
@@ -195,9 +214,9 @@ void Listener::process(Connection& c) {
 // has taken in what it was sent.
 bool Listener::throttle(Connection& c) {
   constexpr size_t kMaxUnsent = 4u << 20;
-  size_t unsent = c.out.size() + uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  size_t unsent = c.out.size() + uv_stream_get_write_queue_size(c.stream());
   if (unsent <= kMaxUnsent) return false;
-  if (!c.throttled) uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  if (!c.throttled) uv_read_stop(c.stream());
   c.throttled = true;
   return true;
 }
@@ -327,7 +346,7 @@ void Listener::forward(Connection& c, const std::string& command, std::string bo
 void Listener::wait_for_answer(Connection& c, uint64_t id) {
   pending_[id] = &c;
   c.waiting_id = id;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  uv_read_stop(c.stream());
 }
 
 void Listener::on_supervisor(uint64_t id, std::string_view payload) {
@@ -344,7 +363,7 @@ void Listener::on_supervisor(uint64_t id, std::string_view payload) {
 // A connection that waited for an answer goes on with what it sent next.
 void Listener::resume_reading(Connection& c) {
   if (c.closing || c.waiting_id) return;
-  if (!c.peer_closed && !c.throttled && !stopping_) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+  if (!c.peer_closed && !c.throttled && !stopping_) uv_read_start(c.stream(), alloc_cb, on_read);
   process(c);
 }
 
@@ -365,7 +384,7 @@ void Listener::supervisor_restarted(std::string_view payload) {
 void Listener::flush(Connection& c) {
   if (!c.out.empty() && !c.closing) {
     uv_buf_t b = uv_buf_init(c.out.data(), static_cast<unsigned>(c.out.size()));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1);
+    int n = uv_try_write(c.stream(), &b, 1);
     if (n == static_cast<int>(c.out.size())) {
       c.out.clear();
     } else if (n >= 0 || n == UV_EAGAIN) {
@@ -375,7 +394,7 @@ void Listener::flush(Connection& c) {
       c.out.clear();
       ++c.writes_in_flight;
       uv_buf_t rest = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-      uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c.tcp), &rest, 1, [](uv_write_t* req, int) {
+      uv_write(&w->req, c.stream(), &rest, 1, [](uv_write_t* req, int) {
         auto* wr = reinterpret_cast<WriteReq*>(req);
         auto* conn = static_cast<Connection*>(req->data);
         delete wr;
@@ -404,7 +423,7 @@ void Listener::flush(Connection& c) {
 void Listener::resume(Connection& c) {
   if (c.throttled && !throttle(c)) {
     c.throttled = false;
-    if (!c.peer_closed && !c.waiting_id && !stopping_) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), alloc_cb, on_read);
+    if (!c.peer_closed && !c.waiting_id && !stopping_) uv_read_start(c.stream(), alloc_cb, on_read);
     return process(c);
   }
   if (!c.throttled) flush(c);
@@ -414,20 +433,20 @@ void Listener::resume(Connection& c) {
 // write queue shrinking since this baseline is progress.
 void Listener::note_write_progress(Connection& c) {
   c.last_active = uv_now(&loop_);
-  c.queued_at_tick = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c.tcp));
+  c.queued_at_tick = uv_stream_get_write_queue_size(c.stream());
 }
 
 void Listener::close(Connection& c) {
   if (c.closing) return;
   c.closing = true;
-  --connections_;
-  if (stopping_ && connections_ == 0) finish_stop();
+  open_.erase(&c);
+  if (stopping_ && open_.empty()) finish_stop();
   if (c.waiting_id) pending_.erase(c.waiting_id);
   auto done = [](uv_handle_t* h) {
     auto* conn = static_cast<Connection*>(h->data);
     if (--conn->open_handles == 0) delete conn;
   };
-  uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), done);
+  uv_close(reinterpret_cast<uv_handle_t*>(c.stream()), done);
   uv_close(reinterpret_cast<uv_handle_t*>(&c.timer), done);
 }
 
@@ -443,7 +462,7 @@ void Listener::on_timer(uv_timer_t* timer) {
   uint64_t idle = uint64_t(self.ctx_.config.idle_timeout) * 1000;
   // A request the supervisor is still working on is not idleness, nor is a
   // client still taking in the replies it asked for.
-  size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->tcp));
+  size_t queued = uv_stream_get_write_queue_size(c->stream());
   if (c->waiting_id || queued < c->queued_at_tick) c->last_active = uv_now(&self.loop_);
   c->queued_at_tick = queued;
   uint64_t now = uv_now(&self.loop_);
@@ -483,27 +502,16 @@ void Listener::stop() {
     for (Connection* c : self->open_connections()) self->close(*c);
     self->finish_stop();
   }, kDrainMs, 0);
-  uv_close(reinterpret_cast<uv_handle_t*>(&server_), nullptr);
+  for (auto* server : servers()) uv_close(reinterpret_cast<uv_handle_t*>(server), nullptr);
   for (Connection* c : open_connections()) {
     c->close_after_write = true;
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    uv_read_stop(c->stream());
     if (!c->waiting_id) flush(*c);
   }
-  if (connections_ == 0) finish_stop();
+  if (open_.empty()) finish_stop();
 }
 
-std::vector<Connection*> Listener::open_connections() {
-  struct Walk {
-    Listener* self;
-    std::vector<Connection*> found;
-  } walk{this, {}};
-  uv_walk(&loop_, [](uv_handle_t* h, void* arg) {
-    auto* w = static_cast<Walk*>(arg);
-    if (h->type == UV_TCP && h != reinterpret_cast<uv_handle_t*>(&w->self->server_) && !uv_is_closing(h))
-      w->found.push_back(static_cast<Connection*>(h->data));
-  }, &walk);
-  return walk.found;
-}
+std::vector<Connection*> Listener::open_connections() { return {open_.begin(), open_.end()}; }
 
 // The signal handlers go last: closed, a second SIGTERM (the master's after
 // an operator's) would kill the process with the default action mid-drain.

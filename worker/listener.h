@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <uv.h>
@@ -31,7 +32,8 @@ class Listener {
   static void on_timer(uv_timer_t* timer);
 
   void wait_for_table();
-  void accept_one();
+  std::vector<uv_stream_t*> servers();
+  void accept_one(uv_stream_t* server);
   void refuse(Connection& c);
   void process(Connection& c);
   // Where a command goes: a core command, or a plugin's.
@@ -71,6 +73,7 @@ class Listener {
   Queries queries_;
   uv_loop_t loop_;
   uv_tcp_t server_;
+  std::unique_ptr<uv_pipe_t> unix_server_;  // unix_socket's, when set
   uv_timer_t ready_timer_;
   uv_timer_t drain_timer_;
   unsigned ready_polls_ = 0;
@@ -80,7 +83,8 @@ class Listener {
   uint64_t next_plugin_call_ = kPluginCalls;
   std::unordered_map<uint64_t, Connection*> pending_;
   uint64_t next_id_;
-  size_t connections_ = 0;
+  // Connections not yet closing, by which stop() finds what to drain.
+  std::unordered_set<Connection*> open_;
   // Connections this process has fds for, keeping some for its own use:
   // max_connections above it would end in accept() failing with EMFILE,
   // where nobody can be told why.

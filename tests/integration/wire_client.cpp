@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -107,22 +108,37 @@ void WireClient::close() {
 }
 
 bool WireClient::connect(uint16_t port, int timeout_ms, std::string* error) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return connect_to(reinterpret_cast<const sockaddr*>(&addr), sizeof addr, timeout_ms, error);
+}
+
+bool WireClient::connect_unix(const std::string& path, int timeout_ms, std::string* error) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    if (error) *error = "path too long";
+    return false;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return connect_to(reinterpret_cast<const sockaddr*>(&addr), sizeof addr, timeout_ms, error);
+}
+
+bool WireClient::connect_to(const sockaddr* addr, socklen_t addr_len, int timeout_ms, std::string* error) {
   close();
   auto fail = [&](const std::string& why) {
     if (error) *error = why;
     close();
     return false;
   };
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  fd_ = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return fail(std::string("socket: ") + std::strerror(errno));
   int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return true;
-  if (errno != EINPROGRESS) return fail(std::string("connect: ") + std::strerror(errno));
+  if (addr->sa_family == AF_INET) setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd_, addr, addr_len) == 0) return true;
+  if (errno != EINPROGRESS && errno != EAGAIN) return fail(std::string("connect: ") + std::strerror(errno));
   pollfd p{fd_, POLLOUT, 0};
   int rc = poll(&p, 1, timeout_ms);
   if (rc == 0) return fail("connect: timed out");

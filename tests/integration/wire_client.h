@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/socket.h>
+
 #include <rapidjson/document.h>
 
 namespace itest {
@@ -49,6 +51,8 @@ class WireClient {
 
   // Connects to 127.0.0.1:port within timeout_ms. On failure `error` says why.
   bool connect(uint16_t port, int timeout_ms = 2000, std::string* error = nullptr);
+  // Connects to the Unix socket at path.
+  bool connect_unix(const std::string& path, int timeout_ms = 2000, std::string* error = nullptr);
   bool connected() const { return fd_ >= 0; }
   void close();
   int fd() const { return fd_; }
@@ -71,6 +75,7 @@ class WireClient {
   bool readable(int timeout_ms);
 
  private:
+  bool connect_to(const sockaddr* addr, socklen_t addr_len, int timeout_ms, std::string* error);
   Status fill(size_t want, int64_t deadline_ms);
   int fd_ = -1;
   std::string in_;  // bytes received, not yet consumed

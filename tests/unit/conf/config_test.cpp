@@ -177,4 +177,28 @@ TEST(Config, TheListenerServesAsNobodyUnlessTheConfigNamesAnotherUserOrNone) {
   EXPECT_EQ(restart_only_changes(a, back), "listener_user");
 }
 
+TEST(Config, AUnixSocketHasAPathFromTheConfigsFolderAModeAndAnOwner) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", c));
+  EXPECT_EQ(c.unix_socket, "");
+  EXPECT_EQ(c.unix_socket_mode, 0700u);
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "unix_socket": "run/api.sock", "unix_socket_mode": "660",
+                         "unix_socket_owner": "www-data:adm"})", c));
+  EXPECT_EQ(c.unix_socket, "/etc/bs/run/api.sock");
+  EXPECT_EQ(c.unix_socket_mode, 0660u);
+  Config back;
+  ASSERT_FALSE(parse_config(config_to_json(c), "", back));
+  EXPECT_EQ(back.unix_socket, c.unix_socket);
+  EXPECT_EQ(back.unix_socket_mode, 0660u);
+  EXPECT_EQ(back.unix_socket_owner, "www-data:adm");
+  for (const char* bad : {R"("0668")", R"("06600")", "660", R"("rw")", R"("")"}) {
+    auto err = parse(std::string(R"({"data_dir": "/d", "unix_socket_mode": )") + bad + "}", c);
+    ASSERT_TRUE(err) << bad;
+    EXPECT_NE(err->find("octal digits"), std::string::npos) << *err;
+  }
+  Config a;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));
+  EXPECT_EQ(restart_only_changes(a, back), "unix_socket");
+}
+
 }  // namespace backend::conf
