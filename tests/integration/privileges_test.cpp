@@ -81,6 +81,9 @@ TEST_F(Privileges, TheListenerServesAsNobodyAndEverythingItServesStillWorks) {
   ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"chatty","writelog":true,"command":")" + chatty.path + "\"}")));
   ASSERT_TRUE(ok(s.request("START", R"({"jobname":"chatty"})")));
   EXPECT_TRUE(wait_until([&] { return raw_of(s.request("READ", R"({"jobname":"chatty"})")).find("line 2") != std::string::npos; }, 3000));
+  auto mem = s.request("MEM", R"({"jobname":"chatty"})");
+  EXPECT_TRUE(ok(mem) && mem->data().IsInt64() && mem->data().GetInt64() > 0)
+      << "root's job's memory, read by nobody: " << raw_of(mem);
   auto days = s.request("LOGEXPLORER.LISTDIR", R"({"jobname":"chatty"})");
   EXPECT_TRUE(wait_until([&] {
     days = s.request("LOGEXPLORER.LISTDIR", R"({"jobname":"chatty"})");
