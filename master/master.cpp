@@ -132,8 +132,8 @@ std::optional<std::string> Master::prepare() {
   if (access(config_.data_dir.c_str(), W_OK) != 0)
     return "data folder " + config_.data_dir + " is not writable: " + std::strerror(errno);
   if (auto err = check_jobs_file(config_.data_dir + "/jobs.json")) return err;
-  if (auto err = prepare_listener_identity()) return err;
   if (auto err = pidfile_.lock(config_.pidfile)) return err;
+  if (auto err = prepare_listener_identity()) return err;
   std::vector<OrphanedJob> orphans = find_orphaned_jobs(config_.shm_name);
   try {
     segment_ = shm::Segment::create(config_.shm_name, {config_.job_capacity, config_.ring_bytes,

@@ -117,6 +117,30 @@ TEST_F(Privileges, TheListenerServesAsNobodyAndEverythingItServesStillWorks) {
   EXPECT_TRUE(s.wait_for_log("STOP {\"jobname\":\"chatty\"}")) << s.log_text();
 }
 
+// The supervisor stays root so that each job runs as its own user.
+TEST_F(Privileges, AJobRunsAsItsUserAndWithoutOneAsTheServer) {
+  ASSERT_EQ(chmod(s.dir.c_str(), 0755), 0) << "the job's script must be reachable by nobody";
+  ASSERT_TRUE(s.start());
+  auto who = write_script(s, "who", "echo \"ids $(id -u) $(id -g) $(id -G)\"\n" + std::string(kIdle));
+  for (const char* user : {"nobody", ""}) {
+    std::string name = std::string("as-") + (*user ? user : "server");
+    auto added = s.request("ADD", R"({"jobname":")" + name + R"(","command":")" + who.path + R"(","user":")" + user + "\"}");
+    ASSERT_TRUE(ok(added)) << raw_of(added);
+    ASSERT_TRUE(ok(s.request("START", R"({"jobname":")" + name + "\"}")));
+  }
+  std::string as_nobody = "ids " + std::to_string(nobody_uid) + " " + std::to_string(nobody_gid) + " " +
+                          std::to_string(nobody_gid);
+  auto read = [&](const char* job) { return raw_of(s.request("READ", std::string(R"({"jobname":")") + job + "\"}")); };
+  EXPECT_TRUE(wait_until([&] { return read("as-nobody").find(as_nobody) != std::string::npos; }, 3000))
+      << read("as-nobody");
+  EXPECT_TRUE(wait_until([&] { return read("as-server").find("ids 0 0 0") != std::string::npos; }, 3000))
+      << read("as-server");
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"as-ghost","command":")" + who.path + R"(","user":"no-such-user-here"})")));
+  auto ghost = s.request("START", R"({"jobname":"as-ghost"})");
+  EXPECT_EQ(code_of(ghost), "FAILED");
+  EXPECT_NE(raw_of(ghost).find("user \\\"no-such-user-here\\\" does not exist"), std::string::npos) << raw_of(ghost);
+}
+
 TEST_F(Privileges, AnEmptyListenerUserKeepsTheListenerRoot) {
   s.set("listener_user", "\"\"");
   ASSERT_TRUE(s.start());
