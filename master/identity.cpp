@@ -1,6 +1,5 @@
 #include "master/identity.h"
 
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -10,21 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
-
-#include "worker/atomic_file.h"
 
 namespace backend::master {
 namespace {
 
 std::string failed(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-std::optional<std::string> give(const std::string& path, const Identity& who) {
-  if (fchownat(AT_FDCWD, path.c_str(), who.uid, who.gid, AT_SYMLINK_NOFOLLOW) != 0)
-    return failed("cannot give " + path + " to user " + who.name);
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -83,17 +72,6 @@ std::optional<std::string> check_enterable(const std::string& dir, const Identit
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
   return "user " + who.name + " may not enter " + dir + " (mode " + mode + ")";
-}
-
-std::optional<std::string> hand_over(const std::string& dir, const Identity& who) {
-  if (!worker::make_dirs(dir)) return failed("cannot create " + dir);
-  if (auto err = give(dir, who)) return err;
-  std::error_code ec;
-  namespace fs = std::filesystem;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (auto err = give(it->path().string(), who)) return err;
-  if (ec) return "cannot list " + dir + ": " + ec.message();
-  return std::nullopt;
 }
 
 }  // namespace backend::master

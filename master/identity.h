@@ -33,8 +33,4 @@ std::optional<std::string> become(const Identity& who);
 // Error sentence naming the folder and its mode when not.
 std::optional<std::string> check_enterable(const std::string& dir, const Identity& who);
 
-// Makes a folder the user's own: creates it if need be and gives it, and
-// everything in it, to the user. Links are changed, never followed.
-std::optional<std::string> hand_over(const std::string& dir, const Identity& who);
-
 }  // namespace backend::master

@@ -53,10 +53,15 @@ std::optional<std::string> clear_path(const std::string& path, const sockaddr_un
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0) return errno == ENOENT ? std::nullopt : std::optional(failed("cannot stat " + path));
   if (!S_ISSOCK(st.st_mode)) return path + " exists and is not a socket";
-  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  bool live = probe >= 0 && connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-  if (probe >= 0) close(probe);
-  if (live) return "another server listens on " + path;
+  // Non-blocking: a live server with a full backlog answers EAGAIN, never
+  // holds the start. Only a refusal proves nobody listens.
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (probe < 0) return failed("cannot create a Unix socket");
+  int rc = connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  int err = rc == 0 ? 0 : errno;
+  close(probe);
+  if (err == 0 || err == EAGAIN || err == EINPROGRESS) return "another server listens on " + path;
+  if (err != ECONNREFUSED) return "cannot tell whether a server listens on " + path + ": " + std::strerror(err);
   if (unlink(path.c_str()) != 0) return failed("cannot remove the stale socket " + path);
   return std::nullopt;
 }
@@ -80,17 +85,16 @@ int bind_unix_socket(const std::string& path, unsigned mode, uid_t owner, gid_t 
     error = failed("cannot create a Unix socket");
     return -1;
   }
-  // Born closed to everyone but us: the mode is opened up only after the
-  // owner is set, so that nobody connects in between who should not.
-  mode_t old = umask(0177);
+  // Born with its mode (a socket's is set by the umask at bind; a chmod by
+  // path afterwards could follow a link put in its place), and root's until
+  // lchown gives it its owner: nobody gets in meanwhile who should not.
+  mode_t old = umask(~static_cast<mode_t>(mode) & 0777);
   int rc = bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   umask(old);
   if (rc != 0 || listen(fd, 1024) != 0) {
     error = failed("cannot listen on " + path);
   } else if (lchown(path.c_str(), owner, group) != 0) {
     error = failed("cannot give " + path + " its owner");
-  } else if (chmod(path.c_str(), mode) != 0) {
-    error = failed("cannot set the mode of " + path);
   } else {
     return fd;
   }

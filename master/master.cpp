@@ -172,8 +172,10 @@ std::optional<std::string> Master::prepare() {
 
 // Started as root, the listener is to serve as listener_user. The user is
 // looked up now, while a wrong name can still stop the start with a
-// reason, and is given the folders of the plugins that run in the
-// listener, which write there.
+// reason. It is given nothing: the folders of the plugins that run in the
+// listener are made here, root's, and the supervisor writes their files
+// (worker/plugin_files.h), so that no other process of that user can
+// change them (the auth plugin's users above all).
 std::optional<std::string> Master::prepare_listener_identity() {
   if (geteuid() != 0 || config_.listener_user.empty()) return std::nullopt;
   Identity who;
@@ -181,12 +183,14 @@ std::optional<std::string> Master::prepare_listener_identity() {
   if (who.uid == 0) return std::nullopt;
   // The listener enters the data folder before it gives up root, so the
   // folders above it need not be open to the user; the folder itself must.
-  if (auto err = check_enterable(config_.data_dir, who))
-    return "listener_user: " + *err + "; allow it (chmod o+x) or set listener_user to \"\"";
+  std::vector<std::string> folders{config_.data_dir, config_.data_dir + "/log", config_.data_dir + "/plugins"};
   for (const plugins::PluginInfo& info : plugins::all_plugins())
-    if (info.side == plugins::Side::kListener)
-      if (auto err = hand_over(config_.data_dir + "/plugins/" + std::string(info.name), who)) return err;
-  worker::make_dirs(config_.data_dir + "/log");
+    if (info.side == plugins::Side::kListener) folders.push_back(config_.data_dir + "/plugins/" + std::string(info.name));
+  for (const std::string& folder : folders) {
+    worker::make_dirs(folder);
+    if (auto err = check_enterable(folder, who))
+      return "listener_user: " + *err + "; allow it (chmod o+x) or set listener_user to \"\"";
+  }
   listener_identity_ = std::move(who);
   return std::nullopt;
 }
@@ -420,8 +424,9 @@ void Master::child(Worker& w) {
   worker::WorkerContext ctx{config_,          &*segment_,           listener ? listen_fd_ : -1,
                             channel_[listener ? 0 : 1], listener ? -1 : control_[1], plugins::all_plugins(),
                             !w.spawned_before,        config_.data_dir,
-                            listener ? unix_fd_ : -1};
+                            listener ? unix_fd_ : -1, std::nullopt};
   if (listener && listener_identity_) serve_as(*listener_identity_, ctx);
+  if (!listener && listener_identity_) ctx.listener_gid = listener_identity_->gid;
   int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
   worker::log_flush();
   _exit(rc);
@@ -446,13 +451,13 @@ void Master::serve_as(const Identity& who, worker::WorkerContext& ctx) {
   ctx.data_root = ".";
   auto need = [&](const std::string& path, int mode, const char* for_what) {
     if (access(path.c_str(), mode) != 0)
-      spdlog::error("listener (user {}) cannot {} {}/{}: {}; {}", who.name, mode & W_OK ? "write to" : "read",
-                    config_.data_dir, path, std::strerror(errno), for_what);
+      spdlog::error("listener (user {}) cannot read {}/{}: {}; {}", who.name, config_.data_dir, path,
+                    std::strerror(errno), for_what);
   };
   need("log", R_OK | X_OK, "the logexplorer plugin will fail");
   for (const plugins::PluginInfo& info : ctx.plugins)
     if (info.side == plugins::Side::kListener)
-      need("plugins/" + std::string(info.name), R_OK | W_OK | X_OK, "its plugin will fail");
+      need("plugins/" + std::string(info.name), R_OK | X_OK, "its plugin will fail");
 }
 
 void Master::signal_workers(int signo) {

@@ -78,6 +78,11 @@ struct Host {
   // started again by the master (autostart must not run then).
   bool server_start = true;
   JobControl* jobs = nullptr;  // supervisor side only
+  // Replaces a file of the plugin's own folder whole, with the supervisor's
+  // rights: a listener plugin may run as a user that may not write there
+  // (listener_user). Unset: the plugin writes its files itself.
+  using Saved = std::function<void(const std::optional<std::string>& error)>;
+  std::function<void(const std::string& file, std::string content, Saved saved)> save_file;
 };
 
 // A job's exit as the supervisor saw it.

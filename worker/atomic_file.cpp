@@ -34,10 +34,17 @@ bool make_dirs(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-std::optional<std::string> replace_file(const std::string& path, const std::string& content) {
+std::optional<std::string> replace_file(const std::string& path, const std::string& content,
+                                        std::optional<gid_t> group) {
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return why("cannot create", tmp);
+  if (group && (fchown(fd, static_cast<uid_t>(-1), *group) != 0 || fchmod(fd, 0640) != 0)) {
+    std::string err = why("cannot share", tmp);
+    close(fd);
+    unlink(tmp.c_str());
+    return err;
+  }
   if (!write_all(fd, content) || fsync(fd) != 0) {
     std::string err = why("cannot write", tmp);
     close(fd);

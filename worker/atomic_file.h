@@ -6,10 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include <sys/types.h>
+
 namespace backend::worker {
 
 // Returns the error sentence on failure; the old file is then untouched.
-std::optional<std::string> replace_file(const std::string& path, const std::string& content);
+// The file is 0600; with a group, 0640 and readable by that group.
+std::optional<std::string> replace_file(const std::string& path, const std::string& content,
+                                        std::optional<gid_t> group = std::nullopt);
 
 // Writes all of data, going on after short writes and EINTR.
 bool write_all(int fd, std::string_view data);

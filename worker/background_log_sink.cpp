@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -69,7 +70,7 @@ struct BackgroundLogSink::State {
   void run();
   void write_batch(const std::vector<Line>& batch, int copy);
   void write_file(const std::string& hour, const std::string& text);
-  bool fits(size_t bytes, size_t max_queued);
+  bool fits(size_t bytes, size_t max_queued, uint64_t lines = 1);
   void enqueue(Line line);
 };
 
@@ -191,11 +192,11 @@ void BackgroundLogSink::sink_it_(const spdlog::details::log_msg& msg) {
   if (idle) s.wake.notify_one();
 }
 
-// Under mu. A line beyond the bound is dropped and counted.
-bool BackgroundLogSink::State::fits(size_t bytes, size_t max_queued) {
+// Under mu. Lines beyond the bound are dropped and counted.
+bool BackgroundLogSink::State::fits(size_t bytes, size_t max_queued, uint64_t lines) {
   if (queued_bytes + bytes <= max_queued) return true;
-  ++dropped;
-  ++unreported;
+  dropped += lines;
+  unreported += lines;
   return false;
 }
 
@@ -209,7 +210,9 @@ void BackgroundLogSink::append_formatted(std::string hour, std::string text) {
   std::lock_guard guard(mutex_);
   State& s = state();
   std::unique_lock lock(s.mu);
-  if (!s.fits(text.size(), max_queued_)) return;
+  // A relayed record is a batch of the listener's lines: dropped whole, it
+  // counts as every line it holds.
+  if (!s.fits(text.size(), max_queued_, std::max<uint64_t>(1, std::count(text.begin(), text.end(), '\n')))) return;
   bool idle = s.queue.empty() && !s.writing;
   s.enqueue({std::move(hour), std::move(text), false});
   lock.unlock();

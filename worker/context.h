@@ -1,6 +1,9 @@
 // What the master hands a worker when it forks it.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <span>
 
 #include "conf/config.h"
@@ -23,6 +26,9 @@ struct WorkerContext {
   // entered it before giving up root.
   std::string data_root;
   int unix_fd = -1;  // the listener's: unix_socket bound and listening, when set
+  // The supervisor's: the group of a listener that gave up root, which must
+  // be able to read the files the supervisor saves for its plugins.
+  std::optional<gid_t> listener_gid;
 };
 
 // The config the master published in shared memory (after a SIGHUP).

@@ -12,6 +12,7 @@
 #include "protocol/request.h"
 #include "protocol/response.h"
 #include "worker/log.h"
+#include "worker/plugin_files.h"
 #include "worker/queries.h"
 #include "worker/server_log.h"
 
@@ -105,7 +106,11 @@ void Listener::wait_for_table() {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
   plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.data_root + "/plugins", ctx_.data_root + "/log",
-                                ctx_.server_start, nullptr});
+                                ctx_.server_start, nullptr, {}},
+                  [this](const std::string& plugin, const std::string& file, std::string content,
+                         plugins::Host::Saved saved) {
+                    save_plugin_file(plugin, file, std::move(content), std::move(saved));
+                  });
   for (auto* server : servers())
     if (int rc = uv_listen(server, 1024, on_connection); rc < 0) {
       spdlog::error("listener: listen failed: {}", uv_strerror(rc));
@@ -349,8 +354,37 @@ void Listener::wait_for_answer(Connection& c, uint64_t id) {
   uv_read_stop(c.stream());
 }
 
+// The supervisor writes the file: the listener may serve as a user that
+// may write nothing (worker/plugin_files.h).
+void Listener::save_plugin_file(const std::string& plugin, const std::string& file, std::string content,
+                                plugins::Host::Saved saved) {
+  std::string body = save_file_request(plugin, file, content);
+  if (body.size() > Channel::kMaxPayload)
+    return saved(plugin + "/" + file + " would be " + std::to_string(body.size()) + " bytes, more than the " +
+                 std::to_string(Channel::kMaxPayload) + " the supervisor can be sent");
+  uint64_t id = next_id_++;
+  calls_[id] = [saved = std::move(saved)](std::string_view payload) {
+    rapidjson::Document reply;
+    reply.Parse(payload.data(), payload.size());
+    auto field = [&](const char* key) {
+      auto it = reply.IsObject() ? reply.FindMember(key) : reply.MemberEnd();
+      return reply.IsObject() && it != reply.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString())
+                                                                                 : std::string();
+    };
+    if (field("code") == protocol::code_name(Code::kOk)) return saved(std::nullopt);
+    std::string error = field("error");
+    saved(error.empty() ? "the supervisor could not save it" : error);
+  };
+  channel_->send(id, body);
+}
+
 void Listener::on_supervisor(uint64_t id, std::string_view payload) {
   if (id == 0) return supervisor_restarted(payload);
+  if (auto call = calls_.find(id); call != calls_.end()) {
+    auto answered = std::move(call->second);
+    calls_.erase(call);
+    return answered(payload);
+  }
   auto it = pending_.find(id);
   if (it == pending_.end()) return;  // its client left, or an earlier listener asked
   Connection& c = *it->second;
@@ -374,6 +408,8 @@ void Listener::supervisor_restarted(std::string_view payload) {
   if (payload.rfind("HELLO ", 0) == 0) taken = std::strtoull(std::string(payload.substr(6)).c_str(), nullptr, 10);
   std::vector<uint64_t> lost;
   for (auto& [id, c] : pending_)
+    if ((id >> 32) == (taken >> 32) && id <= taken) lost.push_back(id);
+  for (auto& [id, call] : calls_)
     if ((id >> 32) == (taken >> 32) && id <= taken) lost.push_back(id);
   for (uint64_t id : lost)
     on_supervisor(id, protocol::reply_json(Code::kFailed, {},

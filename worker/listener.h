@@ -52,6 +52,8 @@ class Listener {
                   const rapidjson::Value& params, bool changes_state);
   void wait_for_answer(Connection& c, uint64_t id);
   void on_supervisor(uint64_t id, std::string_view payload);
+  void save_plugin_file(const std::string& plugin, const std::string& file, std::string content,
+                        plugins::Host::Saved saved);
   void supervisor_restarted(std::string_view payload);
   void flush(Connection& c);
   bool throttle(Connection& c);
@@ -82,6 +84,8 @@ class Listener {
   PluginHost plugins_;
   uint64_t next_plugin_call_ = kPluginCalls;
   std::unordered_map<uint64_t, Connection*> pending_;
+  // The listener's own requests to the supervisor (plugin files), by id.
+  std::unordered_map<uint64_t, std::function<void(std::string_view reply)>> calls_;
   uint64_t next_id_;
   // Connections not yet closing, by which stop() finds what to drain.
   std::unordered_set<Connection*> open_;

@@ -74,10 +74,15 @@ void PluginHost::reconfigure(const conf::Config& config) {
     if (auto err = configure(*l.plugin, *l.info, config)) spdlog::error("{}; keeping the old settings", *err);
 }
 
-void PluginHost::inited(const plugins::Host& base) {
+void PluginHost::inited(const plugins::Host& base, SaveAny save_any) {
   for (auto& l : mine_) {
     *l.host = base;
     l.host->data_dir = base.data_dir + "/" + std::string(l.info->name);
+    if (save_any)
+      l.host->save_file = [save_any, name = std::string(l.info->name)](const std::string& file, std::string content,
+                                                                       plugins::Host::Saved saved) {
+        save_any(name, file, std::move(content), std::move(saved));
+      };
     if (!make_dirs(l.host->data_dir)) spdlog::error("plugin {}: cannot create {}", l.info->name, l.host->data_dir);
     l.plugin->inited(*l.host);
   }

@@ -32,7 +32,11 @@ class PluginHost {
   // keeps its old ones (the master has checked them already).
   void reconfigure(const conf::Config& config);
   // Server inited. base.data_dir is the server's DATA_DIR/plugins.
-  void inited(const plugins::Host& base);
+  // save_any, when set, saves a file of the named plugin's folder: each
+  // plugin's Host::save_file is it, bound to the plugin.
+  using SaveAny = std::function<void(const std::string& plugin, const std::string& file, std::string content,
+                                     plugins::Host::Saved saved)>;
+  void inited(const plugins::Host& base, SaveAny save_any = {});
 
   struct Command {
     const plugins::CommandSpec* spec;

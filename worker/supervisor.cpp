@@ -11,6 +11,7 @@
 #include "shm/job_table.h"
 #include "shm/lock.h"
 #include "worker/log.h"
+#include "worker/plugin_files.h"
 #include "worker/server_log.h"
 
 namespace backend::worker {
@@ -64,7 +65,7 @@ int Supervisor::run() {
   publish_all();
   seg_.header().table_ready.store(1, std::memory_order_release);
   plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.config.data_dir + "/plugins", ctx_.config.data_dir + "/log",
-                                ctx_.server_start, this});
+                                ctx_.server_start, this, {}});
   if (ctx_.control_fd >= 0) {
     control_ = std::make_unique<Control>(&loop_, ctx_.control_fd,
                                          [this](const std::string& t, std::vector<int>& fds) { on_control(t, fds); });
@@ -90,6 +91,7 @@ void Supervisor::on_request(uint64_t id, std::string_view payload) {
   auto request = std::make_unique<protocol::Request>();
   protocol::Request& req = *request;
   if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
+  if (req.command == kSaveFileCommand) return save_plugin_file(id, req.params);
   in_flight_[id] = std::move(request);
   if (auto command = plugins_.find(req.command); command && command->plugin) return run_plugin(id, *command);
   std::string error;
@@ -176,6 +178,17 @@ void Supervisor::adopt_orphan(pid_t pid, uint64_t ticks, bool alive, const std::
   }
   jobs_->adopt_orphan(name, *settings, pid, *slot, ticks, alive);
   if (alive && ctx_.config.orphaned_jobs == "stop") jobs_->stop(name, [](Code, const std::string&) {});
+}
+
+// Answered unlogged: the listener logs the client's command and its result.
+void Supervisor::save_plugin_file(uint64_t id, const rapidjson::Value& params) {
+  std::string path, content;
+  if (auto err = plugin_file_target(params, ctx_.plugins, ctx_.config.data_dir, path, content))
+    return channel_->send(id, protocol::reply_json(Code::kFailed, {}, *err));
+  write_plugin_file(&loop_, std::move(path), std::move(content), ctx_.listener_gid,
+                    [this, id](std::optional<std::string> err) {
+                      channel_->send(id, protocol::reply_json(err ? Code::kFailed : Code::kOk, {}, err.value_or("")));
+                    });
 }
 
 void Supervisor::run_plugin(uint64_t id, const PluginHost::Command& command) {

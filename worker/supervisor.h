@@ -38,6 +38,7 @@ class Supervisor : private plugins::JobControl {
   const std::string* startable(const std::string& job) const;
   void on_request(uint64_t id, std::string_view payload);
   void run_plugin(uint64_t id, const PluginHost::Command& command);
+  void save_plugin_file(uint64_t id, const rapidjson::Value& params);
   void reply(uint64_t id, protocol::Code code, std::string_view error = {}, std::string_view data = {});
   void add(uint64_t id, const std::string& job, const rapidjson::Value& params);
   void update(uint64_t id, const std::string& job, const rapidjson::Value& params);

@@ -55,7 +55,12 @@ std::optional<std::string> AuthPlugin::configure(const rapidjson::Value& setting
 
 void AuthPlugin::inited(Host& host) {
   loop_ = host.loop;
-  store_.emplace(host.loop, host.data_dir + kUsersFile);
+  UserStore::Save save;
+  if (host.save_file)
+    save = [save_file = host.save_file](std::string text, UserStore::Result saved) {
+      save_file(kUsersFile + 1, std::move(text), std::move(saved));  // the name without its '/'
+    };
+  store_.emplace(host.loop, host.data_dir + kUsersFile, std::move(save));
   cache_.clear();
   load_error_.clear();
   if (auto error = store_->load()) {

@@ -8,7 +8,8 @@
 
 namespace backend::plugins::auth {
 
-UserStore::UserStore(uv_loop_t* loop, std::string path) : loop_(loop), path_(std::move(path)) {}
+UserStore::UserStore(uv_loop_t* loop, std::string path, Save save)
+    : loop_(loop), path_(std::move(path)), save_(std::move(save)) {}
 
 std::optional<std::string> UserStore::load() {
   UserTable table;
@@ -40,6 +41,15 @@ void UserStore::write(Edit edit, Result result, SerialQueue::Finished finished) 
   if (auto error = edit(*next)) {
     result(error);
     finished();
+    return;
+  }
+  if (save_) {
+    save_(serialise_users(*next), [this, next, result = std::move(result),
+                                   finished = std::move(finished)](const std::optional<std::string>& error) {
+      if (!error) table_ = std::move(*next);
+      result(error);
+      finished();
+    });
     return;
   }
   auto text = std::make_shared<std::string>(serialise_users(*next));

@@ -21,7 +21,11 @@ class UserStore {
   using Edit = std::function<std::optional<std::string>(UserTable& table)>;
   using Result = std::function<void(const std::optional<std::string>& error)>;
 
-  UserStore(uv_loop_t* loop, std::string path);
+  // Writes the whole file; unset, the store writes it on the thread pool
+  // itself. In the server it is the host's save_file (the supervisor).
+  using Save = std::function<void(std::string text, Result saved)>;
+
+  UserStore(uv_loop_t* loop, std::string path, Save save = {});
 
   // Reads the file on the calling thread: it is small, read once, and must
   // be in place before the first request is checked. Plaintext passwords
@@ -39,6 +43,7 @@ class UserStore {
 
   uv_loop_t* loop_;
   std::string path_;
+  Save save_;
   UserTable table_;
   SerialQueue queue_;
 };

@@ -90,15 +90,22 @@ TEST_F(Privileges, TheListenerServesAsNobodyAndEverythingItServesStillWorks) {
     return ok(days) && days->data().IsArray() && days->data().Size() == 1;
   }, 3000)) << "root's job logs cannot be read by the listener: " << raw_of(days);
 
+  // The users file is written by the supervisor: root's, readable by the
+  // listener's group, so that no other process of nobody's can change it.
   auto added = s.request("AUTH.ADD", R"({"username":"admin","password":"secret","privileges":"*"})");
   EXPECT_TRUE(ok(added)) << raw_of(added);
   const std::string users = s.data_dir + "/plugins/auth/users.json";
-  EXPECT_EQ(owner_of(users), nobody_uid) << "the listener wrote its users file as nobody";
-  EXPECT_EQ(owner_of(s.data_dir + "/plugins/auth"), nobody_uid);
-  EXPECT_EQ(owner_of(s.data_dir + "/plugins/scheduler"), 0u) << "the supervisor's plugins are not handed over";
+  struct stat file {};
+  ASSERT_EQ(stat(users.c_str(), &file), 0);
+  EXPECT_EQ(file.st_uid, 0u);
+  EXPECT_EQ(file.st_gid, nobody_gid);
+  EXPECT_EQ(file.st_mode & 07777, 0640u);
+  EXPECT_EQ(owner_of(s.data_dir + "/plugins/auth"), 0u) << "the listener was given its plugin's folder";
+  ASSERT_TRUE(ok(s.request("AUTH.SETENABLE", R"({"enable":true,"auth":{"username":"admin","password":"secret"}})")));
+  const std::string admin = R"("auth":{"username":"admin","password":"secret"})";
 
   // A command refused in the listener is logged by it, through the master.
-  auto bad = s.request("ADD", R"({"jobname":"bad name!","command":"/bin/true"})");
+  auto bad = s.request("ADD", R"({"jobname":"bad name!","command":"/bin/true",)" + admin + "}");
   EXPECT_EQ(code_of(bad), "FAILED");
   EXPECT_TRUE(s.wait_for_log("bad name!")) << s.log_text();
   EXPECT_EQ(s.log_text().find("cannot"), std::string::npos) << s.log_text();
@@ -107,13 +114,16 @@ TEST_F(Privileges, TheListenerServesAsNobodyAndEverythingItServesStillWorks) {
   // master, which writes the listener's lines.
   ASSERT_EQ(kill(listener, SIGKILL), 0);
   pid_t next = 0;
-  ASSERT_TRUE(wait_until([&] { return (next = s.listener_pid()) > 0 && next != listener && ok(s.request("STATUSALL")); }, 5000));
+  ASSERT_TRUE(wait_until([&] {
+    return (next = s.listener_pid()) > 0 && next != listener && ok(s.request("STATUSALL", "{" + admin + "}"));
+  }, 5000)) << "the new listener cannot read the users file";
   expect_nobody(next);
+  EXPECT_EQ(code_of(s.request("STATUSALL")), "DENIED") << "the new listener lost the users";
   s.signal(SIGUSR1);
   ASSERT_TRUE(s.wait_for_log("log files reopened"));
-  auto refused = s.request("STOP", R"({"jobname":"no-such-job"})");
+  auto refused = s.request("STOP", R"({"jobname":"no-such-job",)" + admin + "}");
   EXPECT_EQ(code_of(refused), "FAILED");
-  EXPECT_TRUE(ok(s.request("STOP", R"({"jobname":"chatty"})")));
+  EXPECT_TRUE(ok(s.request("STOP", R"({"jobname":"chatty",)" + admin + "}")));
   EXPECT_TRUE(s.wait_for_log("STOP {\"jobname\":\"chatty\"}")) << s.log_text();
 }
 
@@ -164,6 +174,13 @@ TEST_F(Privileges, ADataFolderTheUserMayNotEnterStopsTheStartWithTheRemedy) {
   EXPECT_TRUE(r.exited() && r.exit_code() == 1) << r.describe();
   EXPECT_NE(r.err.find("user nobody may not enter " + s.data_dir + " (mode 0700)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("listener_user to \"\""), std::string::npos) << r.err;
+
+  // A folder inside it made 0700 (a umask of 077, an operator's chmod).
+  ASSERT_EQ(chmod(s.data_dir.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((s.data_dir + "/log").c_str(), 0700), 0);
+  r = run_command({server_bin(), "-c", s.config_path}, 10000);
+  EXPECT_TRUE(r.exited() && r.exit_code() == 1) << r.describe();
+  EXPECT_NE(r.err.find("user nobody may not enter " + s.data_dir + "/log (mode 0700)"), std::string::npos) << r.err;
 }
 
 }  // namespace

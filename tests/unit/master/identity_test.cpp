@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "tests/unit/worker/temp_dir.h"
 
@@ -30,33 +29,6 @@ TEST(Identity, ResolvesAUserWithItsGroupsAndNamesOneThatIsMissing) {
 }
 
 using Tree = backend::testing::TempDir;
-
-uid_t owner(const std::string& path) {
-  struct stat st {};
-  return lstat(path.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
-}
-
-TEST(Identity, HandOverGivesTheFolderAndWhatIsInItButNeverWhatALinkPointsAt) {
-  if (geteuid() != 0) GTEST_SKIP() << "giving files to another user needs root";
-  Identity nobody;
-  ASSERT_FALSE(resolve_identity("nobody", nobody));
-  Tree t;
-  std::string dir = t.path + "/plugins/auth";
-  std::string outside = t.path + "/outside";
-  std::ofstream(outside) << "root's";
-  ASSERT_EQ(mkdir((t.path + "/plugins").c_str(), 0755), 0);
-  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
-  ASSERT_EQ(mkdir((dir + "/sub").c_str(), 0755), 0);
-  std::ofstream(dir + "/users.json") << "{}";
-  std::ofstream(dir + "/sub/deep") << "x";
-  ASSERT_EQ(symlink(outside.c_str(), (dir + "/link").c_str()), 0);
-  ASSERT_FALSE(hand_over(dir, nobody));
-  for (const char* p : {"", "/sub", "/users.json", "/sub/deep", "/link"}) EXPECT_EQ(owner(dir + p), nobody.uid) << p;
-  EXPECT_EQ(owner(outside), 0u) << "the link was followed";
-  EXPECT_EQ(owner(t.path + "/plugins"), 0u);
-  ASSERT_FALSE(hand_over(t.path + "/plugins/new", nobody));
-  EXPECT_EQ(owner(t.path + "/plugins/new"), nobody.uid) << "a missing folder is made";
-}
 
 // In a child, since it cannot be undone.
 TEST(Identity, BecomeGivesUpRootForGood) {

@@ -180,5 +180,17 @@ TEST(BackgroundLogSink, ForwardedLinesReachTheFileThroughTheOtherSink) {
   close(copy[1]);
 }
 
+// A relayed record is a whole batch of the listener's lines: dropped for
+// want of room, it counts as every line in it.
+TEST(BackgroundLogSink, ARelayedBatchThatDoesNotFitCountsAsEveryLineInIt) {
+  TempDir d;
+  auto sink = std::make_shared<BackgroundLogSink>(d.path, -1, 64);
+  sink->append_formatted("2026112513", std::string(40, 'a') + "\n" + std::string(40, 'b') + "\nc\n");
+  EXPECT_EQ(sink->dropped(), 3u);
+  sink->append_formatted("2026112513", "fits\n");
+  sink->flush();
+  EXPECT_EQ(all_logs(d.path), "fits\n");
+}
+
 }  // namespace
 }  // namespace backend::worker

@@ -104,5 +104,31 @@ TEST_F(AuthUserStore, LoadReportsABrokenFile) {
   EXPECT_EQ(on_disk(), "{\"users\":");  // left for a human to repair
 }
 
+// In the server the supervisor writes the file: the store hands the text
+// over and takes the change only when the save succeeded.
+TEST_F(AuthUserStore, ASaveHandedInIsUsedAndItsFailureChangesNothing) {
+  std::vector<std::string> saved;
+  std::optional<std::string> fail;
+  UserStore store(&loop, file(), [&](std::string text, UserStore::Result done) {
+    saved.push_back(std::move(text));
+    done(fail);
+  });
+  ASSERT_FALSE(store.load());
+  std::vector<std::optional<std::string>> results;
+  auto keep = [&](const std::optional<std::string>& e) { results.push_back(e); };
+  store.change(add_user("alice"), keep);
+  fail = "the supervisor stopped";
+  store.change(add_user("bob"), keep);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_EQ(results[1], "the supervisor stopped");
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_NE(saved[0].find("\"alice\""), std::string::npos) << saved[0];
+  EXPECT_TRUE(store.table().find("alice"));
+  EXPECT_FALSE(store.table().find("bob"));
+  EXPECT_EQ(on_disk(), "") << "the store wrote the file itself";
+}
+
 }  // namespace
 }  // namespace backend::plugins::auth
