@@ -1,13 +1,11 @@
-// File work off the loop: runs `work` on libuv's thread pool, then `after`
-// on the loop's thread. The loop stays alive until `after` has run.
+// File work off the loop, for plugins: the workers' thread pool helper
+// (worker/pool.h), which the supervisor uses as well.
 #pragma once
 
-#include <functional>
-
-#include <uv.h>
+#include "worker/pool.h"
 
 namespace backend::plugins {
 
-void run_in_pool(uv_loop_t* loop, std::function<void()> work, std::function<void()> after);
+using worker::run_in_pool;
 
 }  // namespace backend::plugins

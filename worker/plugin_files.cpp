@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 
 #include "worker/atomic_file.h"
+#include "worker/pool.h"
 
 namespace backend::worker {
 namespace {
@@ -57,25 +58,12 @@ std::optional<std::string> plugin_file_target(const rapidjson::Value& params,
 
 void write_plugin_file(uv_loop_t* loop, std::string path, std::string content, std::optional<gid_t> group,
                        std::function<void(std::optional<std::string> error)> done) {
-  struct Work {
-    uv_work_t req;
-    std::string path, content;
-    std::optional<gid_t> group;
-    std::optional<std::string> error;
-    std::function<void(std::optional<std::string>)> done;
-  };
-  auto* w = new Work{{}, std::move(path), std::move(content), group, std::nullopt, std::move(done)};
-  w->req.data = w;
-  uv_queue_work(
-      loop, &w->req,
-      [](uv_work_t* r) {
-        auto* wk = static_cast<Work*>(r->data);
-        wk->error = replace_file(wk->path, wk->content, wk->group);
+  auto error = std::make_shared<std::optional<std::string>>();
+  run_in_pool(
+      loop, [path = std::move(path), content = std::move(content), group, error] {
+        *error = replace_file(path, content, group);
       },
-      [](uv_work_t* r, int) {
-        std::unique_ptr<Work> wk(static_cast<Work*>(r->data));
-        wk->done(std::move(wk->error));
-      });
+      [error, done = std::move(done)] { done(std::move(*error)); });
 }
 
 }  // namespace backend::worker

@@ -9,7 +9,7 @@
 namespace backend::plugins::auth {
 
 UserStore::UserStore(uv_loop_t* loop, std::string path, Save save)
-    : loop_(loop), path_(std::move(path)), save_(std::move(save)) {}
+    : path_(std::move(path)), save_(save ? std::move(save) : save_here(loop, path_)) {}
 
 std::optional<std::string> UserStore::load() {
   UserTable table;
@@ -43,24 +43,22 @@ void UserStore::write(Edit edit, Result result, SerialQueue::Finished finished) 
     finished();
     return;
   }
-  if (save_) {
-    save_(serialise_users(*next), [this, next, result = std::move(result),
-                                   finished = std::move(finished)](const std::optional<std::string>& error) {
-      if (!error) table_ = std::move(*next);
-      result(error);
-      finished();
-    });
-    return;
-  }
-  auto text = std::make_shared<std::string>(serialise_users(*next));
-  auto error = std::make_shared<std::optional<std::string>>();
-  run_in_pool(
-      loop_, [path = path_, text, error] { *error = worker::replace_file(path, *text); },
-      [this, next, error, result = std::move(result), finished = std::move(finished)] {
-        if (!*error) table_ = std::move(*next);
-        result(*error);
-        finished();
-      });
+  save_(serialise_users(*next), [this, next, result = std::move(result),
+                                 finished = std::move(finished)](const std::optional<std::string>& error) {
+    if (!error) table_ = std::move(*next);
+    result(error);
+    finished();
+  });
+}
+
+// Without a save handed in, the store replaces the file itself.
+UserStore::Save UserStore::save_here(uv_loop_t* loop, std::string path) {
+  return [loop, path = std::move(path)](std::string text, Result saved) {
+    auto error = std::make_shared<std::optional<std::string>>();
+    run_in_pool(
+        loop, [path, text = std::move(text), error] { *error = worker::replace_file(path, text); },
+        [error, saved = std::move(saved)] { saved(*error); });
+  };
 }
 
 }  // namespace backend::plugins::auth

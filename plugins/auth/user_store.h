@@ -40,8 +40,8 @@ class UserStore {
 
  private:
   void write(Edit edit, Result result, SerialQueue::Finished finished);
+  static Save save_here(uv_loop_t* loop, std::string path);
 
-  uv_loop_t* loop_;
   std::string path_;
   Save save_;
   UserTable table_;

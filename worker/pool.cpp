@@ -1,8 +1,8 @@
-#include "plugins/pool.h"
+#include "worker/pool.h"
 
 #include "worker/log.h"
 
-namespace backend::plugins {
+namespace backend::worker {
 namespace {
 
 struct PoolWork {
@@ -25,11 +25,11 @@ void run_in_pool(uv_loop_t* loop, std::function<void()> work, std::function<void
       });
   if (rc < 0) {
     // Only a loop that is closing refuses work; doing it here is still right.
-    spdlog::warn("plugins: thread pool refused work ({}); running it on the loop", uv_strerror(rc));
+    spdlog::warn("thread pool refused work ({}); running it on the loop", uv_strerror(rc));
     w->work();
     if (w->after) w->after();
     delete w;
   }
 }
 
-}  // namespace backend::plugins
+}  // namespace backend::worker
