@@ -1,7 +1,6 @@
 #include "master/identity.h"
 
 #include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,27 +16,10 @@ std::string failed(const std::string& what) { return what + ": " + std::strerror
 
 }  // namespace
 
-std::optional<std::string> resolve_identity(const std::string& name, Identity& out) {
-  std::vector<char> buf(16384);
-  passwd pw{};
-  passwd* found = nullptr;
-  int rc = getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
-  if (rc != 0) return "cannot look up user \"" + name + "\": " + std::strerror(rc);
-  if (!found) return "there is no user \"" + name + "\"";
-  out.name = name;
-  out.uid = pw.pw_uid;
-  out.gid = pw.pw_gid;
-  int count = 32;
-  out.groups.resize(static_cast<size_t>(count));
-  while (getgrouplist(name.c_str(), out.gid, out.groups.data(), &count) < 0) out.groups.resize(static_cast<size_t>(count));
-  out.groups.resize(static_cast<size_t>(count));
-  return std::nullopt;
-}
-
 std::optional<std::string> resolve_owner(const std::string& spec, uid_t& uid, gid_t& gid) {
   size_t colon = spec.find(':');
   Identity user;
-  if (auto err = resolve_identity(spec.substr(0, colon), user)) return err;
+  if (auto err = worker::resolve_identity(spec.substr(0, colon), user)) return err;
   uid = user.uid;
   gid = user.gid;
   if (colon == std::string::npos) return std::nullopt;

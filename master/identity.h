@@ -9,17 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "worker/user_lookup.h"
+
 namespace backend::master {
 
-struct Identity {
-  std::string name;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;  // supplementary, the primary group among them
-};
-
-// Looks up a user by name. Error sentence when there is no such user.
-std::optional<std::string> resolve_identity(const std::string& name, Identity& out);
+using worker::Identity;
 
 // "user" or "user:group", as supervisord's chown= takes it: a group left
 // out is the user's own. Error sentence when either does not exist.

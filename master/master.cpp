@@ -179,7 +179,7 @@ std::optional<std::string> Master::prepare() {
 std::optional<std::string> Master::prepare_listener_identity() {
   if (geteuid() != 0 || config_.listener_user.empty()) return std::nullopt;
   Identity who;
-  if (auto err = resolve_identity(config_.listener_user, who)) return "listener_user: " + *err;
+  if (auto err = worker::resolve_identity(config_.listener_user, who)) return "listener_user: " + *err;
   if (who.uid == 0) return std::nullopt;
   // The listener enters the data folder before it gives up root, so the
   // folders above it need not be open to the user; the folder itself must.

@@ -1,7 +1,5 @@
 #include "worker/job_command.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "worker/shell_words.h"
+#include "worker/user_lookup.h"
 
 extern char** environ;
 
@@ -65,20 +64,12 @@ std::vector<std::string> environment(const std::map<std::string, std::string>& e
 std::optional<std::string> switch_user(const std::string& user, SpawnSpec& out) {
   if (user.empty()) return std::nullopt;
   if (geteuid() != 0) return "user \"" + user + "\" is set but the server does not run as root";
-  passwd pw{}, *found = nullptr;
-  char buf[4096];
-  if (getpwnam_r(user.c_str(), &pw, buf, sizeof buf, &found) != 0 || !found)
-    return "user \"" + user + "\" does not exist";
-  out.uid = pw.pw_uid;
-  out.gid = pw.pw_gid;
   // Looked up here: NSS is no business for a forked child.
-  int n = 64;
-  out.groups.resize(static_cast<size_t>(n));
-  if (getgrouplist(user.c_str(), pw.pw_gid, out.groups.data(), &n) < 0) {
-    out.groups.resize(static_cast<size_t>(n));
-    getgrouplist(user.c_str(), pw.pw_gid, out.groups.data(), &n);
-  }
-  out.groups.resize(static_cast<size_t>(n));
+  Identity who;
+  if (resolve_identity(user, who)) return "user \"" + user + "\" does not exist";
+  out.uid = who.uid;
+  out.gid = who.gid;
+  out.groups = std::move(who.groups);
   return std::nullopt;
 }
 
