@@ -406,11 +406,12 @@ void Listener::resume_reading(Connection& c) {
 void Listener::supervisor_restarted(std::string_view payload) {
   uint64_t taken = 0;
   if (payload.rfind("HELLO ", 0) == 0) taken = std::strtoull(std::string(payload.substr(6)).c_str(), nullptr, 10);
+  auto taken_before = [taken](uint64_t id) { return (id >> 32) == (taken >> 32) && id <= taken; };
   std::vector<uint64_t> lost;
   for (auto& [id, c] : pending_)
-    if ((id >> 32) == (taken >> 32) && id <= taken) lost.push_back(id);
+    if (taken_before(id)) lost.push_back(id);
   for (auto& [id, call] : calls_)
-    if ((id >> 32) == (taken >> 32) && id <= taken) lost.push_back(id);
+    if (taken_before(id)) lost.push_back(id);
   for (uint64_t id : lost)
     on_supervisor(id, protocol::reply_json(Code::kFailed, {},
                                            "the supervisor stopped while handling this request; "
