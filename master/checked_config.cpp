@@ -4,7 +4,7 @@
 
 #include "plugins/auth/auth_plugin.h"
 #include "plugins/registry.h"
-#include "worker/plugin_host.h"
+#include "worker/common/plugin_host.h"
 
 namespace backend::master {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "master/now_ms.h"
 #include "master/orphan_pipe.h"
-#include "worker/log.h"
-#include "worker/proc_info.h"
+#include "worker/common/log.h"
+#include "worker/common/proc_info.h"
 
 namespace backend::master {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "master/orphaned_jobs.h"
-#include "worker/control.h"
+#include "worker/ipc/control.h"
 
 namespace backend::master {
 

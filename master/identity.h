@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "worker/user_lookup.h"
+#include "worker/common/user_lookup.h"
 
 namespace backend::master {
 

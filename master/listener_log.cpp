@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "worker/server_log.h"
+#include "worker/common/server_log.h"
 
 namespace backend::master {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "worker/log_relay.h"
+#include "worker/common/log_relay.h"
 
 namespace backend::master {
 

@@ -27,13 +27,13 @@
 #include "shm/lock.h"
 #include "shm/recovery.h"
 #include "shm/seqlock.h"
-#include "worker/atomic_file.h"
-#include "worker/channel.h"
-#include "worker/context.h"
-#include "worker/fd_passing.h"
-#include "worker/log.h"
-#include "worker/server_log.h"
-#include "worker/settings_store.h"
+#include "worker/common/atomic_file.h"
+#include "worker/ipc/channel.h"
+#include "worker/common/context.h"
+#include "worker/ipc/fd_passing.h"
+#include "worker/common/log.h"
+#include "worker/common/server_log.h"
+#include "worker/common/jobs_file.h"
 
 namespace backend::master {
 namespace {
@@ -427,7 +427,7 @@ void Master::child(Worker& w) {
                             listener ? unix_fd_ : -1, std::nullopt};
   if (listener && listener_identity_) serve_as(*listener_identity_, ctx);
   if (!listener && listener_identity_) ctx.listener_gid = listener_identity_->gid;
-  int rc = listener ? worker::run_listener(ctx) : worker::run_supervisor(ctx);
+  int rc = listener ? mains_.listener(ctx) : mains_.supervisor(ctx);
   worker::log_flush();
   _exit(rc);
 }

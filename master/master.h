@@ -19,13 +19,13 @@
 #include "master/pidfile.h"
 #include "master/respawn.h"
 #include "shm/segment.h"
-#include "worker/context.h"
+#include "worker/common/context.h"
 
 namespace backend::master {
 
 class Master {
  public:
-  explicit Master(Options options) : options_(std::move(options)) {}
+  Master(Options options, worker::WorkerMains mains) : options_(std::move(options)), mains_(mains) {}
   // The whole life of the server; returns the exit status.
   int run();
 
@@ -68,6 +68,7 @@ class Master {
   void signal_workers(int signo);
 
   Options options_;
+  worker::WorkerMains mains_;
   conf::Config config_;
   Pidfile pidfile_;
   std::optional<shm::Segment> segment_;

@@ -4,7 +4,7 @@
 
 #include "shm/job_table.h"
 #include "shm/segment.h"
-#include "worker/proc_info.h"
+#include "worker/common/proc_info.h"
 
 namespace backend::master {
 

@@ -5,7 +5,7 @@
 // new plugin joins without a change to the server's core.
 //
 // Every hook runs on the loop of its side and must not block it: file work
-// goes to libuv's thread pool (plugins/pool.h).
+// goes to libuv's thread pool (worker/common/pool.h).
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,8 @@
 #include "master/checked_config.h"
 #include "master/master.h"
 #include "master/options.h"
+#include "worker/listener/listener.h"
+#include "worker/supervisor/supervisor.h"
 
 int main(int argc, char** argv) {
   backend::master::Options options;
@@ -29,5 +31,7 @@ int main(int argc, char** argv) {
     std::cout << options.config_file << ": OK\n";
     return 0;
   }
-  return backend::master::Master(std::move(options)).run();
+  // The master forks the workers; their code is linked here, not into it.
+  backend::worker::WorkerMains mains{backend::worker::run_listener, backend::worker::run_supervisor};
+  return backend::master::Master(std::move(options), mains).run();
 }

@@ -4,9 +4,9 @@
 
 #include "plugins/auth/auth_plugin.h"
 #include "plugins/auth/password.h"
-#include "plugins/pool.h"
+#include "worker/common/pool.h"
 #include "protocol/coerce.h"
-#include "worker/log.h"
+#include "worker/common/log.h"
 
 namespace backend::plugins::auth {
 namespace {
@@ -117,7 +117,7 @@ void AuthPlugin::get_all(Done done) { done({Code::kOk, users_json(store_->table(
 void AuthPlugin::hash_in_pool(std::string password, Hashed hashed) {
   auto secret = std::make_shared<std::string>(std::move(password));
   auto hash = std::make_shared<std::optional<std::string>>();
-  run_in_pool(
+  worker::run_in_pool(
       loop_, [secret, hash] { *hash = hash_password(*secret); },
       [hash, hashed = std::move(hashed)] { hashed(std::move(*hash)); });
 }

@@ -5,9 +5,9 @@
 #include <sodium.h>
 
 #include "plugins/auth/password.h"
-#include "plugins/pool.h"
+#include "worker/common/pool.h"
 #include "plugins/settings_block.h"
-#include "worker/log.h"
+#include "worker/common/log.h"
 
 namespace backend::plugins::auth {
 namespace {
@@ -116,7 +116,7 @@ void AuthPlugin::verify_later(std::string name, std::string password, std::strin
   }
   auto ok = std::make_shared<bool>(false);
   auto secret = std::make_shared<std::string>(std::move(password));
-  run_in_pool(loop_, [ok, secret, hash] { *ok = verify_password(hash, *secret); },
+  worker::run_in_pool(loop_, [ok, secret, hash] { *ok = verify_password(hash, *secret); },
               [this, ok, secret, name, hash, key] {
                 cache_.store(name, *secret, hash, *ok);
                 sodium_memzero(secret->data(), secret->size());

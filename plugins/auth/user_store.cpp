@@ -2,9 +2,9 @@
 
 #include <memory>
 
-#include "plugins/pool.h"
-#include "worker/atomic_file.h"
-#include "worker/log.h"
+#include "worker/common/pool.h"
+#include "worker/common/atomic_file.h"
+#include "worker/common/log.h"
 
 namespace backend::plugins::auth {
 
@@ -55,7 +55,7 @@ void UserStore::write(Edit edit, Result result, SerialQueue::Finished finished) 
 UserStore::Save UserStore::save_here(uv_loop_t* loop, std::string path) {
   return [loop, path = std::move(path)](std::string text, Result saved) {
     auto error = std::make_shared<std::optional<std::string>>();
-    run_in_pool(
+    worker::run_in_pool(
         loop, [path, text = std::move(text), error] { *error = worker::replace_file(path, text); },
         [error, saved = std::move(saved)] { saved(*error); });
   };

@@ -5,7 +5,7 @@
 #include "plugins/auth/password.h"
 #include "protocol/coerce.h"
 #include "protocol/response.h"
-#include "worker/atomic_file.h"
+#include "worker/common/atomic_file.h"
 
 namespace backend::plugins::auth {
 namespace {

@@ -1,7 +1,7 @@
 #include "plugins/autostart/autostart_plugin.h"
 
 #include "plugins/settings_block.h"
-#include "worker/log.h"
+#include "worker/common/log.h"
 
 namespace backend::plugins::autostart {
 namespace {

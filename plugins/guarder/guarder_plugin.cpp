@@ -8,7 +8,7 @@
 #include "plugins/timer.h"
 #include "shm/job_table.h"
 #include "shm/lock.h"
-#include "worker/log.h"
+#include "worker/common/log.h"
 
 namespace backend::plugins::guarder {
 namespace {

@@ -3,10 +3,10 @@
 #include <memory>
 
 #include "plugins/logcleaner/log_sweep.h"
-#include "plugins/pool.h"
+#include "worker/common/pool.h"
 #include "plugins/settings_block.h"
 #include "plugins/timer.h"
-#include "worker/log.h"
+#include "worker/common/log.h"
 
 namespace backend::plugins::logcleaner {
 namespace {
@@ -44,7 +44,7 @@ class Logcleaner final : public Plugin {
     auto result = std::make_shared<SweepResult>();
     std::string root = host_->log_dir;
     time_t older_than = time(nullptr) - time_t(expire_);
-    run_in_pool(host_->loop, [result, root, older_than] { *result = sweep_logs(root, older_than); },
+    worker::run_in_pool(host_->loop, [result, root, older_than] { *result = sweep_logs(root, older_than); },
                 [this, result] {
                   sweeping_ = false;
                   if (result->files_removed || result->folders_removed)

@@ -5,7 +5,7 @@
 
 #include "plugins/logexplorer/answer.h"
 #include "plugins/logexplorer/request.h"
-#include "plugins/pool.h"
+#include "worker/common/pool.h"
 
 namespace backend::plugins::logexplorer {
 
@@ -62,7 +62,7 @@ void LogExplorerPlugin::handle(std::string_view command, const rapidjson::Value&
     after();
     return;
   }
-  run_in_pool(loop_, std::move(work), std::move(after));
+  worker::run_in_pool(loop_, std::move(work), std::move(after));
 }
 
 const PluginInfo& logexplorer_plugin_info() {

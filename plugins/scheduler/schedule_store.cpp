@@ -6,7 +6,7 @@
 
 #include "protocol/job_name.h"
 #include "protocol/response.h"
-#include "worker/atomic_file.h"
+#include "worker/common/atomic_file.h"
 
 namespace backend::plugins::scheduler {
 

@@ -6,7 +6,7 @@
 #include "plugins/scheduler/next_due.h"
 #include "plugins/scheduler/uuid.h"
 #include "protocol/job_name.h"
-#include "worker/log.h"
+#include "worker/common/log.h"
 
 namespace backend::plugins::scheduler {
 namespace {

@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "plugins/pool.h"
-#include "worker/atomic_file.h"
+#include "worker/common/pool.h"
+#include "worker/common/atomic_file.h"
 
 namespace backend::plugins::scheduler {
 namespace {
@@ -42,7 +42,7 @@ void SerialWriter::run_next(const std::shared_ptr<Queue>& q) {
   auto job = std::make_shared<Job>(std::move(q->jobs.front()));
   q->jobs.pop_front();
   auto error = std::make_shared<std::optional<std::string>>();
-  run_in_pool(
+  worker::run_in_pool(
       q->loop,
       [job, error] { *error = job->content ? worker::replace_file(job->path, *job->content) : remove_file(job->path); },
       [q, job, error] {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "worker/shell_words.h"
+#include "worker/supervisor/shell_words.h"
 
 using backend::worker::split_shell_words;
 

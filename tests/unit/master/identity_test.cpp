@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include "tests/unit/worker/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace backend::master {
 namespace {

@@ -5,11 +5,11 @@
 
 #include <filesystem>
 
-#include "tests/unit/worker/log_files.h"
-#include "tests/unit/worker/temp_dir.h"
-#include "worker/atomic_file.h"
-#include "worker/log_relay.h"
-#include "worker/server_log.h"
+#include "tests/support/log_files.h"
+#include "tests/support/temp_dir.h"
+#include "worker/common/atomic_file.h"
+#include "worker/common/log_relay.h"
+#include "worker/common/server_log.h"
 
 namespace backend::master {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "plugins/pool.h"
+#include "worker/common/pool.h"
 
 namespace backend::plugins {
 namespace {
@@ -46,7 +46,7 @@ TEST(PluginPool, WorkRunsOffTheLoopThenAfterRunsOnIt) {
   uv_loop_init(&loop);
   auto loop_thread = std::this_thread::get_id();
   std::thread::id work_thread, after_thread;
-  run_in_pool(&loop, [&] { work_thread = std::this_thread::get_id(); },
+  worker::run_in_pool(&loop, [&] { work_thread = std::this_thread::get_id(); },
               [&] { after_thread = std::this_thread::get_id(); });
   uv_run(&loop, UV_RUN_DEFAULT);
   EXPECT_NE(work_thread, loop_thread);

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "protocol/request.h"
-#include "tests/unit/worker/temp_dir.h"
-#include "worker/atomic_file.h"
+#include "tests/support/temp_dir.h"
+#include "worker/common/atomic_file.h"
 
 namespace backend::plugins::auth {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "worker/atomic_file.h"
+#include "worker/common/atomic_file.h"
 
 namespace backend::plugins::scheduler {
 namespace {

@@ -1,0 +1,45 @@
+#include "worker/common/proc_info.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace backend::worker {
+namespace {
+
+TEST(ProcInfo, StartTicksNameOneProcessAndAZombieIsTold) {
+  int go[2];
+  ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(go[1]);
+    char c;
+    (void)!read(go[0], &c, 1);
+    _exit(0);
+  }
+  close(go[0]);
+  auto ticks = start_ticks(pid);
+  ASSERT_TRUE(ticks);
+  EXPECT_EQ(start_ticks(pid), ticks) << "the same process, the same start";
+  EXPECT_GE(*ticks, *start_ticks(getpid()));
+  EXPECT_TRUE(same_process(pid, *ticks));
+  EXPECT_FALSE(same_process(pid, *ticks + 1)) << "another start time is another process";
+  EXPECT_FALSE(same_process(pid, 0)) << "no recorded start time matches nothing";
+  EXPECT_FALSE(is_zombie(pid));
+  EXPECT_TRUE(rss_kb(pid));
+
+  close(go[1]);  // the child exits, and is not reaped yet
+  bool zombie = false;
+  for (int i = 0; i < 200 && !(zombie = is_zombie(pid)); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(zombie);
+  waitpid(pid, nullptr, 0);
+  EXPECT_FALSE(is_zombie(pid));
+  EXPECT_FALSE(start_ticks(pid));
+}
+
+}  // namespace
+}  // namespace backend::worker

@@ -1,0 +1,147 @@
+#include "worker/supervisor/job_spawn.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+namespace backend::worker {
+namespace {
+
+// Everything the fd writes until EOF (bounded by a timeout).
+std::string slurp(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+SpawnSpec sh(const std::string& script) {
+  SpawnSpec s;
+  s.program = "/bin/sh";
+  s.argv = {"sh", "-c", script};
+  s.env = {"PATH=/usr/bin:/bin", "ONLY=this"};
+  return s;
+}
+
+int reap(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(JobSpawn, StdoutAndStderrArriveOnTheirPipes) {
+  Spawned p;
+  ASSERT_FALSE(spawn_job(sh("echo out; echo err >&2; exit 3"), p));
+  EXPECT_EQ(slurp(p.out_fd), "out\n");
+  EXPECT_EQ(slurp(p.err_fd), "err\n");
+  int status = reap(p.pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+}
+
+TEST(JobSpawn, OwnSessionNullStdinOnlyTheGivenEnvAndCwd) {
+  SpawnSpec s = sh("cut -d' ' -f1,5,6 /proc/$$/stat; cat; echo \"[$ONLY][$HOME]\"; pwd");
+  s.cwd = "/tmp";
+  Spawned p;
+  ASSERT_FALSE(spawn_job(s, p));
+  std::string out = slurp(p.out_fd);
+  slurp(p.err_fd);
+  reap(p.pid);
+  std::string me = std::to_string(p.pid);
+  EXPECT_NE(out.find(me + " " + me + " " + me), std::string::npos) << out;  // pid = pgid = sid
+  EXPECT_NE(out.find("[this][]"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n/tmp\n"), std::string::npos) << out;
+}
+
+// What the supervisor ignores or blocks is not the job's business.
+TEST(JobSpawn, SignalsAreDefaultAndUnblockedInTheJob) {
+  struct sigaction ign {}, old_pipe {}, old_usr2 {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &old_pipe);
+  sigaction(SIGUSR2, &ign, &old_usr2);
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGHUP);
+  sigprocmask(SIG_BLOCK, &block, &old_mask);
+  SpawnSpec s;
+  s.program = "/bin/grep";
+  s.argv = {"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"};
+  Spawned p;
+  auto err = spawn_job(s, p);
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGPIPE, &old_pipe, nullptr);
+  sigaction(SIGUSR2, &old_usr2, nullptr);
+  ASSERT_FALSE(err) << *err;
+  std::string out = slurp(p.out_fd);
+  slurp(p.err_fd);
+  reap(p.pid);
+  // Masks in hex, bit n-1 for signal n.
+  unsigned long long blocked = 0, ignored = 0;
+  ASSERT_EQ(sscanf(out.c_str(), "SigBlk:\t%llx\nSigIgn:\t%llx", &blocked, &ignored), 2) << out;
+  EXPECT_EQ(blocked, 0u) << out;
+  EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << out;
+  EXPECT_EQ(ignored & (1ull << (SIGUSR2 - 1)), 0u) << out;
+}
+
+TEST(JobSpawn, InheritsNoOtherFd) {
+  int leak = open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
+  Spawned p;
+  ASSERT_FALSE(spawn_job(sh("ls /proc/self/fd | wc -l"), p));
+  std::string out = slurp(p.out_fd);
+  slurp(p.err_fd);
+  reap(p.pid);
+  close(leak);
+  // ls sees 0, 1, 2 and the fd it opened to read the folder.
+  EXPECT_EQ(std::stoi(out), 4) << out;
+}
+
+TEST(JobSpawn, AFailedExecIsReportedWithItsReason) {
+  SpawnSpec s;
+  s.program = "/nonexistent/program";
+  s.argv = {"program"};
+  Spawned p;
+  auto err = spawn_job(s, p);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("No such file or directory"), std::string::npos) << *err;
+  EXPECT_EQ(p.pid, -1);
+}
+
+TEST(JobSpawn, ABadWorkingDirectoryIsReported) {
+  SpawnSpec s = sh("true");
+  s.cwd = "/nonexistent-dir";
+  Spawned p;
+  auto err = spawn_job(s, p);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("working directory /nonexistent-dir"), std::string::npos) << *err;
+}
+
+TEST(JobSpawn, ANonExecutableFileIsRefused) {
+  char path[] = "/tmp/spawn-test-XXXXXX";
+  int fd = mkstemp(path);
+  (void)!write(fd, "echo hi\n", 8);
+  close(fd);
+  SpawnSpec s;
+  s.program = path;
+  s.argv = {path};
+  Spawned p;
+  auto err = spawn_job(s, p);
+  unlink(path);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("Permission denied"), std::string::npos) << *err;
+}
+
+}  // namespace
+}  // namespace backend::worker

@@ -1,0 +1,122 @@
+#include "worker/supervisor/log_writer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/temp_dir.h"
+
+namespace backend::worker {
+namespace {
+
+using backend::testing::TempDir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs the loop until the writer has nothing queued and no batch in flight.
+void settle(uv_loop_t* loop, LogWriter& w) {
+  for (int i = 0; i < 1000; ++i) {
+    w.flush();
+    uv_run(loop, UV_RUN_NOWAIT);
+    if (w.queued_bytes() == 0 && uv_loop_alive(loop) == 0) return;
+    usleep(1000);
+  }
+}
+
+TEST(LogWriter, WritesEveryLineInOrderIntoFoldersItMakes) {
+  TempDir d;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    LogWriter w(&loop);
+    std::string a = d.path + "/jobs/x/20261124/2026112415.log";
+    std::string b = d.path + "/jobs/x/20261124/2026112415.error.log";
+    std::string want_a, want_b;
+    for (int i = 0; i < 10000; ++i) {
+      std::string line = "line " + std::to_string(i) + "\n";
+      w.append(a, line);
+      want_a += line;
+      if (i % 10 == 0) {
+        w.append(b, "err " + line);
+        want_b += "err " + line;
+      }
+      if (i % 997 == 0) uv_run(&loop, UV_RUN_NOWAIT);  // batches go out while lines keep coming
+    }
+    settle(&loop, w);
+    EXPECT_EQ(slurp(a), want_a);
+    EXPECT_EQ(slurp(b), want_b);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+// Lines need no flush() to reach the file, and once they are written the
+// writer does not wake the loop again every few milliseconds.
+TEST(LogWriter, WritesOnItsOwnThenLetsTheLoopSleep) {
+  TempDir d;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    // The writer's timer never keeps a loop alive: in the supervisor other
+    // handles do, as this one does here.
+    uv_timer_t keep, end;
+    uv_timer_init(&loop, &keep);
+    uv_timer_start(&keep, [](uv_timer_t*) {}, 60000, 0);
+    LogWriter w(&loop);
+    std::string path = d.path + "/x.log";
+    w.append(path, "one\n");
+    for (int i = 0; i < 2000 && slurp(path) != "one\n"; ++i) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    ASSERT_EQ(slurp(path), "one\n");
+    for (int i = 0; i < 20; ++i) {  // the batch's completion reaches the loop
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    // Wake-ups in 10 flush periods: a writer ticking all the time makes 10.
+    bool ended = false;
+    uv_timer_init(&loop, &end);
+    end.data = &ended;
+    uv_timer_start(&end, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, 10 * LogWriter::kFlushMs, 0);
+    int wakeups = 0;
+    while (!ended) {
+      uv_run(&loop, UV_RUN_ONCE);
+      ++wakeups;
+    }
+    EXPECT_LE(wakeups, 2);
+    uv_close(reinterpret_cast<uv_handle_t*>(&keep), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&end), nullptr);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(LogWriter, AppendsToWhatIsThere) {
+  TempDir d;
+  std::string path = d.path + "/f.log";
+  std::ofstream(path) << "old\n";
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    LogWriter w(&loop);
+    w.append(path, "new\n");
+    settle(&loop, w);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  EXPECT_EQ(slurp(path), "old\nnew\n");
+}
+
+}  // namespace
+}  // namespace backend::worker

@@ -1,0 +1,48 @@
+// What the master hands a worker when it forks it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <span>
+
+#include "conf/config.h"
+#include "plugins/plugin.h"
+#include "shm/segment.h"
+
+namespace backend::worker {
+
+struct WorkerContext {
+  conf::Config config;
+  const shm::Segment* segment = nullptr;
+  int listen_fd = -1;   // the listener's: bound and listening, made by the master
+  int channel_fd = -1;  // this worker's end of the listener <-> supervisor channel
+  int control_fd = -1;  // the supervisor's end of its control socket to the master
+  std::span<const plugins::PluginInfo> plugins;  // every plugin there is
+  // False when the master starts a worker again after it died: plugins that
+  // act at server start (autostart) must not act again.
+  bool server_start = true;
+  // Where data paths start: config.data_dir, or "." for a listener that
+  // entered it before giving up root.
+  std::string data_root;
+  int unix_fd = -1;  // the listener's: unix_socket bound and listening, when set
+  // The supervisor's: the group of a listener that gave up root, which must
+  // be able to read the files the supervisor saves for its plugins.
+  std::optional<gid_t> listener_gid;
+};
+
+// The config the master published in shared memory (after a SIGHUP).
+bool published_config(const shm::Segment& segment, conf::Config& out);
+
+// A worker's whole life: runs its loop until SIGTERM and returns the
+// process exit status.
+using WorkerMain = int (*)(WorkerContext& ctx);
+
+// The workers' mains, handed to the master by main(): the master forks them
+// but links none of their code (worker/listener, worker/supervisor).
+struct WorkerMains {
+  WorkerMain listener;
+  WorkerMain supervisor;
+};
+
+}  // namespace backend::worker

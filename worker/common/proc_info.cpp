@@ -1,0 +1,58 @@
+#include "worker/common/proc_info.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace backend::worker {
+namespace {
+
+// /proc/PID/<file> into buf, NUL-terminated; false when the process is gone.
+template <size_t N>
+bool read_proc(pid_t pid, const char* file, char (&buf)[N]) {
+  if (pid <= 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/%s", static_cast<int>(pid), file);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, N - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  return true;
+}
+
+}  // namespace
+
+std::optional<long> rss_kb(pid_t pid) {
+  char buf[4096];
+  if (!read_proc(pid, "status", buf)) return std::nullopt;
+  const char* at = std::strstr(buf, "\nVmRSS:");
+  if (!at) return 0L;  // a zombie has no VmRSS line
+  return std::strtol(at + 7, nullptr, 10);
+}
+
+std::optional<uint64_t> start_ticks(pid_t pid) {
+  char buf[1024];
+  if (!read_proc(pid, "stat", buf)) return std::nullopt;
+  // The name in parentheses may hold spaces: count fields after its end.
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return std::nullopt;
+  for (int field = 2; field < 22 && p; ++field) p = std::strchr(p + 1, ' ');
+  if (!p) return std::nullopt;
+  return std::strtoull(p + 1, nullptr, 10);
+}
+
+bool same_process(pid_t pid, uint64_t ticks) { return ticks && start_ticks(pid).value_or(0) == ticks; }
+
+bool is_zombie(pid_t pid) {
+  char buf[1024];
+  if (!read_proc(pid, "stat", buf)) return false;
+  const char* p = std::strrchr(buf, ')');
+  return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+}  // namespace backend::worker

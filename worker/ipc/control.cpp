@@ -1,0 +1,68 @@
+#include "worker/ipc/control.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "worker/ipc/fd_passing.h"
+#include "worker/common/log.h"
+
+namespace backend::worker {
+
+std::vector<int> duplicate_fds(const std::vector<int>& fds) {
+  std::vector<int> out;
+  for (int fd : fds) out.push_back(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+  return out;
+}
+
+void close_fds(const std::vector<int>& fds) {
+  for (int fd : fds) ::close(fd);
+}
+
+bool send_queued(int socket, std::deque<Control::Outgoing>& queue) {
+  while (!queue.empty()) {
+    auto& m = queue.front();
+    int err = send_with_fds(socket, m.text, m.fds);
+    if (err == EAGAIN) return true;
+    if (err) spdlog::error("control message \"{}\" not sent: {}", m.text, std::strerror(err));
+    close_fds(m.fds);
+    queue.pop_front();
+    if (err) return false;
+  }
+  return true;
+}
+
+Control::Control(uv_loop_t* loop, int fd, OnMessage on_message)
+    : PolledSocket(loop, fd), on_message_(std::move(on_message)) {
+  watch();
+}
+
+Control::~Control() {
+  for (auto& m : queue_) close_fds(m.fds);
+}
+
+void Control::read_all() {
+  std::string text;
+  std::vector<int> fds;
+  for (int i = 0; i < 256; ++i) {
+    long n = recv_with_fds(fd_, text, fds);
+    if (n <= 0) return;
+    on_message_(text, fds);
+    for (int fd : fds)  // whatever the handler did not take
+      if (fd >= 0) ::close(fd);
+  }
+}
+
+void Control::send(std::string text, const std::vector<int>& fds) {
+  queue_.push_back({std::move(text), duplicate_fds(fds)});
+  if (queue_.size() == 1) write_queued();
+}
+
+void Control::write_queued() {
+  send_queued(fd_, queue_);
+  watch();
+}
+
+}  // namespace backend::worker

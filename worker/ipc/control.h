@@ -1,0 +1,56 @@
+// The supervisor <-> master control socket (SEQPACKET, both ends held by
+// the master, so a new supervisor picks up where a dead one left off).
+// It carries each job's pipes to the master for safekeeping (SCM_RIGHTS),
+// gives them back after a crash, and brings the exits the master reaped.
+//
+//   supervisor -> master   PREPARE slot + fds (before the spawn)
+//                          UNPREPARE slot (the spawn failed)
+//                          HOLD pid slot ticks [+ fds]    RELEASE pid    TAKE me
+//   master -> supervisor   HELD me pid slot ticks running|exited STATUS + fds
+//                          TAKEN me    EXIT pid status
+// (me: the asking supervisor's pid)
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+#include "worker/ipc/polled_socket.h"
+
+namespace backend::worker {
+
+class Control : public PolledSocket {
+ public:
+  using OnMessage = std::function<void(const std::string& text, std::vector<int>& fds)>;
+
+  // A message waiting to be sent; it owns duplicates of its fds.
+  struct Outgoing {
+    std::string text;
+    std::vector<int> fds;
+  };
+
+  Control(uv_loop_t* loop, int fd, OnMessage on_message);
+  ~Control() override;
+
+  // Never blocks. The fds are duplicated: the caller keeps its own.
+  void send(std::string text, const std::vector<int>& fds = {});
+
+ private:
+  void read_all() override;
+  void write_queued() override;
+  bool has_queued() const override { return !queue_.empty(); }
+
+  OnMessage on_message_;
+  std::deque<Outgoing> queue_;
+};
+
+// Sends what it can of a queue of outgoing messages, closing the fds of
+// those sent. Returns false on a hard error. Shared with the master.
+bool send_queued(int socket, std::deque<Control::Outgoing>& queue);
+std::vector<int> duplicate_fds(const std::vector<int>& fds);
+void close_fds(const std::vector<int>& fds);
+
+}  // namespace backend::worker

@@ -1,0 +1,36 @@
+#include "worker/ipc/polled_socket.h"
+
+#include "worker/common/log.h"
+
+namespace backend::worker {
+
+PolledSocket::PolledSocket(uv_loop_t* loop, int fd) : fd_(fd), poll_(new uv_poll_t) {
+  uv_poll_init(loop, poll_, fd_);
+  poll_->data = this;
+}
+
+PolledSocket::~PolledSocket() { close(); }
+
+void PolledSocket::close() {
+  if (!poll_) return;
+  poll_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  poll_ = nullptr;
+}
+
+void PolledSocket::watch() {
+  if (poll_) uv_poll_start(poll_, UV_READABLE | (has_queued() ? UV_WRITABLE : 0), on_poll);
+}
+
+void PolledSocket::on_poll(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<PolledSocket*>(handle->data);
+  if (!self) return;
+  if (status < 0) {
+    spdlog::error("poll of fd {} failed: {}", self->fd_, uv_strerror(status));
+    return;
+  }
+  if (events & UV_WRITABLE) self->write_queued();
+  if (events & UV_READABLE) self->read_all();
+}
+
+}  // namespace backend::worker

@@ -1,0 +1,51 @@
+#include "worker/listener/job_detail.h"
+
+#include "protocol/response.h"
+#include "worker/common/proc_info.h"
+#include "worker/common/signal_name.h"
+
+namespace backend::worker {
+namespace {
+
+template <class T>
+void field(std::string& out, const char* key, bool known, T value) {
+  out += out.back() == '{' ? "\"" : ",\"";
+  out += key;
+  out += "\":";
+  out += known ? std::to_string(value) : "null";
+}
+
+void last_exit(std::string& out, const shm::JobInfo& info) {
+  out += ",\"last_exit\":";
+  if (info.last_exit_at == 0) {
+    out += "null";
+    return;
+  }
+  out += "{";
+  field(out, "code", info.last_exit_signal == 0 && info.last_exit_code >= 0, info.last_exit_code);
+  out += ",\"signal\":";
+  if (info.last_exit_signal)
+    protocol::append_json_string(out, signal_name(info.last_exit_signal));
+  else
+    out += "null";
+  field(out, "at", true, info.last_exit_at);
+  out += "}";
+}
+
+}  // namespace
+
+void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now) {
+  bool up = info.up();
+  bool since_known = up && info.started_at > 0;
+  out += up ? "{\"state\":\"UP\"" : "{\"state\":\"DOWN\"";
+  field(out, "pid", up, info.pid);
+  field(out, "started", since_known, info.started_at);
+  field(out, "uptime", since_known, now > info.started_at ? now - info.started_at : 0);
+  field(out, "restarts", true, info.restarts);
+  last_exit(out, info);
+  auto kb = up ? rss_kb(info.pid) : std::nullopt;
+  field(out, "mem", kb.has_value(), kb.value_or(0));
+  out += "}";
+}
+
+}  // namespace backend::worker

@@ -1,0 +1,212 @@
+#include "worker/listener/queries.h"
+
+#include <unordered_map>
+
+#include <ctime>
+
+#include "protocol/coerce.h"
+#include "protocol/response.h"
+#include "shm/job_table.h"
+#include "shm/ring.h"
+#include "worker/listener/job_detail.h"
+#include "worker/common/proc_info.h"
+
+namespace backend::worker {
+namespace {
+
+using protocol::Code;
+using protocol::append_reply;
+
+constexpr size_t kServerReadEntries = 20;
+
+struct Query {
+  const shm::Segment& seg;
+  std::string_view job;
+  const rapidjson::Value& params;
+  std::string& out;
+};
+
+const rapidjson::Value* param(const rapidjson::Value& params, const char* key) {
+  if (!params.IsObject()) return nullptr;
+  auto it = params.FindMember(key);
+  return it == params.MemberEnd() ? nullptr : &it->value;
+}
+
+// The `detail` extension: nullopt (and a FAILED reply) when it is no boolean.
+std::optional<bool> wants_detail(const rapidjson::Value& params, std::string& out) {
+  const rapidjson::Value* v = param(params, "detail");
+  if (!v) return false;
+  auto b = protocol::coerce_bool(*v);
+  if (!b) append_reply(out, Code::kFailed, {}, "detail must be a boolean (true or false)");
+  return b;
+}
+
+int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
+
+void no_such_job(Query& q) {
+  std::string err = "job \"" + std::string(q.job) + "\" does not exist";
+  append_reply(q.out, Code::kFailed, {}, err);
+}
+
+void get(Query& q) {
+  shm::JobInfo info;
+  std::string settings;
+  if (!q.seg.table().read(q.job, info, &settings)) return no_such_job(q);
+  append_reply(q.out, Code::kOk, settings);
+}
+
+// {"NAME": value, ...} for every job, each value appended by
+// value(out, info, settings); settings are read only when asked for.
+template <class F>
+std::string jobs_object(const shm::Segment& seg, bool with_settings, F&& value) {
+  std::string data = "{";
+  seg.table().for_each(
+      [&](const shm::JobInfo& info, const std::string& settings) {
+        if (data.size() > 1) data.push_back(',');
+        protocol::append_json_string(data, info.name);
+        data.push_back(':');
+        value(data, info, settings);
+      },
+      with_settings);
+  data.push_back('}');
+  return data;
+}
+
+std::string getall_data(const shm::Segment& seg) {
+  return jobs_object(seg, true, [](std::string& out, const shm::JobInfo&, const std::string& settings) {
+    out += settings;
+  });
+}
+
+std::string_view state_word(const shm::JobInfo& info) { return info.up() ? "\"UP\"" : "\"DOWN\""; }
+
+void status(Query& q) {
+  auto detail = wants_detail(q.params, q.out);
+  if (!detail) return;
+  shm::JobInfo info;
+  if (!q.seg.table().read(q.job, info)) return no_such_job(q);
+  if (!*detail) return append_reply(q.out, Code::kOk, state_word(info));
+  std::string data;
+  append_job_detail(data, info, now_seconds());
+  append_reply(q.out, Code::kOk, data);
+}
+
+std::string statusall_data(const shm::Segment& seg) {
+  return jobs_object(seg, false, [](std::string& out, const shm::JobInfo& info, const std::string&) {
+    out += state_word(info);
+  });
+}
+
+// Not cached: uptime and memory change by the second.
+std::string statusall_detail(const shm::Segment& seg) {
+  int64_t now = now_seconds();
+  return jobs_object(seg, false, [now](std::string& out, const shm::JobInfo& info, const std::string&) {
+    append_job_detail(out, info, now);
+  });
+}
+
+// The `since` extension: the lines numbered N and later, and the next N.
+void read_since(Query& q, const shm::JobInfo& info, const rapidjson::Value& since) {
+  auto first = protocol::coerce_int(since);
+  if (!first || *first < 0)
+    return append_reply(q.out, Code::kFailed, {}, "since must be a non-negative integer");
+  uint64_t next = 0;
+  auto lines = q.seg.job_ring(info.slot).since(static_cast<uint64_t>(*first), info.buffersize, next);
+  std::string data = "{\"lines\":[";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i) data.push_back(',');
+    protocol::append_json_string(data, lines[i].text);
+  }
+  data += "],\"next\":" + std::to_string(next) + "}";
+  append_reply(q.out, Code::kOk, data);
+}
+
+void read(Query& q) {
+  shm::JobInfo info;
+  if (!q.seg.table().read(q.job, info)) return no_such_job(q);
+  if (const rapidjson::Value* since = param(q.params, "since")) return read_since(q, info, *since);
+  std::string text = shm::join_lines(q.seg.job_ring(info.slot).last(info.buffersize));
+  std::string data;
+  protocol::append_json_string(data, text);
+  append_reply(q.out, Code::kOk, data);
+}
+
+void mem(Query& q) {
+  shm::JobInfo info;
+  if (!q.seg.table().read(q.job, info)) return no_such_job(q);
+  auto kb = info.up() ? rss_kb(info.pid) : std::nullopt;
+  if (!kb) {
+    append_reply(q.out, Code::kFailed, {}, "job \"" + std::string(q.job) + "\" is not running");
+    return;
+  }
+  append_reply(q.out, Code::kOk, std::to_string(*kb));
+}
+
+void memall(Query& q) {
+  std::string data = "{";
+  q.seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
+    auto kb = info.up() ? rss_kb(info.pid) : std::nullopt;
+    if (!kb) return;
+    if (data.size() > 1) data.push_back(',');
+    protocol::append_json_string(data, info.name);
+    data += ":" + std::to_string(*kb);
+  });
+  data.push_back('}');
+  append_reply(q.out, Code::kOk, data);
+}
+
+void servermem(Query& q) {
+  const shm::Header& h = q.seg.header();
+  long total = 0;
+  for (int32_t pid : {h.master_pid, h.listener_pid.load(), h.supervisor_pid.load()})
+    total += rss_kb(pid).value_or(0);
+  append_reply(q.out, Code::kOk, std::to_string(total));
+}
+
+void serverread(Query& q) {
+  std::string data;
+  protocol::append_json_string(data, shm::join_lines(q.seg.server_ring().last(kServerReadEntries)));
+  append_reply(q.out, Code::kOk, data);
+}
+
+using Handler = void (*)(Query&);
+
+const std::unordered_map<std::string_view, Handler>& handlers() {
+  static const std::unordered_map<std::string_view, Handler> table = {
+      {"GET", get},       {"STATUS", status},       {"READ", read},
+      {"MEM", mem},       {"MEMALL", memall},       {"SERVERMEM", servermem},
+      {"SERVERREAD", serverread},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::string& Queries::cached(Cached& cache, std::string (*build)(const shm::Segment&)) {
+  uint64_t before = seg_.table().changes();
+  if (cache.changes == before) return cache.data;
+  cache.data = build(seg_);
+  // Kept only if no write slipped in while it was being built.
+  cache.changes = seg_.table().changes() == before ? before : UINT64_MAX;
+  return cache.data;
+}
+
+bool Queries::answer(std::string_view command, std::string_view job, const rapidjson::Value& params,
+                     std::string& out) {
+  if (command == "STATUSALL") {
+    auto detail = wants_detail(params, out);
+    if (detail) append_reply(out, Code::kOk, *detail ? statusall_detail(seg_) : cached(statusall_, statusall_data));
+    return true;
+  }
+  if (command == "GETALL") {
+    append_reply(out, Code::kOk, cached(getall_, getall_data));
+    return true;
+  }
+  auto it = handlers().find(command);
+  if (it == handlers().end()) return false;
+  Query q{seg_, job, params, out};
+  it->second(q);
+  return true;
+}
+
+}  // namespace backend::worker

@@ -1,0 +1,84 @@
+// Job log files, written in batches on libuv's thread pool: lines are
+// gathered per file in memory and handed over every few milliseconds, one
+// batch at a time, so the loop never waits on a disk and a chatty job costs
+// one write(2) per batch, not one per line.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <uv.h>
+
+#include "worker/common/byte_buffer.h"
+
+namespace backend::worker {
+
+// Moves a progress mark up to `to`, never down: the writer's thread sets it
+// when a batch is written, the loop when a quiet stream is passed by.
+inline void raise_to(std::atomic<uint64_t>& mark, uint64_t to) {
+  uint64_t cur = mark.load(std::memory_order_relaxed);
+  while (cur < to && !mark.compare_exchange_weak(cur, to, std::memory_order_release, std::memory_order_relaxed)) {
+  }
+}
+
+class LogWriter {
+ public:
+  static constexpr uint64_t kFlushMs = 20;
+  static constexpr size_t kFlushBytes = 1 << 20;
+  static constexpr uint64_t kIdleCloseMs = 120000;  // a file unused this long is closed
+
+  explicit LogWriter(uv_loop_t* loop);
+  ~LogWriter();
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Queues data for the file at path (its folders are made as needed).
+  // Once it is written, *progress is set to upto (if given): the caller's
+  // record of how far the file is known to be complete.
+  void append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress = nullptr,
+              uint64_t upto = 0);
+  // Queues lines, each as prefix, text and '\n', with no copy in between.
+  void append_lines(const std::string& path, std::string_view prefix, std::span<const std::string_view> lines,
+                    std::atomic<uint64_t>* progress, uint64_t upto);
+  // Starts writing what is queued now rather than at the next tick.
+  void flush();
+  // Stops the timer once everything queued is written (for shutdown).
+  void close();
+  size_t queued_bytes() const { return queued_; }
+
+ private:
+  struct File {
+    int fd = -1;
+    ByteBuffer pending;
+    ByteBuffer spare;  // a written batch's buffer, kept for the next one
+    uint64_t last_used = 0;
+    std::atomic<uint64_t>* progress = nullptr;
+    uint64_t upto = 0;
+    bool failing = false;  // its last write failed (and that was logged once)
+  };
+  struct Batch;
+  static void on_timer(uv_timer_t* t);
+  void start_batch();
+  void finish_batch(Batch* b);
+  void report(File* file, const std::string& path, const std::string& error);
+  void close_idle_files();
+  File& queue_for(const std::string& path, std::atomic<uint64_t>* progress, uint64_t upto);
+  void queued(size_t bytes);
+  void arm(uint64_t ms);
+
+  uv_loop_t* loop_;
+  uv_timer_t* timer_;
+  std::unordered_map<std::string, File> files_;
+  size_t queued_ = 0;
+  uint64_t armed_ms_ = 0;
+  bool in_flight_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace backend::worker

@@ -1,0 +1,353 @@
+#include "worker/supervisor/supervisor.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <sstream>
+
+#include "protocol/job_name.h"
+#include "protocol/job_settings.h"
+#include "protocol/request.h"
+#include "shm/job_table.h"
+#include "shm/lock.h"
+#include "worker/common/log.h"
+#include "worker/supervisor/plugin_files.h"
+#include "worker/common/server_log.h"
+
+namespace backend::worker {
+namespace {
+
+using protocol::Code;
+
+uint32_t buffersize_of(const std::string& settings_json) {
+  rapidjson::Document d;
+  d.Parse(settings_json.c_str(), settings_json.size());
+  if (d.IsObject() && d.HasMember("buffersize") && d["buffersize"].IsUint()) return d["buffersize"].GetUint();
+  return 20;
+}
+
+std::string job_error(const std::string& job, const char* what) { return "job \"" + job + "\" " + what; }
+
+}  // namespace
+
+Supervisor::Supervisor(WorkerContext& ctx)
+    : ctx_(ctx), seg_(*ctx.segment), plugins_(ctx.plugins, protocol::Side::kSupervisor) {
+  uv_loop_init(&loop_);
+  if (auto err = plugins_.load(ctx_.config)) spdlog::error("supervisor: {}", *err);
+  store_ = std::make_unique<SettingsStore>(&loop_, ctx_.config.data_dir + "/jobs.json");
+  jobs_ = std::make_unique<Jobs>(&loop_, seg_, ctx_.config.data_dir + "/log", ctx_.config.interpreters);
+  channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
+                                       [this](uint64_t id, std::string_view p) { on_request(id, p); },
+                                       [this](uint64_t id) { seg_.header().supervisor_taken.store(id); });
+  jobs_->set_on_exit([this](const std::string& job, bool requested, int64_t uptime) {
+    plugins_.job_exited({job, requested, uptime});
+  });
+  auto on_signal = [](uv_signal_t* s, int signum) {
+    auto* self = static_cast<Supervisor*>(s->data);
+    if (signum == SIGTERM) self->stop();
+    if (signum == SIGHUP) self->reload();
+    if (signum == SIGUSR1) log_reopen();
+    if (signum == SIGCHLD) self->jobs_->reap();
+  };
+  for (auto [sig, handle] :
+       {std::pair{SIGTERM, &sigterm_}, {SIGHUP, &sighup_}, {SIGUSR1, &sigusr1_}, {SIGCHLD, &sigchld_}}) {
+    uv_signal_init(&loop_, handle);
+    handle->data = this;
+    uv_signal_start(handle, on_signal, sig);
+  }
+}
+
+int Supervisor::run() {
+  if (auto err = store_->load()) {
+    spdlog::error("supervisor: {}", *err);
+    return 78;  // EX_CONFIG: the master backs off instead of spinning
+  }
+  publish_all();
+  seg_.header().table_ready.store(1, std::memory_order_release);
+  plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.config.data_dir + "/plugins", ctx_.config.data_dir + "/log",
+                                ctx_.server_start, this, {}});
+  if (ctx_.control_fd >= 0) {
+    control_ = std::make_unique<Control>(&loop_, ctx_.control_fd,
+                                         [this](const std::string& t, std::vector<int>& fds) { on_control(t, fds); });
+    jobs_->set_master([this](std::string text, const std::vector<int>& fds) { control_->send(std::move(text), fds); });
+    // Whatever a previous supervisor left running comes back first.
+    control_->send("TAKE " + std::to_string(getpid()));
+  }
+  // Tell the listener which of its requests died with a previous supervisor.
+  taken_before_ = seg_.header().supervisor_taken.load();
+  channel_->send(0, "HELLO " + std::to_string(taken_before_));
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  return 0;
+}
+
+void Supervisor::on_request(uint64_t id, std::string_view payload) {
+  // A predecessor may have died between noting a request and consuming it:
+  // HELLO has already told the client it failed, so it must not happen now.
+  if (id >> 32 == taken_before_ >> 32 && id <= taken_before_) return;
+  // Until the master has handed back the jobs left running, which job runs
+  // is not known: a DELETE could remove a job whose process lives on.
+  if (jobs_->wait_for_take([this, id, p = std::string(payload)] { on_request(id, p); })) return;
+  auto request = std::make_unique<protocol::Request>();
+  protocol::Request& req = *request;
+  if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
+  if (req.command == kSaveFileCommand) return save_plugin_file(id, req.params);
+  in_flight_[id] = std::move(request);
+  if (auto command = plugins_.find(req.command); command && command->plugin) return run_plugin(id, *command);
+  std::string error;
+  auto name = protocol::job_name_param(req.params, error);
+  if (!name) return reply(id, Code::kFailed, error);
+  std::string job(*name);
+  const std::string& cmd = req.command;
+  if (cmd == "ADD") return add(id, job, req.params);
+  if (cmd == "UPDATE") return update(id, job, req.params);
+  if (cmd == "DELETE") return remove(id, job);
+  if (cmd == "START" || cmd == "STOP" || cmd == "RESTART") return control(id, cmd, job);
+  reply(id, Code::kUnknown, "unknown command \"" + cmd + "\"");
+}
+
+void Supervisor::control(uint64_t id, const std::string& cmd, const std::string& job) {
+  if (stopping_) return reply(id, Code::kFailed, "the server is stopping");
+  const std::string* settings = startable(job);
+  if (!settings) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  auto done = [this, id](Code code, const std::string& error) { reply(id, code, error); };
+  // A reply given at once ends the request, and cmd with it.
+  if (cmd == "START")
+    jobs_->start(job, *settings, done);
+  else if (cmd == "STOP")
+    jobs_->stop(job, done);
+  else
+    jobs_->restart(job, *settings, done);
+}
+
+void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
+  std::istringstream in(text);
+  std::string verb;
+  in >> verb;
+  if (verb == "HELD" || verb == "TAKEN" || verb == "ORPHAN") {
+    pid_t to = 0;
+    in >> to;
+    if (to != getpid()) return;  // asked for by a supervisor that died since
+  }
+  if (verb == "HELD") {
+    pid_t pid = 0;
+    uint32_t slot = 0;
+    uint64_t ticks = 0;
+    std::string state;
+    int status = 0;
+    in >> pid >> slot >> ticks >> state >> status;
+    shm::JobInfo info;
+    if (!seg_.table().read(slot, info)) {
+      // Its job was deleted meanwhile: nothing may run for it.
+      spdlog::warn("supervisor: pid {} was handed back for slot {}, which holds no job now; stopping it", pid, slot);
+      if (state != "exited") kill(-pid, SIGTERM);
+      control_->send("RELEASE " + std::to_string(pid));
+      return;
+    }
+    const std::string* settings = store_->find_saved(info.name);
+    jobs_->adopt(info.name, settings ? *settings : "{}", pid, slot, ticks, fds, state == "exited", status);
+  } else if (verb == "ORPHAN") {
+    pid_t pid = 0;
+    uint64_t ticks = 0;
+    std::string state, name;
+    in >> pid >> ticks >> state >> name;
+    adopt_orphan(pid, ticks, state == "running", name);
+  } else if (verb == "TAKEN") {
+    jobs_->adopt_unheld([this](const std::string& name) { return store_->find_saved(name); });
+  } else if (verb == "EXIT") {
+    pid_t pid = 0;
+    int status = 0;
+    in >> pid >> status;
+    jobs_->master_reaped(pid, status);
+  }
+}
+
+// A job a server killed outright left behind: adopted without its output,
+// then stopped if the config says so; one that died meanwhile is recorded
+// as exited, which lets the guarder start it again.
+void Supervisor::adopt_orphan(pid_t pid, uint64_t ticks, bool alive, const std::string& name) {
+  auto slot = seg_.table().find(name);
+  const std::string* settings = store_->find_saved(name);
+  if (!slot || !settings) {
+    if (alive) {
+      spdlog::warn("supervisor: job \"{}\" (pid {}) is no job any more; stopping it", name, pid);
+      kill(-pid, SIGTERM);
+    }
+    control_->send("RELEASE " + std::to_string(pid));
+    return;
+  }
+  jobs_->adopt_orphan(name, *settings, pid, *slot, ticks, alive);
+  if (alive && ctx_.config.orphaned_jobs == "stop") jobs_->stop(name, [](Code, const std::string&) {});
+}
+
+// Answered unlogged: the listener logs the client's command and its result.
+void Supervisor::save_plugin_file(uint64_t id, const rapidjson::Value& params) {
+  std::string path, content;
+  if (auto err = plugin_file_target(params, ctx_.plugins, ctx_.config.data_dir, path, content))
+    return channel_->send(id, protocol::reply_json(Code::kFailed, {}, *err));
+  write_plugin_file(&loop_, std::move(path), std::move(content), ctx_.listener_gid,
+                    [this, id](std::optional<std::string> err) {
+                      channel_->send(id, protocol::reply_json(err ? Code::kFailed : Code::kOk, {}, err.value_or("")));
+                    });
+}
+
+void Supervisor::run_plugin(uint64_t id, const PluginHost::Command& command) {
+  const protocol::Request& req = *in_flight_[id];
+  command.plugin->handle(req.command, req.params, [this, id](plugins::Reply r) { reply(id, r.code, r.error, r.data); });
+}
+
+void Supervisor::reply(uint64_t id, Code code, std::string_view error, std::string_view data) {
+  auto it = in_flight_.find(id);
+  bool logged = true;
+  if (it != in_flight_.end()) {
+    auto command = plugins_.find(it->second->command);
+    logged = !command || command->spec->changes_state;
+    plugins_.finished(it->second->command, it->second->params, code);
+    in_flight_.erase(it);
+  }
+  if (logged) log_result(code, error);
+  channel_->send(id, protocol::reply_json(code, data, error));
+}
+
+std::vector<std::string> Supervisor::job_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, settings] : store_->saved()) names.push_back(name);
+  return names;
+}
+
+const std::string* Supervisor::settings(const std::string& job) const { return store_->find_saved(job); }
+
+// Saved settings, of a job not being deleted: a START between a DELETE and
+// its save would run a process for a job that is gone a moment later.
+const std::string* Supervisor::startable(const std::string& job) const {
+  return store_->find(job) ? store_->find_saved(job) : nullptr;
+}
+
+bool Supervisor::running(const std::string& job) const { return jobs_->running(job); }
+
+// A plugin's START is logged as a client's would be, with its result.
+void Supervisor::start(const std::string& job, Result result) {
+  spdlog::info("START {{\"jobname\":\"{}\"}} (by a plugin)", job);
+  auto done = [result = std::move(result)](Code code, const std::string& error) {
+    log_result(code, error);
+    result(code, error);
+  };
+  if (stopping_) return done(Code::kFailed, "the server is stopping");
+  const std::string* saved = startable(job);
+  if (!saved) return done(Code::kFailed, job_error(job, "does not exist"));
+  jobs_->start(job, *saved, std::move(done));
+}
+
+void Supervisor::add(uint64_t id, const std::string& job, const rapidjson::Value& params) {
+  if (store_->find(job)) return reply(id, Code::kFailed, job_error(job, "already exists"));
+  if (store_->jobs().size() >= seg_.header().capacity)
+    return reply(id, Code::kFailed,
+                 "the job table is full (job_capacity " + std::to_string(seg_.header().capacity) + ")");
+  rapidjson::Document settings;
+  if (auto err = protocol::settings_for_add(params, settings)) return reply(id, Code::kFailed, *err);
+  store_->put(job, protocol::to_json(settings));
+  save_then_publish(id, job);
+}
+
+void Supervisor::update(uint64_t id, const std::string& job, const rapidjson::Value& params) {
+  const std::string* current = store_->find(job);
+  if (!current) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  rapidjson::Document old, merged;
+  old.Parse(current->c_str(), current->size());
+  if (auto err = protocol::settings_for_update(params, old, merged)) return reply(id, Code::kFailed, *err);
+  store_->put(job, protocol::to_json(merged));
+  save_then_publish(id, job);
+}
+
+void Supervisor::remove(uint64_t id, const std::string& job) {
+  if (!store_->find(job)) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  if (jobs_->running(job)) return reply(id, Code::kFailed, job_error(job, "is running: stop it first"));
+  store_->erase(job);
+  jobs_->forget(job);
+  save_then_publish(id, job);
+}
+
+// Others see a change only once it is on disk, so nothing they saw can be
+// lost by a crash.
+void Supervisor::save_then_publish(uint64_t id, const std::string& job) {
+  store_->commit([this, id, job](const std::string& error) {
+    if (!error.empty()) {
+      spdlog::error("supervisor: {}", error);
+      return reply(id, Code::kFailed, error);
+    }
+    publish(job);
+    reply(id, Code::kOk);
+  });
+}
+
+void Supervisor::publish(const std::string& job) {
+  shm::Header& h = seg_.header();
+  shm::JobTable table = seg_.table();
+  shm::LockGuard guard(h.table_lock);
+  auto slot = table.find(job);
+  const std::string* settings = store_->find_saved(job);
+  if (!settings) {
+    if (slot) table.erase(*slot);
+  } else if (slot) {
+    table.set_settings(*slot, *settings, buffersize_of(*settings));
+  } else if (!table.insert(job, *settings, buffersize_of(*settings))) {
+    spdlog::error("supervisor: no slot left in shared memory for job \"{}\"", job);
+  }
+}
+
+// Makes the table match the saved settings: after a start, or after a
+// predecessor died half-way through a write.
+void Supervisor::publish_all() {
+  shm::JobTable table = seg_.table();
+  std::vector<std::string> stale;
+  table.for_each([&](const shm::JobInfo& info, const std::string&) {
+    if (!store_->find_saved(info.name)) stale.push_back(info.name);
+  });
+  {
+    shm::LockGuard guard(seg_.header().table_lock);
+    table.repair();
+    for (const auto& name : stale)
+      if (auto slot = table.find(name)) table.erase(*slot);
+  }
+  for (const auto& [name, settings] : store_->saved()) publish(name);
+}
+
+void Supervisor::reload() {
+  conf::Config next;
+  if (!published_config(seg_, next)) {
+    spdlog::error("supervisor: the reloaded config could not be read; keeping the old one");
+    return;
+  }
+  ctx_.config = next;
+  log_set_level(next.log_level);
+  log_set_timezone(next.timezone);
+  jobs_->set_interpreters(next.interpreters);
+  plugins_.reconfigure(next);
+}
+
+// Jobs are stopped as STOP would, each within its stoptimeout, before the
+// loop ends.
+void Supervisor::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  jobs_->stop_all([this] { close_loop(); });
+}
+
+void Supervisor::close_loop() {
+  plugins_.close();
+  jobs_->close_handles();
+  uv_walk(
+      &loop_, [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h) && h->type != UV_POLL) uv_close(h, nullptr);
+      },
+      nullptr);
+  channel_->close();
+  if (control_) control_->close();
+}
+
+int run_supervisor(WorkerContext& ctx) {
+  Supervisor supervisor(ctx);
+  return supervisor.run();
+}
+
+}  // namespace backend::worker
