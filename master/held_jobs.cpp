@@ -1,7 +1,5 @@
 #include "master/held_jobs.h"
 
-#include <sstream>
-
 #include "master/now_ms.h"
 #include "master/orphan_pipe.h"
 #include "worker/common/log.h"
@@ -51,66 +49,58 @@ void HeldJobs::find_prepared() {
 }
 
 void HeldJobs::retry_take(std::deque<worker::Control::Outgoing>& out) {
-  if (take_to_.empty()) return;
+  if (!take_to_) return;
   find_prepared();
   if (!prepared_.empty() && now_ms() < take_deadline_ms_) return;
   drop_prepared();
   for (const auto& [pid, e] : held_) {
-    if (!e.orphan.empty()) {
-      out.push_back({"ORPHAN " + take_to_ + " " + std::to_string(pid) + " " + std::to_string(e.ticks) + " " +
-                         (e.exited ? "gone " : "running ") + e.orphan,
-                     {}});
-      continue;
-    }
-    std::string state = e.exited ? "exited " + std::to_string(e.status) : "running";
-    out.push_back({"HELD " + take_to_ + " " + std::to_string(pid) + " " + std::to_string(e.slot) + " " +
-                       std::to_string(e.ticks) + " " + state,
-                   worker::duplicate_fds(e.fds)});
+    if (!e.orphan.empty())
+      out.emplace_back(worker::Orphan{take_to_, pid, e.ticks, !e.exited, e.orphan});
+    else
+      out.emplace_back(worker::Held{take_to_, pid, e.slot, e.ticks, e.exited, e.exited ? e.status : 0}, e.fds);
   }
-  out.push_back({"TAKEN " + take_to_, {}});
-  take_to_.clear();
+  out.emplace_back(worker::Taken{take_to_});
+  take_to_ = 0;
 }
 
-void HeldJobs::on_message(const std::string& text, std::vector<int>& fds,
+void HeldJobs::on_message(const worker::ControlMessage& message, std::vector<int>& fds,
                           std::deque<worker::Control::Outgoing>& out) {
-  std::istringstream in(text);
-  std::string verb;
-  in >> verb;
-  if (verb == "PREPARE") {
-    uint32_t slot = 0;
-    if (!(in >> slot)) return;
-    unprepare(slot);
-    prepared_[slot] = fds;
+  if (auto* m = std::get_if<worker::Prepare>(&message)) return on(*m, fds);
+  if (auto* m = std::get_if<worker::Unprepare>(&message)) return unprepare(m->slot);
+  if (auto* m = std::get_if<worker::Hold>(&message)) return on(*m, fds);
+  if (auto* m = std::get_if<worker::Release>(&message)) return release(m->pid);
+  if (auto* m = std::get_if<worker::Take>(&message)) return on(*m, out);
+  spdlog::warn("control message \"{}\" is not the master's to handle", worker::encode(message));
+}
+
+void HeldJobs::on(const worker::Prepare& m, std::vector<int>& fds) {
+  unprepare(m.slot);
+  prepared_[m.slot] = fds;
+  for (int& fd : fds) fd = -1;
+}
+
+void HeldJobs::on(const worker::Hold& m, std::vector<int>& fds) {
+  release(m.pid);  // a reused pid: the old entry is stale
+  Entry e;
+  e.slot = m.slot;
+  e.ticks = m.ticks;
+  if (auto it = prepared_.find(e.slot); fds.empty() && it != prepared_.end()) {
+    e.fds = std::move(it->second);
+    prepared_.erase(it);
+  } else {
+    e.fds = fds;
     for (int& fd : fds) fd = -1;
-  } else if (verb == "UNPREPARE") {
-    uint32_t slot = 0;
-    if (in >> slot) unprepare(slot);
-  } else if (verb == "HOLD") {
-    pid_t pid = 0;
-    Entry e;
-    in >> pid >> e.slot >> e.ticks;
-    if (pid <= 0) return;
-    release(pid);  // a reused pid: the old entry is stale
-    if (auto it = prepared_.find(e.slot); fds.empty() && it != prepared_.end()) {
-      e.fds = std::move(it->second);
-      prepared_.erase(it);
-    } else {
-      e.fds = fds;
-      for (int& fd : fds) fd = -1;
-    }
-    held_[pid] = std::move(e);
-  } else if (verb == "RELEASE") {
-    pid_t pid = 0;
-    in >> pid;
-    release(pid);
-  } else if (verb == "TAKE") {
-    // Addressed to the asking supervisor: a dead one's unread answer must
-    // not be taken by the next one as its own. Answered once every lent
-    // pipe has its job, or none came within the grace period.
-    in >> take_to_;
-    take_deadline_ms_ = now_ms() + kPreparedGraceMs;
-    retry_take(out);
   }
+  held_[m.pid] = std::move(e);
+}
+
+// Addressed to the asking supervisor: a dead one's unread answer must not
+// be taken by the next one as its own. Answered once every lent pipe has
+// its job, or none came within the grace period.
+void HeldJobs::on(const worker::Take& m, std::deque<worker::Control::Outgoing>& out) {
+  take_to_ = m.supervisor;
+  take_deadline_ms_ = now_ms() + kPreparedGraceMs;
+  retry_take(out);
 }
 
 void HeldJobs::add_orphan(const OrphanedJob& job) {

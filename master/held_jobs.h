@@ -37,7 +37,8 @@ class HeldJobs {
 
   // A message from the supervisor; replies are appended to `out`. Takes
   // ownership of the fds it keeps (and sets them to -1 in `fds`).
-  void on_message(const std::string& text, std::vector<int>& fds, std::deque<worker::Control::Outgoing>& out);
+  void on_message(const worker::ControlMessage& message, std::vector<int>& fds,
+                  std::deque<worker::Control::Outgoing>& out);
   // An orphan the master reaped: the entry when it was a held job.
   const Entry* reaped(pid_t pid, int status);
   // A job a crashed server left (see orphaned_jobs.h): handed to every
@@ -49,17 +50,20 @@ class HeldJobs {
   // retry_take every few milliseconds meanwhile.
   static constexpr int64_t kPreparedGraceMs = 500;
   static constexpr int kRetryMs = 2;
-  bool take_waiting() const { return !take_to_.empty(); }
+  bool take_waiting() const { return take_to_ != 0; }
   void retry_take(std::deque<worker::Control::Outgoing>& out);
 
  private:
+  void on(const worker::Prepare& m, std::vector<int>& fds);
+  void on(const worker::Hold& m, std::vector<int>& fds);
+  void on(const worker::Take& m, std::deque<worker::Control::Outgoing>& out);
   void release(pid_t pid);
   void unprepare(uint32_t slot);
   void drop_prepared();
   void find_prepared();
   std::map<pid_t, Entry> held_;
   std::map<uint32_t, std::vector<int>> prepared_;  // by slot: pipes of a job being spawned
-  std::string take_to_;  // the supervisor whose TAKE waits
+  pid_t take_to_ = 0;  // the supervisor whose Take waits
   int64_t take_deadline_ms_ = 0;
 };
 

@@ -24,13 +24,11 @@
 #include "master/now_ms.h"
 #include "plugins/registry.h"
 #include "shm/job_table.h"
-#include "shm/lock.h"
 #include "shm/recovery.h"
 #include "shm/seqlock.h"
 #include "worker/common/atomic_file.h"
 #include "worker/ipc/channel.h"
 #include "worker/common/context.h"
-#include "worker/ipc/fd_passing.h"
 #include "worker/common/log.h"
 #include "worker/common/server_log.h"
 #include "worker/common/jobs_file.h"
@@ -328,23 +326,19 @@ void Master::reap() {
 void Master::orphan_exited(pid_t pid, int status) {
   // Every reaped orphan is told: the supervisor may track it without having
   // lent us its pipes (adopted after they were lost), and ignores the rest.
-  control_out_.push_back({"EXIT " + std::to_string(pid) + " " + std::to_string(status), {}});
+  control_out_.emplace_back(worker::Exit{pid, status});
   worker::send_queued(control_[0], control_out_);
   const HeldJobs::Entry* held = held_.reaped(pid, status);
   if (!held || supervisor_.pid != 0) return;
-  shm::JobTable table = segment_->table();
-  shm::LockGuard guard(segment_->header().table_lock);
-  shm::JobInfo info;
-  if (!table.read(held->slot, info) || info.pid != pid) return;
-  table.record_exit(held->slot, status, time(nullptr));
+  segment_->table().record_exit_of(held->slot, pid, status, time(nullptr));
 }
 
 int Master::read_control() {
-  std::string text;
+  worker::ControlMessage message;
   std::vector<int> fds;
   int i = 0;
-  for (; i < kControlBatch && worker::recv_with_fds(control_[0], text, fds) > 0; ++i) {
-    held_.on_message(text, fds, control_out_);
+  for (; i < kControlBatch && worker::receive_control(control_[0], message, fds) > 0; ++i) {
+    held_.on_message(message, fds, control_out_);
     for (int fd : fds)
       if (fd >= 0) close(fd);
   }

@@ -27,7 +27,12 @@
 namespace backend::plugins {
 
 using protocol::Code;
+using protocol::CoreCommand;
 using protocol::Side;
+
+// True when `command` is the core command `id` (for finished(), which sees
+// every command by the name the client sent).
+inline bool is(std::string_view command, CoreCommand id) { return command == protocol::command_name(id); }
 
 // One reply: data is serialised JSON (empty: no "data" key).
 struct Reply {
@@ -47,11 +52,32 @@ struct Verdict {
   std::function<void(Decided)> later;
 };
 
+class Plugin;
+
+// How one of a plugin's commands is answered (params without "auth"). done
+// may be called later, but exactly once.
+using Handler = void (*)(Plugin& plugin, const rapidjson::Value& params, Done done);
+
 struct CommandSpec {
   std::string_view name;  // "SCHEDULER.ADD": upper case, the plugin's name first
   bool needs_jobname;     // FAILED before the plugin sees it when missing or bad
   bool changes_state;     // logged as a change (and its result) like ADD is
+  Handler handler;
 };
+
+// A Handler that calls a member function of the plugin's own class:
+// {"SCHEDULER.ADD", true, true, handler<&SchedulerPlugin::add_command>}.
+template <class C>
+struct HandlerOf;
+template <class C>
+struct HandlerOf<void (C::*)(const rapidjson::Value&, Done)> {
+  using Class = C;
+};
+template <auto method>
+void handler(Plugin& plugin, const rapidjson::Value& params, Done done) {
+  using Class = typename HandlerOf<decltype(method)>::Class;
+  (static_cast<Class&>(plugin).*method)(params, std::move(done));
+}
 
 // What the supervisor lets plugins do with jobs.
 class JobControl {
@@ -112,13 +138,6 @@ class Plugin {
     return {};
   }
 
-  // One of the plugin's own commands (params without "auth"). done may be
-  // called later, but exactly once.
-  virtual void handle(std::string_view command, const rapidjson::Value& params, Done done) {
-    (void)command, (void)params;
-    done({Code::kUnknown, {}, "not a command of this plugin"});
-  }
-
   // Command finished, with its result code: every command the supervisor
   // answers (the core commands that change jobs, and the supervisor
   // plugins' own). Supervisor side only.
@@ -140,5 +159,22 @@ struct PluginInfo {
   std::span<const CommandSpec> commands;
   std::unique_ptr<Plugin> (*make)();
 };
+
+// One of the plugin's commands by name; nullptr when it has none of that name.
+inline const CommandSpec* find_command(const PluginInfo& info, std::string_view name) {
+  for (const CommandSpec& spec : info.commands)
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
+// Answers a command by name with the plugin's handler (UNKNOWN when it has
+// none of that name): what the workers' command table does, for tests and
+// tools that hold one plugin.
+inline void call(Plugin& plugin, const PluginInfo& info, std::string_view command, const rapidjson::Value& params,
+                 Done done) {
+  const CommandSpec* spec = find_command(info, command);
+  if (!spec) return done({Code::kUnknown, {}, "not a command of the " + std::string(info.name) + " plugin"});
+  spec->handler(plugin, params, std::move(done));
+}
 
 }  // namespace backend::plugins

@@ -7,25 +7,34 @@ namespace backend::protocol {
 namespace {
 
 using enum Side;
+using enum CoreCommand;
 
+// In the order of CoreCommand, which command_name() relies on.
 constexpr std::array<CommandInfo, 15> kCoreCommands{{
-    // name, side, needs_jobname, changes_state
-    {"ADD", kSupervisor, true, true},
-    {"DELETE", kSupervisor, true, true},
-    {"UPDATE", kSupervisor, true, true},
-    {"START", kSupervisor, true, true},
-    {"STOP", kSupervisor, true, true},
-    {"RESTART", kSupervisor, true, true},
-    {"GET", kListener, true, false},
-    {"GETALL", kListener, false, false},
-    {"STATUS", kListener, true, false},
-    {"STATUSALL", kListener, false, false},
-    {"READ", kListener, true, false},
-    {"MEM", kListener, true, false},
-    {"MEMALL", kListener, false, false},
-    {"SERVERMEM", kListener, false, false},
-    {"SERVERREAD", kListener, false, false},
+    // name, side, needs_jobname, changes_state, id
+    {"ADD", kSupervisor, true, true, kAdd},
+    {"DELETE", kSupervisor, true, true, kDelete},
+    {"UPDATE", kSupervisor, true, true, kUpdate},
+    {"START", kSupervisor, true, true, kStart},
+    {"STOP", kSupervisor, true, true, kStop},
+    {"RESTART", kSupervisor, true, true, kRestart},
+    {"GET", kListener, true, false, kGet},
+    {"GETALL", kListener, false, false, kGetAll},
+    {"STATUS", kListener, true, false, kStatus},
+    {"STATUSALL", kListener, false, false, kStatusAll},
+    {"READ", kListener, true, false, kRead},
+    {"MEM", kListener, true, false, kMem},
+    {"MEMALL", kListener, false, false, kMemAll},
+    {"SERVERMEM", kListener, false, false, kServerMem},
+    {"SERVERREAD", kListener, false, false, kServerRead},
 }};
+
+constexpr bool in_id_order() {
+  for (size_t i = 0; i < kCoreCommands.size(); ++i)
+    if (static_cast<size_t>(kCoreCommands[i].id) != i) return false;
+  return true;
+}
+static_assert(in_id_order());
 
 }  // namespace
 
@@ -36,5 +45,9 @@ const CommandInfo* find_core_command(std::string_view name) {
   }
   return nullptr;
 }
+
+std::span<const CommandInfo> core_commands() { return kCoreCommands; }
+
+std::string_view command_name(CoreCommand id) { return kCoreCommands[static_cast<size_t>(id)].name; }
 
 }  // namespace backend::protocol

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include <rapidjson/document.h>
 #include <rapidjson/writer.h>
 
 namespace backend::protocol {
@@ -119,6 +120,26 @@ void append_reply_json(std::string& out, Code code, std::string_view data_json, 
 }
 
 }  // namespace
+
+bool parse_reply(std::string_view json, Code& code, std::string& error) {
+  rapidjson::Document reply;
+  reply.Parse(json.data(), json.size());
+  if (reply.HasParseError() || !reply.IsObject()) return false;
+  auto field = [&](const char* key) {
+    auto it = reply.FindMember(key);
+    return it != reply.MemberEnd() && it->value.IsString()
+               ? std::string_view(it->value.GetString(), it->value.GetStringLength())
+               : std::string_view();
+  };
+  std::string_view name = field("code");
+  for (Code c : {Code::kOk, Code::kFailed, Code::kDenied, Code::kUnknown})
+    if (name == code_name(c)) {
+      code = c;
+      error = field("error");
+      return true;
+    }
+  return false;
+}
 
 std::string_view code_name(Code code) {
   switch (code) {

@@ -20,6 +20,10 @@ void append_reply(std::string& out, Code code, std::string_view data_json = {},
 // The same reply without the frame header: the JSON object alone.
 std::string reply_json(Code code, std::string_view data_json = {}, std::string_view error = {});
 
+// Reads a reply's code and error (empty when it has none), for a worker
+// that asked the other one something; false when it is no reply.
+bool parse_reply(std::string_view json, Code& code, std::string& error);
+
 // Serialises a value compactly (as PHP's json_encode would, slashes unescaped).
 std::string to_json(const rapidjson::Value& value);
 

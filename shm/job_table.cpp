@@ -5,6 +5,7 @@
 
 #include <sys/wait.h>
 
+#include "shm/lock.h"
 #include "shm/ring.h"
 
 namespace backend::shm {
@@ -18,6 +19,14 @@ uint32_t name_hash(std::string_view name) {
 
 std::string_view slot_name(const JobSlot& s) {
   return {s.name, std::min<size_t>(s.name_len, kMaxName)};
+}
+
+void write_exit(JobSlot& s, int status, int64_t at) {
+  s.state = static_cast<uint8_t>(JobState::kDown);
+  s.pid = 0;
+  s.last_exit_at = at;
+  s.last_exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  s.last_exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 }  // namespace
@@ -135,17 +144,7 @@ void JobTable::erase(uint32_t i) {
   h_.changes.fetch_add(1, std::memory_order_release);
 }
 
-void JobTable::record_exit(uint32_t i, int status, int64_t at) {
-  update(i, [&](JobSlot& s) {
-    s.state = static_cast<uint8_t>(JobState::kDown);
-    s.pid = 0;
-    s.last_exit_at = at;
-    s.last_exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    s.last_exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  });
-}
-
-void JobTable::repair() {
+void JobTable::rebuild() {
   uint32_t count = 0, hw = 0;
   for (uint32_t i = 0; i < h_.capacity; ++i)
     if (slots_[i].used) {
@@ -156,6 +155,98 @@ void JobTable::repair() {
   h_.job_count.store(count, std::memory_order_release);
   seq_write(h_.index_seq, [&] { rebuild_index(); });
   h_.changes.fetch_add(1, std::memory_order_release);
+}
+
+std::optional<uint32_t> JobTable::put(std::string_view name, std::string_view settings_json, uint32_t buffersize) {
+  LockGuard guard(h_.table_lock);
+  if (auto i = find(name)) {
+    if (settings_json.size() > kSettingsBytes) return std::nullopt;
+    set_settings(*i, settings_json, buffersize);
+    return i;
+  }
+  return insert(name, settings_json, buffersize);
+}
+
+void JobTable::remove(std::string_view name) {
+  LockGuard guard(h_.table_lock);
+  if (auto i = find(name)) erase(*i);
+}
+
+void JobTable::repair(const std::function<bool(std::string_view name)>& keep) {
+  LockGuard guard(h_.table_lock);
+  rebuild();
+  for (uint32_t i = 0; i < h_.capacity; ++i)
+    if (slots_[i].used && !keep(slot_name(slots_[i]))) erase(i);
+}
+
+void JobTable::mark_started(uint32_t i, int32_t pid, uint64_t ticks, int64_t at, uint64_t first_line) {
+  LockGuard guard(h_.table_lock);
+  update(i, [&](JobSlot& s) {
+    s.state = static_cast<uint8_t>(JobState::kUp);
+    s.pid = pid;
+    s.started_at = at;
+    s.start_ticks = ticks;
+    s.flags &= ~kJobStopRequested;
+    s.next_retry_at = 0;
+    s.logged[0].store(first_line);
+    s.logged[1].store(first_line);
+  });
+}
+
+void JobTable::mark_adopted(uint32_t i, int32_t pid, uint64_t ticks, int64_t at) {
+  LockGuard guard(h_.table_lock);
+  update(i, [&](JobSlot& s) {
+    if (s.pid == pid && s.state == static_cast<uint8_t>(JobState::kUp)) return;
+    s.state = static_cast<uint8_t>(JobState::kUp);
+    s.pid = pid;
+    s.start_ticks = ticks;
+    s.started_at = at;
+  });
+}
+
+void JobTable::mark_stopping(uint32_t i) {
+  LockGuard guard(h_.table_lock);
+  update(i, [](JobSlot& s) {
+    s.state = static_cast<uint8_t>(JobState::kStopping);
+    s.flags |= kJobStopRequested;
+  });
+}
+
+void JobTable::mark_down(uint32_t i) {
+  LockGuard guard(h_.table_lock);
+  update(i, [](JobSlot& s) {
+    s.state = static_cast<uint8_t>(JobState::kDown);
+    s.pid = 0;
+  });
+}
+
+void JobTable::record_exit(uint32_t i, int status, int64_t at) {
+  LockGuard guard(h_.table_lock);
+  update(i, [&](JobSlot& s) { write_exit(s, status, at); });
+}
+
+bool JobTable::record_exit_of(uint32_t i, int32_t pid, int status, int64_t at) {
+  LockGuard guard(h_.table_lock);
+  if (i >= h_.capacity || !slots_[i].used || slots_[i].pid != pid) return false;
+  update(i, [&](JobSlot& s) { write_exit(s, status, at); });
+  return true;
+}
+
+void JobTable::count_restart(uint32_t i) {
+  LockGuard guard(h_.table_lock);
+  update(i, [](JobSlot& s) { ++s.restarts; });
+}
+
+void JobTable::count_restart(std::string_view name) {
+  update(name, [](JobSlot& s) { ++s.restarts; });
+}
+
+void JobTable::mark_stop_requested(std::string_view name) {
+  update(name, [](JobSlot& s) { s.flags |= kJobStopRequested; });
+}
+
+void JobTable::set_next_retry(std::string_view name, int64_t at) {
+  update(name, [at](JobSlot& s) { s.next_retry_at = at; });
 }
 
 uint32_t JobTable::repair_seqs() {

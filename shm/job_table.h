@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,25 +51,65 @@ class JobTable {
   template <class F>
   void for_each(F&& f, bool with_settings = false) const;
 
-  // --- writers, holding header().table_lock
-  // Takes the lowest free slot for a new job, or nullopt when the table is full.
-  std::optional<uint32_t> insert(std::string_view name, std::string_view settings_json,
-                                 uint32_t buffersize);
-  void set_settings(uint32_t slot, std::string_view settings_json, uint32_t buffersize);
-  void erase(uint32_t slot);
-  // Rebuilds the index, count and high-water mark from the slots, for a
-  // writer that takes over from one that died mid-write.
-  void repair();
-  // Makes every seq left odd by a dead writer even again (master only).
+  // --- writers: each takes the table lock itself, so that no caller
+  // holds it by hand or computes a slot's address (the lock survives a
+  // holder killed while holding it: shm/lock.h). The workers' writer is the
+  // supervisor; the master records the exits it reaps while none runs.
+  //
+  // Adds the job, or replaces its settings; the slot, or nullopt when the
+  // table is full or the name or settings do not fit.
+  std::optional<uint32_t> put(std::string_view name, std::string_view settings_json, uint32_t buffersize);
+  // Removes the job, if there is one.
+  void remove(std::string_view name);
+  // For a writer that takes over from one that died mid-write: rebuilds the
+  // index, count and high-water mark from the slots, then removes every
+  // job `keep` refuses.
+  void repair(const std::function<bool(std::string_view name)>& keep);
+  // Makes every seq left odd by a dead writer even again (master only,
+  // once the writer is reaped: no lock is taken).
   uint32_t repair_seqs();
-  // Marks the job down with its exit: a wait(2) status, or -1 when unknown.
+
+  // A run began: up as pid (started at `ticks` since boot, `at` in Unix
+  // seconds), no STOP asked, no retry waiting; its log starts at the ring's
+  // `first_line`.
+  void mark_started(uint32_t slot, int32_t pid, uint64_t ticks, int64_t at, uint64_t first_line);
+  // A run adopted from a dead supervisor, which may have died before it
+  // recorded the run: up as pid, unless the slot says so already.
+  void mark_adopted(uint32_t slot, int32_t pid, uint64_t ticks, int64_t at);
+  // STOP was asked: stopping, and the guarder must not start it again.
+  void mark_stopping(uint32_t slot);
+  // No process runs, and no exit is known.
+  void mark_down(uint32_t slot);
+  // Down with its exit: a wait(2) status, or -1 when unknown.
   void record_exit(uint32_t slot, int status, int64_t at);
-  // Runs f(JobSlot&) as one seqlocked write.
+  // The same, only while the slot still shows `pid`; false otherwise.
+  bool record_exit_of(uint32_t slot, int32_t pid, int status, int64_t at);
+  void count_restart(uint32_t slot);
+  // The guarder's marks, by name (nothing when there is no such job).
+  void count_restart(std::string_view name);
+  void mark_stop_requested(std::string_view name);
+  void set_next_retry(std::string_view name, int64_t at);
+
+  // Per stream (stdout, stderr), the first ring line not yet in the job's
+  // log file: atomics, advanced by the log writer without the lock.
+  std::atomic<uint64_t>* log_progress(uint32_t slot) const { return slots_[slot].logged; }
+
+  // Runs f(JobSlot&) as one write under the lock; for what the marks above
+  // do not say (tests set up odd slots with it).
   template <class F>
-  void update(uint32_t slot, F&& f);
+  void edit(uint32_t slot, F&& f);
 
  private:
-  JobSlot& slot(uint32_t i) const { return slots_[i]; }
+  // The writers proper, for a caller that holds the lock.
+  std::optional<uint32_t> insert(std::string_view name, std::string_view settings_json, uint32_t buffersize);
+  void set_settings(uint32_t slot, std::string_view settings_json, uint32_t buffersize);
+  void erase(uint32_t slot);
+  void rebuild();
+  template <class F>
+  void update(uint32_t slot, F&& f);
+  template <class F>
+  void update(std::string_view name, F&& f);
+
   char* settings(uint32_t i) const { return settings_[i].json; }
   void rebuild_index();
   void index_put(uint32_t slot_index);

@@ -1,6 +1,7 @@
 // Templates of job_table.h.
 #pragma once
 
+#include "shm/lock.h"
 #include "shm/seqlock.h"
 
 namespace backend::shm {
@@ -20,6 +21,18 @@ template <class F>
 void JobTable::update(uint32_t i, F&& f) {
   seq_write(slots_[i].seq, [&] { f(slots_[i]); });
   h_.changes.fetch_add(1, std::memory_order_release);
+}
+
+template <class F>
+void JobTable::update(std::string_view name, F&& f) {
+  LockGuard guard(h_.table_lock);
+  if (auto i = find(name)) update(*i, f);
+}
+
+template <class F>
+void JobTable::edit(uint32_t i, F&& f) {
+  LockGuard guard(h_.table_lock);
+  update(i, f);
 }
 
 }  // namespace backend::shm

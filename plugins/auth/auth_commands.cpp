@@ -21,7 +21,7 @@ std::string user_exists(const std::string& name) { return "user \"" + name + "\"
 
 }  // namespace
 
-void AuthPlugin::get_enable(Done done) {
+void AuthPlugin::get_enable(const rapidjson::Value&, Done done) {
   done({Code::kOk, store_->table().enabled ? "true" : "false", {}});
 }
 
@@ -112,7 +112,7 @@ void AuthPlugin::get(const rapidjson::Value& params, Done done) {
   done({Code::kOk, user_json(name, *user), {}});
 }
 
-void AuthPlugin::get_all(Done done) { done({Code::kOk, users_json(store_->table()), {}}); }
+void AuthPlugin::get_all(const rapidjson::Value&, Done done) { done({Code::kOk, users_json(store_->table()), {}}); }
 
 void AuthPlugin::hash_in_pool(std::string password, Hashed hashed) {
   auto secret = std::make_shared<std::string>(std::move(password));

@@ -14,16 +14,6 @@ namespace {
 
 constexpr const char* kUsersFile = "/users.json";
 
-constexpr std::array<CommandSpec, 7> kCommands{{
-    {"AUTH.GETENABLE", false, false},
-    {"AUTH.SETENABLE", false, true},
-    {"AUTH.ADD", false, true},
-    {"AUTH.DELETE", false, true},
-    {"AUTH.UPDATE", false, true},
-    {"AUTH.GET", false, false},
-    {"AUTH.GETALL", false, false},
-}};
-
 std::unique_ptr<Plugin> make() { return std::make_unique<AuthPlugin>(); }
 
 constexpr const char* kWrongCredentials = "wrong username or password";
@@ -135,17 +125,24 @@ Verdict AuthPlugin::judge(bool password_ok, std::string_view username, const Use
   return {};
 }
 
-void AuthPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
+template <AuthPlugin::Method method>
+void AuthPlugin::checked(const rapidjson::Value& params, Done done) {
   if (auto why = unusable()) return done({Code::kFailed, {}, *why});
   if (!params.IsObject()) return done({Code::kFailed, {}, "parameters must be an object"});
-  if (command == "AUTH.GETENABLE") return get_enable(std::move(done));
-  if (command == "AUTH.SETENABLE") return set_enable(params, std::move(done));
-  if (command == "AUTH.ADD") return add(params, std::move(done));
-  if (command == "AUTH.DELETE") return remove(params, std::move(done));
-  if (command == "AUTH.UPDATE") return update(params, std::move(done));
-  if (command == "AUTH.GET") return get(params, std::move(done));
-  if (command == "AUTH.GETALL") return get_all(std::move(done));
-  done({Code::kUnknown, {}, "not a command of this plugin"});
+  (this->*method)(params, std::move(done));
+}
+
+std::span<const CommandSpec> AuthPlugin::commands() {
+  static constexpr std::array<CommandSpec, 7> kCommands{{
+      {"AUTH.GETENABLE", false, false, handler<&AuthPlugin::checked<&AuthPlugin::get_enable>>},
+      {"AUTH.SETENABLE", false, true, handler<&AuthPlugin::checked<&AuthPlugin::set_enable>>},
+      {"AUTH.ADD", false, true, handler<&AuthPlugin::checked<&AuthPlugin::add>>},
+      {"AUTH.DELETE", false, true, handler<&AuthPlugin::checked<&AuthPlugin::remove>>},
+      {"AUTH.UPDATE", false, true, handler<&AuthPlugin::checked<&AuthPlugin::update>>},
+      {"AUTH.GET", false, false, handler<&AuthPlugin::checked<&AuthPlugin::get>>},
+      {"AUTH.GETALL", false, false, handler<&AuthPlugin::checked<&AuthPlugin::get_all>>},
+  }};
+  return kCommands;
 }
 
 std::optional<bool> AuthPlugin::enabled_with_users(const std::string& plugin_data_dir,
@@ -159,7 +156,7 @@ std::optional<bool> AuthPlugin::enabled_with_users(const std::string& plugin_dat
 }
 
 const PluginInfo& auth_plugin_info() {
-  static const PluginInfo info{"auth", Side::kListener, kCommands, &make};
+  static const PluginInfo info{"auth", Side::kListener, AuthPlugin::commands(), &make};
   return info;
 }
 

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,7 +26,8 @@ class AuthPlugin : public Plugin {
   std::optional<std::string> configure(const rapidjson::Value& settings) override;
   void inited(Host& host) override;
   Verdict received(std::string_view command, const rapidjson::Value& params) override;
-  void handle(std::string_view command, const rapidjson::Value& params, Done done) override;
+  // The plugin's commands, each with its handler.
+  static std::span<const CommandSpec> commands();
 
   // For the master, before any loop runs: true when the users file in the
   // plugin's data folder turns auth on and holds at least one user, so that
@@ -35,13 +37,18 @@ class AuthPlugin : public Plugin {
                                                 std::string& error);
 
  private:
-  void get_enable(Done done);
+  // Every command first finds the users file read and its params an
+  // object; then its own method runs.
+  using Method = void (AuthPlugin::*)(const rapidjson::Value& params, Done done);
+  template <Method method>
+  void checked(const rapidjson::Value& params, Done done);
+  void get_enable(const rapidjson::Value& params, Done done);
   void set_enable(const rapidjson::Value& params, Done done);
   void add(const rapidjson::Value& params, Done done);
   void update(const rapidjson::Value& params, Done done);
   void remove(const rapidjson::Value& params, Done done);
   void get(const rapidjson::Value& params, Done done);
-  void get_all(Done done);
+  void get_all(const rapidjson::Value& params, Done done);
 
   using Hashed = std::function<void(std::optional<std::string> hash)>;
   void hash_in_pool(std::string password, Hashed hashed);

@@ -7,7 +7,6 @@
 #include "plugins/settings_block.h"
 #include "plugins/timer.h"
 #include "shm/job_table.h"
-#include "shm/lock.h"
 #include "worker/common/log.h"
 
 namespace backend::plugins::guarder {
@@ -35,8 +34,6 @@ class Guarder final : public Plugin {
   void cancel(const std::string& job);
   void sweep();
   void arm_sweep();
-  template <class F>
-  void edit_slot(const std::string& job, F&& f);
 
   uint64_t check_interval_ = 60, backoff_max_ = 60, backoff_reset_ = 60;
   Host* host_ = nullptr;
@@ -94,13 +91,13 @@ void Guarder::job_exited(const JobExit& exit) {
 void Guarder::finished(std::string_view command, const rapidjson::Value& params, Code code) {
   if (!host_ || !params.IsObject() || !params.HasMember("jobname") || !params["jobname"].IsString()) return;
   std::string job = params["jobname"].GetString();
-  if (command == "STOP") {
+  if (is(command, CoreCommand::kStop)) {
     cancel(job);
-    edit_slot(job, [](shm::JobSlot& s) { s.flags |= shm::kJobStopRequested; });
-  } else if (command == "DELETE" && code == Code::kOk) {
+    host_->segment->table().mark_stop_requested(job);
+  } else if (is(command, CoreCommand::kDelete) && code == Code::kOk) {
     cancel(job);
     guards_.erase(job);
-  } else if ((command == "START" || command == "RESTART") && code == Code::kOk) {
+  } else if ((is(command, CoreCommand::kStart) || is(command, CoreCommand::kRestart)) && code == Code::kOk) {
     cancel(job);
     guard_of(job).backoff.reset();
   }
@@ -115,7 +112,7 @@ void Guarder::schedule(const std::string& job, uint64_t delay_s) {
     spdlog::info("guarder: job \"{}\" died {} times in a row; starting it again in {} s", job, g.backoff.deaths(),
                  delay_s);
     int64_t at = time(nullptr) + int64_t(delay_s);
-    edit_slot(job, [at](shm::JobSlot& s) { s.next_retry_at = at; });
+    host_->segment->table().set_next_retry(job, at);
   }
   // Even "at once" goes through the loop: the exit that asked for it is
   // still being recorded.
@@ -123,13 +120,13 @@ void Guarder::schedule(const std::string& job, uint64_t delay_s) {
 }
 
 void Guarder::retry(const std::string& job) {
-  edit_slot(job, [](shm::JobSlot& s) { s.next_retry_at = 0; });
+  host_->segment->table().set_next_retry(job, 0);
   shm::JobInfo info;
   if (!guarded(job) || host_->jobs->running(job) || !host_->segment->table().read(job, info) ||
       (info.flags & shm::kJobStopRequested))
     return;
   host_->jobs->start(job, [this, job](Code code, const std::string& error) {
-    if (code == Code::kOk) return edit_slot(job, [](shm::JobSlot& s) { ++s.restarts; });
+    if (code == Code::kOk) return host_->segment->table().count_restart(job);
     spdlog::warn("guarder: job \"{}\" did not start again: {}", job, error);
     if (guards_.count(job)) schedule(job, guard_of(job).backoff.on_failed_start());
   });
@@ -139,7 +136,7 @@ void Guarder::cancel(const std::string& job) {
   auto it = guards_.find(job);
   if (it == guards_.end() || !it->second.timer || !it->second.timer->active()) return;
   it->second.timer->stop();
-  edit_slot(job, [](shm::JobSlot& s) { s.next_retry_at = 0; });
+  host_->segment->table().set_next_retry(job, 0);
 }
 
 // Guarded jobs that ran, are down and were not stopped: an exit the guarder
@@ -153,13 +150,6 @@ void Guarder::sweep() {
     if (g.timer && g.timer->active()) continue;
     schedule(job, g.backoff.on_death(info.last_exit_at ? info.last_exit_at - info.started_at : 0));
   }
-}
-
-template <class F>
-void Guarder::edit_slot(const std::string& job, F&& f) {
-  shm::JobTable table = host_->segment->table();
-  shm::LockGuard lock(host_->segment->header().table_lock);
-  if (auto slot = table.find(job)) table.update(*slot, f);
 }
 
 void Guarder::close() {

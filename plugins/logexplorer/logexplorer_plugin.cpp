@@ -11,16 +11,6 @@ namespace backend::plugins::logexplorer {
 
 namespace {
 
-// Read-only: none changes state.
-constexpr CommandSpec kCommands[] = {
-    {"LOGEXPLORER.LISTDIR", true, false},
-    {"LOGEXPLORER.LISTFILE", true, false},
-    {"LOGEXPLORER.GET", true, false},
-    {"LOGEXPLORER.SERVERLISTDIR", false, false},
-    {"LOGEXPLORER.SERVERLISTFILE", false, false},
-    {"LOGEXPLORER.SERVERGET", false, false},
-};
-
 std::unique_ptr<Plugin> make() { return std::make_unique<LogExplorerPlugin>(); }
 
 }  // namespace
@@ -38,13 +28,28 @@ void LogExplorerPlugin::inited(Host& host) {
   log_dir_ = host.log_dir;
 }
 
-void LogExplorerPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
-  if (!command_verb(command)) {
-    done({Code::kUnknown, {}, "not a command of the logexplorer plugin"});
-    return;
-  }
+std::span<const CommandSpec> LogExplorerPlugin::commands() {
+  using enum Verb;
+  // Read-only: none changes state.
+  static constexpr CommandSpec kCommands[] = {
+      {"LOGEXPLORER.LISTDIR", true, false, handler<&LogExplorerPlugin::serve<kListDir, true>>},
+      {"LOGEXPLORER.LISTFILE", true, false, handler<&LogExplorerPlugin::serve<kListFile, true>>},
+      {"LOGEXPLORER.GET", true, false, handler<&LogExplorerPlugin::serve<kGet, true>>},
+      {"LOGEXPLORER.SERVERLISTDIR", false, false, handler<&LogExplorerPlugin::serve<kListDir, false>>},
+      {"LOGEXPLORER.SERVERLISTFILE", false, false, handler<&LogExplorerPlugin::serve<kListFile, false>>},
+      {"LOGEXPLORER.SERVERGET", false, false, handler<&LogExplorerPlugin::serve<kGet, false>>},
+  };
+  return kCommands;
+}
+
+template <Verb verb, bool job>
+void LogExplorerPlugin::serve(const rapidjson::Value& params, Done done) {
+  serve(Target{verb, job}, params, std::move(done));
+}
+
+void LogExplorerPlugin::serve(Target target, const rapidjson::Value& params, Done done) {
   std::string error;
-  auto request = parse_request(command, params, error);
+  auto request = parse_request(target, params, error);
   if (!request) {
     done({Code::kFailed, {}, std::move(error)});
     return;
@@ -66,7 +71,7 @@ void LogExplorerPlugin::handle(std::string_view command, const rapidjson::Value&
 }
 
 const PluginInfo& logexplorer_plugin_info() {
-  static const PluginInfo info{"logexplorer", Side::kListener, kCommands, &make};
+  static const PluginInfo info{"logexplorer", Side::kListener, LogExplorerPlugin::commands(), &make};
   return info;
 }
 

@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include <span>
+
+#include "plugins/logexplorer/request.h"
 #include "plugins/logexplorer/settings.h"
 #include "plugins/plugin.h"
 
@@ -15,9 +18,15 @@ class LogExplorerPlugin : public Plugin {
  public:
   std::optional<std::string> configure(const rapidjson::Value& settings) override;
   void inited(Host& host) override;
-  void handle(std::string_view command, const rapidjson::Value& params, Done done) override;
+  // The plugin's commands, each with its handler.
+  static std::span<const CommandSpec> commands();
 
  private:
+  // LISTDIR, LISTFILE and GET, of a job's logs or (job false) the server's.
+  template <Verb verb, bool job>
+  void serve(const rapidjson::Value& params, Done done);
+  void serve(Target target, const rapidjson::Value& params, Done done);
+
   uv_loop_t* loop_ = nullptr;
   std::string log_dir_;
   Settings settings_;

@@ -8,28 +8,6 @@ namespace backend::plugins::logexplorer {
 
 namespace {
 
-struct Command {
-  std::string_view name;
-  Verb verb;
-  bool job;  // a job's logs, or the server's
-};
-
-constexpr Command kCommands[] = {
-    {"LOGEXPLORER.LISTDIR", Verb::kListDir, true},
-    {"LOGEXPLORER.LISTFILE", Verb::kListFile, true},
-    {"LOGEXPLORER.GET", Verb::kGet, true},
-    {"LOGEXPLORER.SERVERLISTDIR", Verb::kListDir, false},
-    {"LOGEXPLORER.SERVERLISTFILE", Verb::kListFile, false},
-    {"LOGEXPLORER.SERVERGET", Verb::kGet, false},
-};
-
-const Command* find_command(std::string_view name) {
-  for (const auto& c : kCommands) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
 // null counts as absent, as PHP's isset() had it in the original.
 const rapidjson::Value* member(const rapidjson::Value& params, const char* key) {
   if (!params.IsObject()) return nullptr;
@@ -72,8 +50,8 @@ bool bytes_param(const rapidjson::Value& params, const char* key, T& out, std::s
   return true;
 }
 
-bool folder(const Command& c, const rapidjson::Value& params, Request& req, std::string& error) {
-  if (!c.job) {
+bool folder(Target target, const rapidjson::Value& params, Request& req, std::string& error) {
+  if (!target.job) {
     req.folder = server_log_folder();
     return true;
   }
@@ -87,24 +65,12 @@ bool folder(const Command& c, const rapidjson::Value& params, Request& req, std:
 
 }  // namespace
 
-std::optional<Verb> command_verb(std::string_view command) {
-  const Command* c = find_command(command);
-  if (!c) return std::nullopt;
-  return c->verb;
-}
-
-std::optional<Request> parse_request(std::string_view command, const rapidjson::Value& params,
-                                     std::string& error) {
-  const Command* c = find_command(command);
-  if (!c) {
-    error = "not a command of the logexplorer plugin";
-    return std::nullopt;
-  }
+std::optional<Request> parse_request(Target target, const rapidjson::Value& params, std::string& error) {
   Request req;
-  req.verb = c->verb;
-  bool ok = folder(*c, params, req, error);
-  if (ok && c->verb != Verb::kListDir) ok = name_param(params, "dirname", req.dirname, error);
-  if (ok && c->verb == Verb::kGet) {
+  req.verb = target.verb;
+  bool ok = folder(target, params, req, error);
+  if (ok && target.verb != Verb::kListDir) ok = name_param(params, "dirname", req.dirname, error);
+  if (ok && target.verb == Verb::kGet) {
     ok = name_param(params, "filename", req.filename, error) &&
          bytes_param(params, "offset", req.range.offset, error) &&
          bytes_param(params, "length", req.range.length, error);

@@ -23,12 +23,14 @@ struct Request {
   ReadRange range;                  // GET
 };
 
-// The verb of one of the plugin's commands; none for any other command.
-std::optional<Verb> command_verb(std::string_view command);
+// What a command asks for: its verb, in a job's log folder or the server's.
+struct Target {
+  Verb verb;
+  bool job;
+};
 
 // The request, or none with error set to the sentence for a FAILED reply
 // (a parameter missing, of the wrong type, or not one plain path component).
-std::optional<Request> parse_request(std::string_view command, const rapidjson::Value& params,
-                                     std::string& error);
+std::optional<Request> parse_request(Target target, const rapidjson::Value& params, std::string& error);
 
 }  // namespace backend::plugins::logexplorer

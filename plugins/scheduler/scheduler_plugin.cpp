@@ -70,37 +70,78 @@ void SchedulerPlugin::close() {
   timer_.reset();
 }
 
-void SchedulerPlugin::handle(std::string_view command, const rapidjson::Value& params, Done done) {
-  if (!store_) return done(failed("the scheduler is not started yet"));
-  if (command == "SCHEDULER.GETALL")  // a copy without hidden jobs only while a DELETE is being saved
-    return done(ok(removing_.empty() ? schedules_json(store_->schedules()) : schedules_json(live_schedules())));
+// What every command but GETALL names first: the job, then (but for ADD)
+// the schedule; false, with the FAILED reply given, when it is not there.
+bool SchedulerPlugin::read_target(const rapidjson::Value& params, bool with_uuid, Target& target,
+                                  const Done& done) const {
   std::string error;
-  auto job_name = protocol::job_name_param(params, error);
-  if (!job_name) return done(failed(error));
-  std::string job(*job_name);
-  if (command == "SCHEDULER.ADD") {
-    auto change = read_change(params, true, error);
-    if (!change) return done(failed(error));
-    return add(job, std::move(*change), std::move(done));
+  auto job = store_ ? protocol::job_name_param(params, error) : std::nullopt;
+  if (!store_) error = "the scheduler is not started yet";
+  std::optional<std::string> uuid;
+  if (job && with_uuid) uuid = read_uuid(params, error);
+  if (!job || (with_uuid && !uuid)) {
+    done(failed(error));
+    return false;
   }
-  auto uuid = read_uuid(params, error);
-  if (!uuid) return done(failed(error));
-  if (command == "SCHEDULER.GET" || command == "SCHEDULER.GETLOG") {
-    return get(job, *uuid, command == "SCHEDULER.GETLOG", done);
-  }
-  if (command == "SCHEDULER.DELETE") return remove(job, *uuid, std::move(done));
-  if (command == "SCHEDULER.UPDATE") {
-    auto change = read_change(params, false, error);
-    if (!change) return done(failed(error));
-    return update(job, *uuid, std::move(*change), std::move(done));
-  }
-  done({Code::kUnknown, {}, "not a command of the scheduler plugin"});
+  target = {std::string(*job), uuid.value_or("")};
+  return true;
+}
+
+void SchedulerPlugin::add_command(const rapidjson::Value& params, Done done) {
+  Target t;
+  if (!read_target(params, false, t, done)) return;
+  std::string error;
+  auto change = read_change(params, true, error);
+  if (!change) return done(failed(error));
+  add(t.job, std::move(*change), std::move(done));
+}
+
+void SchedulerPlugin::update_command(const rapidjson::Value& params, Done done) {
+  Target t;
+  if (!read_target(params, true, t, done)) return;
+  std::string error;
+  auto change = read_change(params, false, error);
+  if (!change) return done(failed(error));
+  update(t.job, t.uuid, std::move(*change), std::move(done));
+}
+
+void SchedulerPlugin::delete_command(const rapidjson::Value& params, Done done) {
+  Target t;
+  if (read_target(params, true, t, done)) remove(t.job, t.uuid, std::move(done));
+}
+
+void SchedulerPlugin::get_command(const rapidjson::Value& params, Done done) {
+  Target t;
+  if (read_target(params, true, t, done)) get(t.job, t.uuid, false, done);
+}
+
+void SchedulerPlugin::getlog_command(const rapidjson::Value& params, Done done) {
+  Target t;
+  if (read_target(params, true, t, done)) get(t.job, t.uuid, true, done);
+}
+
+void SchedulerPlugin::getall_command(const rapidjson::Value&, Done done) {
+  if (!store_) return done(failed("the scheduler is not started yet"));
+  // A copy without hidden jobs only while a DELETE is being saved.
+  done(ok(removing_.empty() ? schedules_json(store_->schedules()) : schedules_json(live_schedules())));
+}
+
+std::span<const CommandSpec> SchedulerPlugin::commands() {
+  static constexpr CommandSpec kCommands[] = {
+      {"SCHEDULER.ADD", true, true, handler<&SchedulerPlugin::add_command>},
+      {"SCHEDULER.DELETE", true, true, handler<&SchedulerPlugin::delete_command>},
+      {"SCHEDULER.UPDATE", true, true, handler<&SchedulerPlugin::update_command>},
+      {"SCHEDULER.GET", true, false, handler<&SchedulerPlugin::get_command>},
+      {"SCHEDULER.GETALL", false, false, handler<&SchedulerPlugin::getall_command>},
+      {"SCHEDULER.GETLOG", true, false, handler<&SchedulerPlugin::getlog_command>},
+  };
+  return kCommands;
 }
 
 void SchedulerPlugin::finished(std::string_view command, const rapidjson::Value& params, Code code) {
   if (code != Code::kOk || !store_ || !params.IsObject()) return;
-  if (command == "ADD") return arm();  // schedules waiting for this job may be due
-  if (command != "DELETE") return;
+  if (is(command, CoreCommand::kAdd)) return arm();  // schedules waiting for this job may be due
+  if (!is(command, CoreCommand::kDelete)) return;
   auto job = params.FindMember("jobname");
   if (job == params.MemberEnd() || !job->value.IsString()) return;
   remove_job({job->value.GetString(), job->value.GetStringLength()});
@@ -322,17 +363,12 @@ void SchedulerPlugin::start_scheduled(const std::string& job, const std::string&
 
 namespace {
 
-constexpr CommandSpec kCommands[] = {
-    {"SCHEDULER.ADD", true, true},  {"SCHEDULER.DELETE", true, true}, {"SCHEDULER.UPDATE", true, true},
-    {"SCHEDULER.GET", true, false}, {"SCHEDULER.GETALL", false, false}, {"SCHEDULER.GETLOG", true, false},
-};
-
 std::unique_ptr<Plugin> make() { return std::make_unique<SchedulerPlugin>(); }
 
 }  // namespace
 
 const PluginInfo& scheduler_plugin_info() {
-  static const PluginInfo info{"scheduler", Side::kSupervisor, kCommands, &make};
+  static const PluginInfo info{"scheduler", Side::kSupervisor, SchedulerPlugin::commands(), &make};
   return info;
 }
 

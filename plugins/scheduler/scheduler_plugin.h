@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -48,11 +49,25 @@ class SchedulerPlugin : public Plugin {
 
   std::optional<std::string> configure(const rapidjson::Value& settings) override;
   void inited(Host& host) override;
-  void handle(std::string_view command, const rapidjson::Value& params, Done done) override;
   void finished(std::string_view command, const rapidjson::Value& params, Code code) override;
   void close() override;
 
+  // The plugin's commands, each with its handler.
+  static std::span<const CommandSpec> commands();
+
  private:
+  struct Target {
+    std::string job;
+    std::string uuid;
+  };
+  bool read_target(const rapidjson::Value& params, bool with_uuid, Target& target, const Done& done) const;
+  void add_command(const rapidjson::Value& params, Done done);
+  void update_command(const rapidjson::Value& params, Done done);
+  void delete_command(const rapidjson::Value& params, Done done);
+  void get_command(const rapidjson::Value& params, Done done);
+  void getlog_command(const rapidjson::Value& params, Done done);
+  void getall_command(const rapidjson::Value& params, Done done);
+
   using Key = std::pair<std::string, std::string>;  // job, uuid
   using Committed = std::function<void(std::optional<std::string> error)>;
 

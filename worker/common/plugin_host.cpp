@@ -61,9 +61,13 @@ PluginHost::~PluginHost() = default;
 std::optional<std::string> PluginHost::load(const conf::Config& config) {
   if (auto err = select(all_, config, selected_)) return err;
   for (const PluginInfo* info : selected_) {
-    if (info->side != side_) continue;
+    if (info->side != side_) {
+      commands_.add(*info, nullptr);
+      continue;
+    }
     Loaded loaded{info, info->make(), std::make_unique<plugins::Host>()};
     if (auto err = configure(*loaded.plugin, *info, config)) return err;
+    commands_.add(*info, loaded.plugin.get());
     mine_.push_back(std::move(loaded));
   }
   return std::nullopt;
@@ -86,18 +90,6 @@ void PluginHost::inited(const plugins::Host& base, SaveAny save_any) {
     if (!make_dirs(l.host->data_dir)) spdlog::error("plugin {}: cannot create {}", l.info->name, l.host->data_dir);
     l.plugin->inited(*l.host);
   }
-}
-
-std::optional<PluginHost::Command> PluginHost::find(std::string_view command) const {
-  for (const PluginInfo* info : selected_)
-    for (const auto& spec : info->commands)
-      if (spec.name == command) {
-        plugins::Plugin* plugin = nullptr;
-        for (const auto& l : mine_)
-          if (l.info == info) plugin = l.plugin.get();
-        return Command{&spec, info->side, plugin};
-      }
-  return std::nullopt;
 }
 
 plugins::Verdict PluginHost::received(std::string_view command, const rapidjson::Value& params) {

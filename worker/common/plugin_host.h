@@ -1,7 +1,7 @@
 // The plugins of one side (listener or supervisor): chosen by the config's
 // autoload_plugins, configured with their settings blocks, and called at
-// each hook. Knows the commands of the plugins of both sides, so that the
-// listener can tell where a plugin command goes.
+// each hook. Registers the commands of the plugins of both sides in the
+// command table, so that the listener can tell where a command goes.
 #pragma once
 
 #include <memory>
@@ -13,6 +13,7 @@
 
 #include "conf/config.h"
 #include "plugins/plugin.h"
+#include "worker/common/command_table.h"
 
 namespace backend::worker {
 
@@ -38,13 +39,9 @@ class PluginHost {
                                      plugins::Host::Saved saved)>;
   void inited(const plugins::Host& base, SaveAny save_any = {});
 
-  struct Command {
-    const plugins::CommandSpec* spec;
-    plugins::Side side;
-    plugins::Plugin* plugin;  // null when it runs on the other side
-  };
-  // A command of a loaded plugin, whichever side it runs on.
-  std::optional<Command> find(std::string_view command) const;
+  // Every command: the core ones and those of the selected plugins of
+  // both sides, once load() has run.
+  const CommandTable& commands() const { return commands_; }
 
   // The first plugin that refuses the request or decides later says so.
   plugins::Verdict received(std::string_view command, const rapidjson::Value& params);
@@ -63,6 +60,7 @@ class PluginHost {
   plugins::Side side_;
   std::vector<const plugins::PluginInfo*> selected_;
   std::vector<Loaded> mine_;
+  CommandTable commands_;
 };
 
 }  // namespace backend::worker

@@ -8,6 +8,12 @@
 #include "worker/common/log.h"
 
 namespace backend::worker {
+namespace {
+
+// The request id, then the kind.
+constexpr size_t kHeader = 9;
+
+}  // namespace
 
 void size_channel_socket(int fd) {
   int size = 4 * static_cast<int>(Channel::kMaxPayload);
@@ -35,20 +41,22 @@ void Channel::read_all() {
       return;
     }
     if (n == 0) return;  // the master holds both ends: this never means "gone"
-    if (static_cast<size_t>(n) > buf_.size() || n < 8) {
+    if (static_cast<size_t>(n) > buf_.size() || n < static_cast<ssize_t>(kHeader)) {
       spdlog::error("channel message of {} bytes dropped", n);
       continue;
     }
     uint64_t id;
     std::memcpy(&id, buf_.data(), 8);
-    on_message_(id, std::string_view(buf_.data() + 8, static_cast<size_t>(n) - 8));
+    auto kind = static_cast<ChannelKind>(buf_[8]);
+    on_message_(kind, id, std::string_view(buf_.data() + kHeader, static_cast<size_t>(n) - kHeader));
   }
 }
 
-void Channel::send(uint64_t id, std::string_view payload) {
-  std::string msg(8 + payload.size(), '\0');
+void Channel::send(ChannelKind kind, uint64_t id, std::string_view payload) {
+  std::string msg(kHeader + payload.size(), '\0');
   std::memcpy(msg.data(), &id, 8);
-  std::memcpy(msg.data() + 8, payload.data(), payload.size());
+  msg[8] = static_cast<char>(kind);
+  std::memcpy(msg.data() + kHeader, payload.data(), payload.size());
   queue_.push_back(std::move(msg));
   if (queue_.size() == 1) write_queued();
 }

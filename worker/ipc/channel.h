@@ -1,6 +1,7 @@
 // The listener <-> supervisor channel: a SOCK_SEQPACKET socketpair the master
 // made before forking, so every message arrives whole or not at all, even
-// across a worker's death. A message is a u64 request id and a payload.
+// across a worker's death. A message is a u64 request id, its kind and a
+// payload.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +16,20 @@
 
 namespace backend::worker {
 
+// What a channel message is. Requests carry a client's request as it came
+// (COMMAND JSON); replies the JSON a client gets; Hello and SaveFile are
+// the messages of worker/ipc/messages.h.
+enum class ChannelKind : uint8_t {
+  kRequest = 1,   // listener -> supervisor
+  kSaveFile = 2,  // listener -> supervisor
+  kReply = 3,     // supervisor -> listener, with the request's id
+  kHello = 4,     // supervisor -> listener, id 0
+};
+
 class Channel : public PolledSocket {
  public:
   static constexpr size_t kMaxPayload = 128 * 1024;
-  using OnMessage = std::function<void(uint64_t id, std::string_view payload)>;
+  using OnMessage = std::function<void(ChannelKind kind, uint64_t id, std::string_view payload)>;
 
   // Called with a message's id while it still sits in the socket, before it
   // is consumed: a side that records what it took there can die at any
@@ -28,7 +39,7 @@ class Channel : public PolledSocket {
   Channel(uv_loop_t* loop, int fd, OnMessage on_message, OnTaking on_taking = {});
 
   // Never blocks: what the socket cannot take now waits in a queue.
-  void send(uint64_t id, std::string_view payload);
+  void send(ChannelKind kind, uint64_t id, std::string_view payload);
 
  private:
   void read_all() override;

@@ -21,6 +21,23 @@ void close_fds(const std::vector<int>& fds) {
   for (int fd : fds) ::close(fd);
 }
 
+Control::Outgoing::Outgoing(const ControlMessage& message, const std::vector<int>& lent)
+    : text(encode(message)), fds(duplicate_fds(lent)) {}
+
+int receive_control(int socket, ControlMessage& message, std::vector<int>& fds) {
+  std::string text;
+  for (;;) {
+    long n = recv_with_fds(socket, text, fds);
+    if (n <= 0) return n == 0 ? 0 : -1;
+    if (auto decoded = decode_control(text)) {
+      message = std::move(*decoded);
+      return 1;
+    }
+    spdlog::error("control message \"{}\" not understood; dropped", text.substr(0, 200));
+    close_fds(fds);
+  }
+}
+
 bool send_queued(int socket, std::deque<Control::Outgoing>& queue) {
   while (!queue.empty()) {
     auto& m = queue.front();
@@ -44,19 +61,18 @@ Control::~Control() {
 }
 
 void Control::read_all() {
-  std::string text;
+  ControlMessage message;
   std::vector<int> fds;
   for (int i = 0; i < 256; ++i) {
-    long n = recv_with_fds(fd_, text, fds);
-    if (n <= 0) return;
-    on_message_(text, fds);
+    if (receive_control(fd_, message, fds) <= 0) return;
+    on_message_(message, fds);
     for (int fd : fds)  // whatever the handler did not take
       if (fd >= 0) ::close(fd);
   }
 }
 
-void Control::send(std::string text, const std::vector<int>& fds) {
-  queue_.push_back({std::move(text), duplicate_fds(fds)});
+void Control::send(const ControlMessage& message, const std::vector<int>& fds) {
+  queue_.emplace_back(message, fds);
   if (queue_.size() == 1) write_queued();
 }
 

@@ -1,14 +1,8 @@
 // The supervisor <-> master control socket (SEQPACKET, both ends held by
 // the master, so a new supervisor picks up where a dead one left off).
 // It carries each job's pipes to the master for safekeeping (SCM_RIGHTS),
-// gives them back after a crash, and brings the exits the master reaped.
-//
-//   supervisor -> master   PREPARE slot + fds (before the spawn)
-//                          UNPREPARE slot (the spawn failed)
-//                          HOLD pid slot ticks [+ fds]    RELEASE pid    TAKE me
-//   master -> supervisor   HELD me pid slot ticks running|exited STATUS + fds
-//                          TAKEN me    EXIT pid status
-// (me: the asking supervisor's pid)
+// gives them back after a crash, and brings the exits the master reaped:
+// the messages of worker/ipc/messages.h.
 #pragma once
 
 #include <deque>
@@ -18,16 +12,19 @@
 
 #include <uv.h>
 
+#include "worker/ipc/messages.h"
 #include "worker/ipc/polled_socket.h"
 
 namespace backend::worker {
 
 class Control : public PolledSocket {
  public:
-  using OnMessage = std::function<void(const std::string& text, std::vector<int>& fds)>;
+  // The handler may take fds (setting them to -1); the rest are closed.
+  using OnMessage = std::function<void(ControlMessage& message, std::vector<int>& fds)>;
 
   // A message waiting to be sent; it owns duplicates of its fds.
   struct Outgoing {
+    Outgoing(const ControlMessage& message, const std::vector<int>& lent = {});
     std::string text;
     std::vector<int> fds;
   };
@@ -36,7 +33,7 @@ class Control : public PolledSocket {
   ~Control() override;
 
   // Never blocks. The fds are duplicated: the caller keeps its own.
-  void send(std::string text, const std::vector<int>& fds = {});
+  void send(const ControlMessage& message, const std::vector<int>& fds = {});
 
  private:
   void read_all() override;
@@ -50,6 +47,10 @@ class Control : public PolledSocket {
 // Sends what it can of a queue of outgoing messages, closing the fds of
 // those sent. Returns false on a hard error. Shared with the master.
 bool send_queued(int socket, std::deque<Control::Outgoing>& queue);
+// Receives one message: 1 with `message` and `fds` set, 0 when none waits,
+// -1 on an error. A message that does not decode is logged and dropped
+// with its fds, and the next one is read.
+int receive_control(int socket, ControlMessage& message, std::vector<int>& fds);
 std::vector<int> duplicate_fds(const std::vector<int>& fds);
 void close_fds(const std::vector<int>& fds);
 

@@ -10,7 +10,7 @@
 
 namespace backend::worker {
 
-class Listener;
+class ClientConnections;
 
 struct Connection {
   // A TCP client or a Unix socket's: the same stream to everything else.
@@ -20,10 +20,10 @@ struct Connection {
   } socket;
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&socket); }
   uv_timer_t timer;  // idle and stall timeout
-  Listener* owner = nullptr;
+  ClientConnections* owner = nullptr;
   protocol::FrameDecoder decoder;
   std::string out;                 // replies not yet handed to the kernel
-  uint64_t waiting_id = 0;         // a forwarded request in flight: replies stay in order
+  uint64_t waiting_ticket = 0;     // a request answered later: replies stay in order
   uint64_t last_active = 0;        // uv_now() of the last sign of life: bytes in or out
   size_t queued_at_tick = 0;       // write queue size at the last timer tick
   uint64_t frame_started = 0;      // uv_now() when the frame now half-received began

@@ -169,16 +169,6 @@ void serverread(Query& q) {
   append_reply(q.out, Code::kOk, data);
 }
 
-using Handler = void (*)(Query&);
-
-const std::unordered_map<std::string_view, Handler>& handlers() {
-  static const std::unordered_map<std::string_view, Handler> table = {
-      {"GET", get},       {"STATUS", status},       {"READ", read},
-      {"MEM", mem},       {"MEMALL", memall},       {"SERVERMEM", servermem},
-      {"SERVERREAD", serverread},
-  };
-  return table;
-}
 
 }  // namespace
 
@@ -191,22 +181,26 @@ const std::string& Queries::cached(Cached& cache, std::string (*build)(const shm
   return cache.data;
 }
 
-bool Queries::answer(std::string_view command, std::string_view job, const rapidjson::Value& params,
+bool Queries::answer(protocol::CoreCommand command, std::string_view job, const rapidjson::Value& params,
                      std::string& out) {
-  if (command == "STATUSALL") {
-    auto detail = wants_detail(params, out);
-    if (detail) append_reply(out, Code::kOk, *detail ? statusall_detail(seg_) : cached(statusall_, statusall_data));
-    return true;
-  }
-  if (command == "GETALL") {
-    append_reply(out, Code::kOk, cached(getall_, getall_data));
-    return true;
-  }
-  auto it = handlers().find(command);
-  if (it == handlers().end()) return false;
+  using enum protocol::CoreCommand;
   Query q{seg_, job, params, out};
-  it->second(q);
-  return true;
+  switch (command) {
+    case kStatusAll:
+      if (auto detail = wants_detail(params, out))
+        append_reply(out, Code::kOk, *detail ? statusall_detail(seg_) : cached(statusall_, statusall_data));
+      return true;
+    case kGetAll: append_reply(out, Code::kOk, cached(getall_, getall_data)); return true;
+    case kGet: get(q); return true;
+    case kStatus: status(q); return true;
+    case kRead: read(q); return true;
+    case kMem: mem(q); return true;
+    case kMemAll: memall(q); return true;
+    case kServerMem: servermem(q); return true;
+    case kServerRead: serverread(q); return true;
+    case kAdd: case kDelete: case kUpdate: case kStart: case kStop: case kRestart: return false;
+  }
+  return false;
 }
 
 }  // namespace backend::worker

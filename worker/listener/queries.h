@@ -8,6 +8,7 @@
 
 #include <rapidjson/document.h>
 
+#include "protocol/commands.h"
 #include "shm/segment.h"
 
 namespace backend::worker {
@@ -18,7 +19,7 @@ class Queries {
 
   // Appends the framed reply to `out`. `job` is the validated jobname (empty
   // for commands without one). False when `command` is not a query.
-  bool answer(std::string_view command, std::string_view job, const rapidjson::Value& params,
+  bool answer(protocol::CoreCommand command, std::string_view job, const rapidjson::Value& params,
               std::string& out);
 
  private:

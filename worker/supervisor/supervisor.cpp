@@ -3,13 +3,11 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <sstream>
 
 #include "protocol/job_name.h"
 #include "protocol/job_settings.h"
 #include "protocol/request.h"
 #include "shm/job_table.h"
-#include "shm/lock.h"
 #include "worker/common/log.h"
 #include "worker/supervisor/plugin_files.h"
 #include "worker/common/server_log.h"
@@ -36,9 +34,9 @@ Supervisor::Supervisor(WorkerContext& ctx)
   if (auto err = plugins_.load(ctx_.config)) spdlog::error("supervisor: {}", *err);
   store_ = std::make_unique<SettingsStore>(&loop_, ctx_.config.data_dir + "/jobs.json");
   jobs_ = std::make_unique<Jobs>(&loop_, seg_, ctx_.config.data_dir + "/log", ctx_.config.interpreters);
-  channel_ = std::make_unique<Channel>(&loop_, ctx_.channel_fd,
-                                       [this](uint64_t id, std::string_view p) { on_request(id, p); },
-                                       [this](uint64_t id) { seg_.header().supervisor_taken.store(id); });
+  channel_ = std::make_unique<Channel>(
+      &loop_, ctx_.channel_fd, [this](ChannelKind kind, uint64_t id, std::string_view p) { on_channel(kind, id, p); },
+      [this](uint64_t id) { seg_.header().supervisor_taken.store(id); });
   jobs_->set_on_exit([this](const std::string& job, bool requested, int64_t uptime) {
     plugins_.job_exited({job, requested, uptime});
   });
@@ -67,146 +65,146 @@ int Supervisor::run() {
   plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.config.data_dir + "/plugins", ctx_.config.data_dir + "/log",
                                 ctx_.server_start, this, {}});
   if (ctx_.control_fd >= 0) {
-    control_ = std::make_unique<Control>(&loop_, ctx_.control_fd,
-                                         [this](const std::string& t, std::vector<int>& fds) { on_control(t, fds); });
-    jobs_->set_master([this](std::string text, const std::vector<int>& fds) { control_->send(std::move(text), fds); });
+    control_ = std::make_unique<Control>(
+        &loop_, ctx_.control_fd, [this](ControlMessage& m, std::vector<int>& fds) { on_control(m, fds); });
+    jobs_->takeover().set_master(
+        [this](const ControlMessage& m, const std::vector<int>& fds) { control_->send(m, fds); });
     // Whatever a previous supervisor left running comes back first.
-    control_->send("TAKE " + std::to_string(getpid()));
+    control_->send(Take{getpid()});
   }
   // Tell the listener which of its requests died with a previous supervisor.
   taken_before_ = seg_.header().supervisor_taken.load();
-  channel_->send(0, "HELLO " + std::to_string(taken_before_));
+  channel_->send(ChannelKind::kHello, 0, encode(Hello{taken_before_}));
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
   return 0;
 }
 
-void Supervisor::on_request(uint64_t id, std::string_view payload) {
+void Supervisor::on_channel(ChannelKind kind, uint64_t id, std::string_view payload) {
   // A predecessor may have died between noting a request and consuming it:
-  // HELLO has already told the client it failed, so it must not happen now.
+  // Hello has already told the listener it failed, so it must not happen now.
   if (id >> 32 == taken_before_ >> 32 && id <= taken_before_) return;
+  if (kind == ChannelKind::kSaveFile) return save_plugin_file(id, payload);
+  if (kind != ChannelKind::kRequest) return spdlog::error("supervisor: a channel message of kind {} dropped", int(kind));
+  on_request(id, payload);
+}
+
+void Supervisor::on_request(uint64_t id, std::string_view payload) {
   // Until the master has handed back the jobs left running, which job runs
   // is not known: a DELETE could remove a job whose process lives on.
-  if (jobs_->wait_for_take([this, id, p = std::string(payload)] { on_request(id, p); })) return;
+  if (jobs_->takeover().wait_for_take([this, id, p = std::string(payload)] { on_request(id, p); })) return;
   auto request = std::make_unique<protocol::Request>();
   protocol::Request& req = *request;
   if (auto err = protocol::parse_request(payload, req)) return reply(id, Code::kFailed, *err);
-  if (req.command == kSaveFileCommand) return save_plugin_file(id, req.params);
   in_flight_[id] = std::move(request);
-  if (auto command = plugins_.find(req.command); command && command->plugin) return run_plugin(id, *command);
+  const Command* command = plugins_.commands().find(req.command);
+  if (command && command->plugin) return run_plugin(id, *command);
+  if (!command || !command->core || command->side != protocol::Side::kSupervisor)
+    return reply(id, Code::kUnknown, "unknown command \"" + req.command + "\"");
   std::string error;
   auto name = protocol::job_name_param(req.params, error);
   if (!name) return reply(id, Code::kFailed, error);
   std::string job(*name);
-  const std::string& cmd = req.command;
-  if (cmd == "ADD") return add(id, job, req.params);
-  if (cmd == "UPDATE") return update(id, job, req.params);
-  if (cmd == "DELETE") return remove(id, job);
-  if (cmd == "START" || cmd == "STOP" || cmd == "RESTART") return control(id, cmd, job);
-  reply(id, Code::kUnknown, "unknown command \"" + cmd + "\"");
+  using enum protocol::CoreCommand;
+  switch (protocol::CoreCommand id_of = command->core->id) {
+    case kAdd: return add(id, job, req.params);
+    case kUpdate: return update(id, job, req.params);
+    case kDelete: return remove(id, job);
+    case kStart: case kStop: case kRestart: return control(id, id_of, job);
+    default: return reply(id, Code::kUnknown, "unknown command \"" + req.command + "\"");
+  }
 }
 
-void Supervisor::control(uint64_t id, const std::string& cmd, const std::string& job) {
+void Supervisor::control(uint64_t id, protocol::CoreCommand cmd, const std::string& job) {
   if (stopping_) return reply(id, Code::kFailed, "the server is stopping");
   const std::string* settings = startable(job);
   if (!settings) return reply(id, Code::kFailed, job_error(job, "does not exist"));
   auto done = [this, id](Code code, const std::string& error) { reply(id, code, error); };
   // A reply given at once ends the request, and cmd with it.
-  if (cmd == "START")
+  if (cmd == protocol::CoreCommand::kStart)
     jobs_->start(job, *settings, done);
-  else if (cmd == "STOP")
+  else if (cmd == protocol::CoreCommand::kStop)
     jobs_->stop(job, done);
   else
     jobs_->restart(job, *settings, done);
 }
 
-void Supervisor::on_control(const std::string& text, std::vector<int>& fds) {
-  std::istringstream in(text);
-  std::string verb;
-  in >> verb;
-  if (verb == "HELD" || verb == "TAKEN" || verb == "ORPHAN") {
-    pid_t to = 0;
-    in >> to;
-    if (to != getpid()) return;  // asked for by a supervisor that died since
+void Supervisor::on_control(ControlMessage& message, std::vector<int>& fds) {
+  // Answers to a Take are addressed: one a dead supervisor asked for is not
+  // this one's.
+  auto mine = [](pid_t to) { return to == getpid(); };
+  if (auto* m = std::get_if<Held>(&message); m && mine(m->supervisor)) return adopt_held(*m, fds);
+  if (auto* m = std::get_if<Orphan>(&message); m && mine(m->supervisor)) return adopt_orphan(*m);
+  if (auto* m = std::get_if<Taken>(&message); m && mine(m->supervisor))
+    return jobs_->takeover().adopt_unheld([this](const std::string& name) { return store_->find_saved(name); });
+  if (auto* m = std::get_if<Exit>(&message)) return jobs_->takeover().master_reaped(m->pid, m->status);
+}
+
+void Supervisor::adopt_held(const Held& held, std::vector<int>& fds) {
+  shm::JobInfo info;
+  if (!seg_.table().read(held.slot, info)) {
+    // Its job was deleted meanwhile: nothing may run for it.
+    spdlog::warn("supervisor: pid {} was handed back for slot {}, which holds no job now; stopping it", held.pid,
+                 held.slot);
+    if (!held.exited) kill(-held.pid, SIGTERM);
+    control_->send(Release{held.pid});
+    return;
   }
-  if (verb == "HELD") {
-    pid_t pid = 0;
-    uint32_t slot = 0;
-    uint64_t ticks = 0;
-    std::string state;
-    int status = 0;
-    in >> pid >> slot >> ticks >> state >> status;
-    shm::JobInfo info;
-    if (!seg_.table().read(slot, info)) {
-      // Its job was deleted meanwhile: nothing may run for it.
-      spdlog::warn("supervisor: pid {} was handed back for slot {}, which holds no job now; stopping it", pid, slot);
-      if (state != "exited") kill(-pid, SIGTERM);
-      control_->send("RELEASE " + std::to_string(pid));
-      return;
-    }
-    const std::string* settings = store_->find_saved(info.name);
-    jobs_->adopt(info.name, settings ? *settings : "{}", pid, slot, ticks, fds, state == "exited", status);
-  } else if (verb == "ORPHAN") {
-    pid_t pid = 0;
-    uint64_t ticks = 0;
-    std::string state, name;
-    in >> pid >> ticks >> state >> name;
-    adopt_orphan(pid, ticks, state == "running", name);
-  } else if (verb == "TAKEN") {
-    jobs_->adopt_unheld([this](const std::string& name) { return store_->find_saved(name); });
-  } else if (verb == "EXIT") {
-    pid_t pid = 0;
-    int status = 0;
-    in >> pid >> status;
-    jobs_->master_reaped(pid, status);
-  }
+  const std::string* settings = store_->find_saved(info.name);
+  jobs_->takeover().adopt(info.name, settings ? *settings : "{}", held.pid, held.slot, held.ticks, fds, held.exited,
+                          held.status);
 }
 
 // A job a server killed outright left behind: adopted without its output,
 // then stopped if the config says so; one that died meanwhile is recorded
 // as exited, which lets the guarder start it again.
-void Supervisor::adopt_orphan(pid_t pid, uint64_t ticks, bool alive, const std::string& name) {
+void Supervisor::adopt_orphan(const Orphan& orphan) {
+  const std::string& name = orphan.name;
   auto slot = seg_.table().find(name);
   const std::string* settings = store_->find_saved(name);
   if (!slot || !settings) {
-    if (alive) {
-      spdlog::warn("supervisor: job \"{}\" (pid {}) is no job any more; stopping it", name, pid);
-      kill(-pid, SIGTERM);
+    if (orphan.alive) {
+      spdlog::warn("supervisor: job \"{}\" (pid {}) is no job any more; stopping it", name, orphan.pid);
+      kill(-orphan.pid, SIGTERM);
     }
-    control_->send("RELEASE " + std::to_string(pid));
+    control_->send(Release{orphan.pid});
     return;
   }
-  jobs_->adopt_orphan(name, *settings, pid, *slot, ticks, alive);
-  if (alive && ctx_.config.orphaned_jobs == "stop") jobs_->stop(name, [](Code, const std::string&) {});
+  jobs_->takeover().adopt_orphan(name, *settings, orphan.pid, *slot, orphan.ticks, orphan.alive);
+  if (orphan.alive && ctx_.config.orphaned_jobs == "stop") jobs_->stop(name, [](Code, const std::string&) {});
 }
 
 // Answered unlogged: the listener logs the client's command and its result.
-void Supervisor::save_plugin_file(uint64_t id, const rapidjson::Value& params) {
-  std::string path, content;
-  if (auto err = plugin_file_target(params, ctx_.plugins, ctx_.config.data_dir, path, content))
-    return channel_->send(id, protocol::reply_json(Code::kFailed, {}, *err));
-  write_plugin_file(&loop_, std::move(path), std::move(content), ctx_.listener_gid,
+void Supervisor::save_plugin_file(uint64_t id, std::string_view payload) {
+  SaveFile save;
+  std::string path;
+  auto err = decode_save_file(payload, save);
+  if (!err) err = plugin_file_target(save, ctx_.plugins, ctx_.config.data_dir, path);
+  if (err) return channel_->send(ChannelKind::kReply, id, protocol::reply_json(Code::kFailed, {}, *err));
+  write_plugin_file(&loop_, std::move(path), std::move(save.content), ctx_.listener_gid,
                     [this, id](std::optional<std::string> err) {
-                      channel_->send(id, protocol::reply_json(err ? Code::kFailed : Code::kOk, {}, err.value_or("")));
+                      channel_->send(ChannelKind::kReply, id,
+                                     protocol::reply_json(err ? Code::kFailed : Code::kOk, {}, err.value_or("")));
                     });
 }
 
-void Supervisor::run_plugin(uint64_t id, const PluginHost::Command& command) {
+void Supervisor::run_plugin(uint64_t id, const Command& command) {
   const protocol::Request& req = *in_flight_[id];
-  command.plugin->handle(req.command, req.params, [this, id](plugins::Reply r) { reply(id, r.code, r.error, r.data); });
+  command.spec->handler(*command.plugin, req.params,
+                        [this, id](plugins::Reply r) { reply(id, r.code, r.error, r.data); });
 }
 
 void Supervisor::reply(uint64_t id, Code code, std::string_view error, std::string_view data) {
   auto it = in_flight_.find(id);
   bool logged = true;
   if (it != in_flight_.end()) {
-    auto command = plugins_.find(it->second->command);
-    logged = !command || command->spec->changes_state;
+    const Command* command = plugins_.commands().find(it->second->command);
+    logged = !command || command->changes_state;
     plugins_.finished(it->second->command, it->second->params, code);
     in_flight_.erase(it);
   }
   if (logged) log_result(code, error);
-  channel_->send(id, protocol::reply_json(code, data, error));
+  channel_->send(ChannelKind::kReply, id, protocol::reply_json(code, data, error));
 }
 
 std::vector<std::string> Supervisor::job_names() const {
@@ -281,34 +279,17 @@ void Supervisor::save_then_publish(uint64_t id, const std::string& job) {
 }
 
 void Supervisor::publish(const std::string& job) {
-  shm::Header& h = seg_.header();
-  shm::JobTable table = seg_.table();
-  shm::LockGuard guard(h.table_lock);
-  auto slot = table.find(job);
   const std::string* settings = store_->find_saved(job);
-  if (!settings) {
-    if (slot) table.erase(*slot);
-  } else if (slot) {
-    table.set_settings(*slot, *settings, buffersize_of(*settings));
-  } else if (!table.insert(job, *settings, buffersize_of(*settings))) {
+  if (!settings)
+    seg_.table().remove(job);
+  else if (!seg_.table().put(job, *settings, buffersize_of(*settings)))
     spdlog::error("supervisor: no slot left in shared memory for job \"{}\"", job);
-  }
 }
 
 // Makes the table match the saved settings: after a start, or after a
 // predecessor died half-way through a write.
 void Supervisor::publish_all() {
-  shm::JobTable table = seg_.table();
-  std::vector<std::string> stale;
-  table.for_each([&](const shm::JobInfo& info, const std::string&) {
-    if (!store_->find_saved(info.name)) stale.push_back(info.name);
-  });
-  {
-    shm::LockGuard guard(seg_.header().table_lock);
-    table.repair();
-    for (const auto& name : stale)
-      if (auto slot = table.find(name)) table.erase(*slot);
-  }
+  seg_.table().repair([this](std::string_view name) { return store_->find_saved(std::string(name)) != nullptr; });
   for (const auto& [name, settings] : store_->saved()) publish(name);
 }
 

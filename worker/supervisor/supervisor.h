@@ -36,19 +36,21 @@ class Supervisor : private plugins::JobControl {
   void start(const std::string& job, Result result) override;
 
   const std::string* startable(const std::string& job) const;
+  void on_channel(ChannelKind kind, uint64_t id, std::string_view payload);
   void on_request(uint64_t id, std::string_view payload);
-  void run_plugin(uint64_t id, const PluginHost::Command& command);
-  void save_plugin_file(uint64_t id, const rapidjson::Value& params);
+  void run_plugin(uint64_t id, const Command& command);
+  void save_plugin_file(uint64_t id, std::string_view payload);
   void reply(uint64_t id, protocol::Code code, std::string_view error = {}, std::string_view data = {});
   void add(uint64_t id, const std::string& job, const rapidjson::Value& params);
   void update(uint64_t id, const std::string& job, const rapidjson::Value& params);
   void remove(uint64_t id, const std::string& job);
-  void control(uint64_t id, const std::string& cmd, const std::string& job);
+  void control(uint64_t id, protocol::CoreCommand cmd, const std::string& job);
   void save_then_publish(uint64_t id, const std::string& job);
   void publish(const std::string& job);
   void publish_all();
-  void on_control(const std::string& text, std::vector<int>& fds);
-  void adopt_orphan(pid_t pid, uint64_t ticks, bool alive, const std::string& name);
+  void on_control(ControlMessage& message, std::vector<int>& fds);
+  void adopt_held(const Held& held, std::vector<int>& fds);
+  void adopt_orphan(const Orphan& orphan);
   void reload();
   void stop();
   void close_loop();

@@ -23,6 +23,13 @@ std::vector<int> two_pipes_read_ends(std::vector<int>& write_ends) {
   return reads;
 }
 
+// The messages as a supervisor sends them: encoded, as the tests read them.
+worker::ControlMessage message(std::string_view text) {
+  auto decoded = worker::decode_control(text);
+  EXPECT_TRUE(decoded) << text;
+  return decoded.value_or(worker::Release{1});
+}
+
 bool fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
 
 // A pipe's write end reports POLLERR once no read end is open anywhere
@@ -38,13 +45,13 @@ TEST(HeldJobs, HoldsHandsBackAddressedAndReleases) {
   std::vector<int> writes;
   std::vector<int> fds = two_pipes_read_ends(writes);
   std::vector<int> kept = fds;
-  held.on_message("HOLD 4242 7 123456", fds, out);
+  held.on_message(message("HOLD 4242 7 123456"), fds, out);
   EXPECT_EQ(fds, (std::vector<int>{-1, -1}));  // taken over
   EXPECT_EQ(held.size(), 1u);
   EXPECT_TRUE(out.empty());
 
   std::vector<int> none;
-  held.on_message("TAKE 99", none, out);
+  held.on_message(message("TAKE 99"), none, out);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].text, "HELD 99 4242 7 123456 running");
   ASSERT_EQ(out[0].fds.size(), 2u);
@@ -56,12 +63,12 @@ TEST(HeldJobs, HoldsHandsBackAddressedAndReleases) {
 
   ASSERT_TRUE(held.reaped(4242, 9));
   EXPECT_FALSE(held.reaped(5555, 0));  // not a held job
-  held.on_message("TAKE 100", none, out);
+  held.on_message(message("TAKE 100"), none, out);
   EXPECT_EQ(out[0].text, "HELD 100 4242 7 123456 exited 9");
   for (auto& m : out)
     for (int fd : m.fds) close(fd);
 
-  held.on_message("RELEASE 4242", none, out);
+  held.on_message(message("RELEASE 4242"), none, out);
   EXPECT_EQ(held.size(), 0u);
   EXPECT_FALSE(fd_open(kept[0]));
   EXPECT_FALSE(fd_open(kept[1]));
@@ -74,7 +81,7 @@ TEST(HeldJobs, OrphansOfAKilledServerAreHandedOverByNameUntilReleased) {
   std::vector<int> none;
   held.add_orphan({"quiet", 4242, 777, true});
   held.add_orphan({"chatty", 4343, 888, false});
-  held.on_message("TAKE 99", none, out);
+  held.on_message(message("TAKE 99"), none, out);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].text, "ORPHAN 99 4242 777 running quiet");
   EXPECT_EQ(out[1].text, "ORPHAN 99 4343 888 gone chatty");
@@ -84,11 +91,11 @@ TEST(HeldJobs, OrphansOfAKilledServerAreHandedOverByNameUntilReleased) {
 
   // Each TAKE (a successor's, after a supervisor crash) hands them over
   // again, until the supervisor releases them.
-  held.on_message("RELEASE 4343", none, out);
-  held.on_message("TAKE 100", none, out);
+  held.on_message(message("RELEASE 4343"), none, out);
+  held.on_message(message("TAKE 100"), none, out);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].text, "ORPHAN 100 4242 777 running quiet");
-  held.on_message("RELEASE 4242", none, out);
+  held.on_message(message("RELEASE 4242"), none, out);
   EXPECT_EQ(held.size(), 0u);
 }
 
@@ -98,8 +105,8 @@ TEST(HeldJobs, AReusedPidReplacesTheStaleEntry) {
   std::vector<int> w1, w2;
   std::vector<int> first = two_pipes_read_ends(w1), first_copy = first;
   std::vector<int> second = two_pipes_read_ends(w2);
-  held.on_message("HOLD 10 1 1", first, out);
-  held.on_message("HOLD 10 2 2", second, out);
+  held.on_message(message("HOLD 10 1 1"), first, out);
+  held.on_message(message("HOLD 10 2 2"), second, out);
   EXPECT_EQ(held.size(), 1u);
   EXPECT_FALSE(fd_open(first_copy[0]));  // the stale entry's fds were closed
   for (int fd : w1) close(fd);
@@ -112,19 +119,19 @@ TEST(HeldJobs, PreparedPipesAreHeldByTheJobThatTakesThem) {
   std::deque<worker::Control::Outgoing> out;
   std::vector<int> writes;
   std::vector<int> fds = two_pipes_read_ends(writes), kept = fds;
-  held.on_message("PREPARE 5", fds, out);
+  held.on_message(message("PREPARE 5"), fds, out);
   EXPECT_EQ(fds, (std::vector<int>{-1, -1}));
   EXPECT_EQ(held.size(), 0u);
   std::vector<int> none;
-  held.on_message("HOLD 777 5 99", none, out);
+  held.on_message(message("HOLD 777 5 99"), none, out);
   ASSERT_EQ(held.size(), 1u);
-  held.on_message("TAKE 1", none, out);
+  held.on_message(message("TAKE 1"), none, out);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].text, "HELD 1 777 5 99 running");
   EXPECT_EQ(out[0].fds.size(), 2u);
   for (auto& m : out)
     for (int fd : m.fds) close(fd);
-  held.on_message("RELEASE 777", none, out);
+  held.on_message(message("RELEASE 777"), none, out);
   EXPECT_FALSE(fd_open(kept[0]));
   for (int fd : writes) close(fd);
 }
@@ -134,9 +141,9 @@ TEST(HeldJobs, AFailedSpawnGivesThePreparedPipesBack) {
   std::deque<worker::Control::Outgoing> out;
   std::vector<int> writes;
   std::vector<int> fds = two_pipes_read_ends(writes), kept = fds;
-  held.on_message("PREPARE 5", fds, out);
+  held.on_message(message("PREPARE 5"), fds, out);
   std::vector<int> none;
-  held.on_message("UNPREPARE 5", none, out);
+  held.on_message(message("UNPREPARE 5"), none, out);
   EXPECT_FALSE(fd_open(kept[0]));
   EXPECT_FALSE(fd_open(kept[1]));
   for (int fd : writes) close(fd);
@@ -150,9 +157,9 @@ TEST(HeldJobs, ATakeWaitsForTheJobOfLentPipesAndHandsItOver) {
   std::deque<worker::Control::Outgoing> out;
   std::vector<int> writes;
   std::vector<int> fds = two_pipes_read_ends(writes);
-  held.on_message("PREPARE 3", fds, out);
+  held.on_message(message("PREPARE 3"), fds, out);
   std::vector<int> none;
-  held.on_message("TAKE 8", none, out);
+  held.on_message(message("TAKE 8"), none, out);
   EXPECT_TRUE(held.take_waiting());
   EXPECT_TRUE(out.empty()) << "no answer while the job may still be on its way";
   testing::ChildWriter job(writes[0]);
@@ -175,10 +182,10 @@ TEST(HeldJobs, LentPipesWithoutAJobAreClosedAfterTheGracePeriod) {
   std::deque<worker::Control::Outgoing> out;
   std::vector<int> writes;
   std::vector<int> fds = two_pipes_read_ends(writes);
-  held.on_message("PREPARE 4", fds, out);
+  held.on_message(message("PREPARE 4"), fds, out);
   std::vector<int> none;
   auto t0 = std::chrono::steady_clock::now();
-  held.on_message("TAKE 9", none, out);
+  held.on_message(message("TAKE 9"), none, out);
   while (held.take_waiting() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
     usleep(HeldJobs::kRetryMs * 1000);
     held.retry_take(out);

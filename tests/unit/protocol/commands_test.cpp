@@ -53,5 +53,13 @@ TEST(CommandsTest, OthersAreNotCore) {
   }
 }
 
+TEST(CommandsTest, EachIdNamesItsCommand) {
+  EXPECT_EQ(core_commands().size(), kSupervisorCommands.size() + kListenerCommands.size());
+  for (const CommandInfo& info : core_commands()) {
+    EXPECT_EQ(command_name(info.id), info.name);
+    EXPECT_EQ(find_core_command(info.name), &info);
+  }
+}
+
 }  // namespace
 }  // namespace backend::protocol

@@ -187,5 +187,18 @@ TEST(ResponseTest, ToJsonNestedSeparators) {
   EXPECT_EQ(to_json(doc), R"([{"a":{},"b":[[],{}]},"s",{"x":["y",{"z":"w"}]}])");
 }
 
+TEST(ResponseTest, ParseReplyReadsWhatReplyJsonWrites) {
+  Code code = Code::kOk;
+  std::string error;
+  ASSERT_TRUE(parse_reply(reply_json(Code::kFailed, "[1]", "no \"room\""), code, error));
+  EXPECT_EQ(code, Code::kFailed);
+  EXPECT_EQ(error, "no \"room\"");
+  ASSERT_TRUE(parse_reply(reply_json(Code::kOk), code, error));
+  EXPECT_EQ(code, Code::kOk);
+  EXPECT_EQ(error, "");
+  for (std::string_view bad : {"", "[]", "{}", R"({"code":"MAYBE"})", R"({"code":1})", "{\"code\":"})
+    EXPECT_FALSE(parse_reply(bad, code, error)) << bad;
+}
+
 }  // namespace
 }  // namespace backend::protocol

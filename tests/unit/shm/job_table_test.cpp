@@ -4,7 +4,6 @@
 
 #include <tuple>
 
-#include "shm/lock.h"
 #include "tests/unit/shm/test_segment.h"
 
 namespace backend::shm {
@@ -15,9 +14,8 @@ using testing::ScopedSegment;
 TEST(JobTable, InsertFindReadErase) {
   ScopedSegment s("table");
   JobTable t = s.seg.table();
-  LockGuard g(s.seg.header().table_lock);
-  auto a = t.insert("alpha", R"({"command":"/bin/a"})", 20);
-  auto b = t.insert("beta", R"({"command":"/bin/b"})", 5);
+  auto a = t.put("alpha", R"({"command":"/bin/a"})", 20);
+  auto b = t.put("beta", R"({"command":"/bin/b"})", 5);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(t.find("alpha"), a);
   EXPECT_EQ(t.find("beta"), b);
@@ -30,7 +28,7 @@ TEST(JobTable, InsertFindReadErase) {
   EXPECT_EQ(info.state, JobState::kDown);
   EXPECT_EQ(settings, R"({"command":"/bin/b"})");
   EXPECT_EQ(t.count(), 2u);
-  t.erase(*a);
+  t.remove("alpha");
   EXPECT_FALSE(t.find("alpha"));
   EXPECT_EQ(t.find("beta"), b);  // the index was rebuilt around the hole
   EXPECT_EQ(t.count(), 1u);
@@ -39,10 +37,10 @@ TEST(JobTable, InsertFindReadErase) {
 TEST(JobTable, RefusesWhenFullAndReusesFreedSlots) {
   ScopedSegment s("full", {4, 8192, 8192});
   JobTable t = s.seg.table();
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(t.insert("j" + std::to_string(i), "{}", 20));
-  EXPECT_FALSE(t.insert("j4", "{}", 20));
-  t.erase(*t.find("j1"));
-  auto again = t.insert("j4", "{}", 20);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(t.put("j" + std::to_string(i), "{}", 20));
+  EXPECT_FALSE(t.put("j4", "{}", 20));
+  t.remove("j1");
+  auto again = t.put("j4", "{}", 20);
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, 1u);
   for (int i : {0, 2, 3, 4}) EXPECT_TRUE(t.find("j" + std::to_string(i))) << i;
@@ -51,10 +49,10 @@ TEST(JobTable, RefusesWhenFullAndReusesFreedSlots) {
 TEST(JobTable, ForEachVisitsJobsInSlotOrderWithSettings) {
   ScopedSegment s("each");
   JobTable t = s.seg.table();
-  t.insert("a", R"({"x":1})", 20);
-  t.insert("b", R"({"x":2})", 20);
-  t.insert("c", R"({"x":3})", 20);
-  t.erase(*t.find("b"));
+  t.put("a", R"({"x":1})", 20);
+  t.put("b", R"({"x":2})", 20);
+  t.put("c", R"({"x":3})", 20);
+  t.remove("b");
   std::string seen;
   t.for_each([&](const JobInfo& j, const std::string& settings) { seen += j.name + settings + ";"; }, true);
   EXPECT_EQ(seen, R"(a{"x":1};c{"x":3};)");
@@ -63,9 +61,9 @@ TEST(JobTable, ForEachVisitsJobsInSlotOrderWithSettings) {
 TEST(JobTable, SettingsUpdateAndStateUpdate) {
   ScopedSegment s("upd");
   JobTable t = s.seg.table();
-  uint32_t slot = *t.insert("job", "{}", 20);
-  t.set_settings(slot, R"({"buffersize":7})", 7);
-  t.update(slot, [](JobSlot& js) {
+  uint32_t slot = *t.put("job", "{}", 20);
+  EXPECT_EQ(t.put("job", R"({"buffersize":7})", 7), slot);  // a known name: its settings change
+  t.edit(slot, [](JobSlot& js) {
     js.pid = 1234;
     js.state = static_cast<uint8_t>(JobState::kUp);
     js.restarts = 3;
@@ -83,10 +81,10 @@ TEST(JobTable, SettingsUpdateAndStateUpdate) {
 TEST(JobTable, RecordExitKeepsCodeOrSignalOrUnknown) {
   ScopedSegment s("exit");
   JobTable t = s.seg.table();
-  uint32_t slot = *t.insert("job", "{}", 20);
+  uint32_t slot = *t.put("job", "{}", 20);
   JobInfo info;
   for (auto [status, code, sig] : {std::tuple{3 << 8, 3, 0}, {9, -1, 9}, {-1, -1, 0}}) {
-    t.update(slot, [](JobSlot& js) { js.pid = 77; js.state = static_cast<uint8_t>(JobState::kUp); });
+    t.edit(slot, [](JobSlot& js) { js.pid = 77; js.state = static_cast<uint8_t>(JobState::kUp); });
     t.record_exit(slot, status, 1234);
     ASSERT_TRUE(t.read(slot, info));
     EXPECT_EQ(info.state, JobState::kDown);
@@ -100,19 +98,19 @@ TEST(JobTable, RecordExitKeepsCodeOrSignalOrUnknown) {
 TEST(JobTable, ManyNamesWithCollidingProbes) {
   ScopedSegment s("many", {256, 8192, 8192});
   JobTable t = s.seg.table();
-  for (int i = 0; i < 256; ++i) ASSERT_TRUE(t.insert("job-" + std::to_string(i), "{}", 20));
-  for (int i = 0; i < 256; i += 2) t.erase(*t.find("job-" + std::to_string(i)));
+  for (int i = 0; i < 256; ++i) ASSERT_TRUE(t.put("job-" + std::to_string(i), "{}", 20));
+  for (int i = 0; i < 256; i += 2) t.remove("job-" + std::to_string(i));
   for (int i = 0; i < 256; ++i) EXPECT_EQ(t.find("job-" + std::to_string(i)).has_value(), i % 2 == 1) << i;
 }
 
 TEST(JobTable, RepairRebuildsCountsAndIndex) {
   ScopedSegment s("repair");
   JobTable t = s.seg.table();
-  t.insert("a", "{}", 20);
-  t.insert("b", "{}", 20);
+  t.put("a", "{}", 20);
+  t.put("b", "{}", 20);
   s.seg.header().job_count.store(99);  // as if a writer died half-way
   s.seg.header().high_water.store(0);
-  t.repair();
+  t.repair([](std::string_view) { return true; });
   EXPECT_EQ(t.count(), 2u);
   EXPECT_TRUE(t.find("b"));
   int n = 0;
@@ -120,10 +118,75 @@ TEST(JobTable, RepairRebuildsCountsAndIndex) {
   EXPECT_EQ(n, 2);
 }
 
+TEST(JobTable, RepairDropsTheJobsNotKept) {
+  ScopedSegment s("repairkeep");
+  JobTable t = s.seg.table();
+  t.put("a", "{}", 20);
+  t.put("b", "{}", 20);
+  t.put("c", "{}", 20);
+  t.repair([](std::string_view name) { return name != "b"; });
+  EXPECT_EQ(t.count(), 2u);
+  EXPECT_FALSE(t.find("b"));
+  EXPECT_TRUE(t.find("a") && t.find("c"));
+}
+
+TEST(JobTable, MarksOfARunsLife) {
+  ScopedSegment s("marks");
+  JobTable t = s.seg.table();
+  uint32_t slot = *t.put("job", "{}", 20);
+  t.set_next_retry("job", 99);
+  t.mark_stop_requested("job");
+  t.mark_started(slot, 4242, 777, 1000, 5);
+  JobInfo info;
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.state, JobState::kUp);
+  EXPECT_EQ(info.pid, 4242);
+  EXPECT_EQ(info.start_ticks, 777u);
+  EXPECT_EQ(info.started_at, 1000);
+  EXPECT_EQ(info.flags & kJobStopRequested, 0u);  // a new run clears an old STOP
+  EXPECT_EQ(info.next_retry_at, 0);
+  EXPECT_EQ(t.log_progress(slot)[0].load(), 5u);
+  EXPECT_EQ(t.log_progress(slot)[1].load(), 5u);
+  t.mark_stopping(slot);
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.state, JobState::kStopping);
+  EXPECT_NE(info.flags & kJobStopRequested, 0u);
+  EXPECT_FALSE(t.record_exit_of(slot, 1111, 0, 2000));  // another pid: not this run's exit
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.pid, 4242);
+  EXPECT_TRUE(t.record_exit_of(slot, 4242, 0, 2000));
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.state, JobState::kDown);
+  EXPECT_EQ(info.last_exit_code, 0);
+  t.count_restart(slot);
+  t.count_restart("job");
+  t.mark_adopted(slot, 5151, 888, 3000);
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.restarts, 2u);
+  EXPECT_EQ(info.state, JobState::kUp);
+  EXPECT_EQ(info.pid, 5151);
+  t.mark_adopted(slot, 5151, 999, 4000);  // already up as that pid: kept as it is
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.start_ticks, 888u);
+  t.mark_down(slot);
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.state, JobState::kDown);
+  EXPECT_EQ(info.pid, 0);
+}
+
+TEST(JobTable, MarksByNameOfNoJobDoNothing) {
+  ScopedSegment s("noname");
+  JobTable t = s.seg.table();
+  t.count_restart("ghost");
+  t.set_next_retry("ghost", 5);
+  t.mark_stop_requested("ghost");
+  EXPECT_EQ(t.count(), 0u);
+}
+
 TEST(JobTable, ALeftOpenWriteIsRepairedByTheMaster) {
   ScopedSegment s("seq");
   JobTable t = s.seg.table();
-  uint32_t slot = *t.insert("a", "{}", 20);
+  uint32_t slot = *t.put("a", "{}", 20);
   auto* slots = reinterpret_cast<JobSlot*>(s.seg.base() + s.seg.header().slots_offset);
   slots[slot].seq.fetch_add(1);  // a writer died mid-write
   JobInfo info;

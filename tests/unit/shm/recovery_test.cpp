@@ -29,7 +29,7 @@ pid_t die_mid_write(const Segment& seg, uint32_t slot) {
 
 TEST(Recovery, FreesTheDeadWritersLockAndOpenWrites) {
   ScopedSegment s("rec");
-  uint32_t slot = *s.seg.table().insert("a", "{}", 20);
+  uint32_t slot = *s.seg.table().put("a", "{}", 20);
   pid_t dead = die_mid_write(s.seg, slot);
   RecoveryReport r = recover_after_death(s.seg, dead, true);
   EXPECT_EQ(r.locks, 1u);
@@ -41,7 +41,7 @@ TEST(Recovery, FreesTheDeadWritersLockAndOpenWrites) {
 
 TEST(Recovery, LeavesSlotsAloneForAReaderThatDied) {
   ScopedSegment s("reader");
-  uint32_t slot = *s.seg.table().insert("a", "{}", 20);
+  uint32_t slot = *s.seg.table().put("a", "{}", 20);
   pid_t dead = die_mid_write(s.seg, slot);
   RecoveryReport r = recover_after_death(s.seg, dead, false);
   EXPECT_EQ(r.locks, 1u);

@@ -82,8 +82,8 @@ TEST(Segment, CreateRefusesWhileItsMasterLivesAndReplacesADeadOnesSegment) {
 TEST(Segment, JobRingsAreSeparateAndTheServerRingWorks) {
   ScopedSegment s("rings");
   JobTable t = s.seg.table();
-  uint32_t a = *t.insert("a", "{}", 20);
-  uint32_t b = *t.insert("b", "{}", 20);
+  uint32_t a = *t.put("a", "{}", 20);
+  uint32_t b = *t.put("b", "{}", 20);
   s.seg.job_ring(a).append("from a");
   s.seg.job_ring(b).append("from b");
   s.seg.server_ring().append("server line");
@@ -95,10 +95,10 @@ TEST(Segment, JobRingsAreSeparateAndTheServerRingWorks) {
 TEST(Segment, ANewJobInAReusedSlotStartsWithAnEmptyRing) {
   ScopedSegment s("reuse");
   JobTable t = s.seg.table();
-  uint32_t a = *t.insert("a", "{}", 20);
+  uint32_t a = *t.put("a", "{}", 20);
   s.seg.job_ring(a).append("old output");
-  t.erase(a);
-  uint32_t b = *t.insert("b", "{}", 20);
+  t.remove("a");
+  uint32_t b = *t.put("b", "{}", 20);
   EXPECT_EQ(a, b);
   EXPECT_TRUE(s.seg.job_ring(b).last(5).empty());
 }

@@ -53,7 +53,7 @@ class AuthPluginTest : public ::testing::Test {
     protocol::take_auth(params);
     if (!command.starts_with("AUTH.")) return {};
     std::optional<Reply> reply;
-    plugin->handle(command, params, [&](Reply r) {
+    plugins::call(*plugin, auth_plugin_info(), command, params, [&](Reply r) {
       EXPECT_FALSE(reply) << "answered twice";
       reply = std::move(r);
     });

@@ -79,7 +79,7 @@ class LogExplorerPluginTest : public ::testing::Test {
     int calls = 0;
     Reply reply;
     std::thread::id thread;
-    plugin_->handle(command, params, [&](Reply r) {
+    plugins::call(*plugin_, logexplorer_plugin_info(), command, params, [&](Reply r) {
       ++calls;
       reply = std::move(r);
       thread = std::this_thread::get_id();

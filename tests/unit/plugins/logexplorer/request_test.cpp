@@ -1,5 +1,6 @@
 #include "plugins/logexplorer/request.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,11 +11,22 @@ namespace {
 
 using Parts = std::vector<std::string>;
 
+// The commands as PROTOCOL.md names them (the plugin's table,
+// logexplorer_plugin.cpp, hands each its target).
+Target target_of(std::string_view command) {
+  static const std::map<std::string_view, Target> targets{
+      {"LOGEXPLORER.LISTDIR", {Verb::kListDir, true}},        {"LOGEXPLORER.LISTFILE", {Verb::kListFile, true}},
+      {"LOGEXPLORER.GET", {Verb::kGet, true}},                {"LOGEXPLORER.SERVERLISTDIR", {Verb::kListDir, false}},
+      {"LOGEXPLORER.SERVERLISTFILE", {Verb::kListFile, false}}, {"LOGEXPLORER.SERVERGET", {Verb::kGet, false}},
+  };
+  return targets.at(command);
+}
+
 std::optional<Request> parsed(std::string_view command, const char* json, std::string& error) {
   rapidjson::Document doc;
   doc.Parse(json);
   EXPECT_FALSE(doc.HasParseError()) << json;
-  return parse_request(command, doc, error);
+  return parse_request(target_of(command), doc, error);
 }
 
 std::string refusal(std::string_view command, const char* json) {
@@ -23,15 +35,6 @@ std::string refusal(std::string_view command, const char* json) {
   EXPECT_FALSE(r) << command << " " << json;
   EXPECT_FALSE(error.empty());
   return error;
-}
-
-TEST(LogExplorerRequest, Verbs) {
-  EXPECT_EQ(command_verb("LOGEXPLORER.LISTDIR"), Verb::kListDir);
-  EXPECT_EQ(command_verb("LOGEXPLORER.SERVERLISTFILE"), Verb::kListFile);
-  EXPECT_EQ(command_verb("LOGEXPLORER.SERVERGET"), Verb::kGet);
-  EXPECT_FALSE(command_verb("LOGEXPLORER.DELETE"));
-  EXPECT_FALSE(command_verb("GET"));
-  EXPECT_FALSE(command_verb("logexplorer.get"));
 }
 
 TEST(LogExplorerRequest, JobCommandsWorkInTheJobsFolder) {
@@ -121,9 +124,6 @@ TEST(LogExplorerRequest, BadOffsetOrLengthIsNamed) {
   }
 }
 
-TEST(LogExplorerRequest, UnknownCommand) {
-  EXPECT_FALSE(refusal("LOGEXPLORER.PUT", "{}").empty());
-}
 
 }  // namespace
 }  // namespace backend::plugins::logexplorer

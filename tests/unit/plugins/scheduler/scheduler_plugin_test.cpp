@@ -105,7 +105,7 @@ class SchedulerPluginTest : public testing::Test {
     doc.Parse(json.c_str());
     EXPECT_FALSE(doc.HasParseError()) << json;
     std::optional<Reply> reply;
-    plugin_->handle(command, doc, [&](Reply r) {
+    plugins::call(*plugin_, scheduler_plugin_info(), command, doc, [&](Reply r) {
       EXPECT_FALSE(reply) << "answered twice";
       reply = std::move(r);
     });
@@ -230,7 +230,7 @@ TEST_F(SchedulerPluginTest, ConcurrentAddsAreCheckedAgainstEachOther) {
   rapidjson::Document doc;
   doc.Parse(R"({"jobname":"j","enable":true,"condition":{"U":600}})");
   std::vector<Reply> replies;
-  for (int k = 0; k < 3; ++k) plugin_->handle("SCHEDULER.ADD", doc, [&](Reply r) { replies.push_back(r); });
+  for (int k = 0; k < 3; ++k) plugins::call(*plugin_, scheduler_plugin_info(), "SCHEDULER.ADD", doc, [&](Reply r) { replies.push_back(r); });
   ASSERT_TRUE(run_until([&] { return replies.size() == 3; }));
   EXPECT_EQ(replies[0].code, Code::kOk);
   EXPECT_EQ(replies[1].code, Code::kFailed);

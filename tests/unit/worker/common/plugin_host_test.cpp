@@ -35,8 +35,8 @@ struct Recorder : plugins::Plugin {
   }
 };
 
-constexpr std::array<CommandSpec, 1> kListenerCommands{{{"ONE.GET", false, false}}};
-constexpr std::array<CommandSpec, 1> kSupervisorCommands{{{"TWO.ADD", true, true}}};
+constexpr std::array<CommandSpec, 1> kListenerCommands{{{"ONE.GET", false, false, nullptr}}};
+constexpr std::array<CommandSpec, 1> kSupervisorCommands{{{"TWO.ADD", true, true, nullptr}}};
 
 const std::array<PluginInfo, 2> kAll{{
     {"one", Side::kListener, kListenerCommands, [] { return std::unique_ptr<plugins::Plugin>(new Recorder); }},
@@ -70,23 +70,27 @@ TEST(PluginHost, EachSideMakesOnlyItsOwnPluginsButRoutesBoth) {
   PluginHost listener(kAll, Side::kListener);
   ASSERT_FALSE(listener.load(config({"*"})));
   EXPECT_EQ(Recorder::events, std::vector<std::string>{"configure"});
-  auto own = listener.find("ONE.GET");
+  auto own = listener.commands().find("ONE.GET");
   ASSERT_TRUE(own);
   EXPECT_EQ(own->side, Side::kListener);
   EXPECT_NE(own->plugin, nullptr);
-  auto other = listener.find("TWO.ADD");
+  auto other = listener.commands().find("TWO.ADD");
   ASSERT_TRUE(other);
   EXPECT_EQ(other->side, Side::kSupervisor);
   EXPECT_EQ(other->plugin, nullptr);
   EXPECT_TRUE(other->spec->needs_jobname);
-  EXPECT_FALSE(listener.find("THREE.X"));
+  EXPECT_FALSE(listener.commands().find("THREE.X"));
+  auto core = listener.commands().find("STATUS");  // the core commands are there too
+  ASSERT_TRUE(core);
+  ASSERT_TRUE(core->core);
+  EXPECT_EQ(core->core->id, protocol::CoreCommand::kStatus);
 }
 
 TEST(PluginHost, PluginsNotLoadedOwnNoCommands) {
   PluginHost listener(kAll, Side::kListener);
   ASSERT_FALSE(listener.load(config({"two"})));
-  EXPECT_FALSE(listener.find("ONE.GET"));
-  EXPECT_TRUE(listener.find("TWO.ADD"));
+  EXPECT_FALSE(listener.commands().find("ONE.GET"));
+  EXPECT_TRUE(listener.commands().find("TWO.ADD"));
   EXPECT_TRUE(listener.empty());
 }
 

@@ -27,17 +27,19 @@ struct Pair {
   uv_loop_t loop;
 };
 
-TEST(Channel, MessagesArriveWholeWithTheirIds) {
+TEST(Channel, MessagesArriveWholeWithTheirIdsAndKinds) {
   Pair p;
   std::vector<std::pair<uint64_t, std::string>> got;
-  Channel b(&p.loop, p.fds[1], [&](uint64_t id, std::string_view m) {
+  std::vector<ChannelKind> kinds;
+  Channel b(&p.loop, p.fds[1], [&](ChannelKind kind, uint64_t id, std::string_view m) {
+    kinds.push_back(kind);
     got.emplace_back(id, std::string(m));
   });
-  Channel a(&p.loop, p.fds[0], [](uint64_t, std::string_view) {});
+  Channel a(&p.loop, p.fds[0], [](ChannelKind, uint64_t, std::string_view) {});
   std::string big(Channel::kMaxPayload, 'x');
-  a.send(7, "ADD {}");
-  a.send(8, big);
-  a.send(9, "");
+  a.send(ChannelKind::kRequest, 7, "ADD {}");
+  a.send(ChannelKind::kReply, 8, big);
+  a.send(ChannelKind::kHello, 9, "");
   while (got.size() < 3 && uv_run(&p.loop, UV_RUN_ONCE)) {}
   a.close();
   b.close();
@@ -46,6 +48,7 @@ TEST(Channel, MessagesArriveWholeWithTheirIds) {
   EXPECT_EQ(got[1].first, 8u);
   EXPECT_EQ(got[1].second, big);
   EXPECT_EQ(got[2].second, "");
+  EXPECT_EQ(kinds, (std::vector<ChannelKind>{ChannelKind::kRequest, ChannelKind::kReply, ChannelKind::kHello}));
 }
 
 // The supervisor notes a request as taken while it still sits in the socket:
@@ -55,16 +58,16 @@ TEST(Channel, TakingIsAnnouncedWhileTheMessageIsStillInTheSocket) {
   std::vector<uint64_t> announced, received;
   std::vector<bool> still_queued;
   Channel b(
-      &p.loop, p.fds[1], [&](uint64_t id, std::string_view) { received.push_back(id); },
+      &p.loop, p.fds[1], [&](ChannelKind, uint64_t id, std::string_view) { received.push_back(id); },
       [&](uint64_t id) {
         announced.push_back(id);
         uint64_t head = 0;
         ssize_t n = recv(p.fds[1], &head, sizeof head, MSG_DONTWAIT | MSG_PEEK);
         still_queued.push_back(n == static_cast<ssize_t>(sizeof head) && head == id);
       });
-  Channel a(&p.loop, p.fds[0], [](uint64_t, std::string_view) {});
-  a.send(41, "START {}");
-  a.send(42, "STOP {}");
+  Channel a(&p.loop, p.fds[0], [](ChannelKind, uint64_t, std::string_view) {});
+  a.send(ChannelKind::kRequest, 41, "START {}");
+  a.send(ChannelKind::kRequest, 42, "STOP {}");
   while (received.size() < 2 && uv_run(&p.loop, UV_RUN_ONCE)) {}
   a.close();
   b.close();
@@ -75,11 +78,11 @@ TEST(Channel, TakingIsAnnouncedWhileTheMessageIsStillInTheSocket) {
 
 TEST(Channel, ASenderNeverBlocksWhenThePeerIsSlow) {
   Pair p;
-  Channel a(&p.loop, p.fds[0], [](uint64_t, std::string_view) {});
+  Channel a(&p.loop, p.fds[0], [](ChannelKind, uint64_t, std::string_view) {});
   std::string msg(64 * 1024, 'y');
-  for (int i = 0; i < 200; ++i) a.send(i, msg);  // far more than the socket holds
+  for (int i = 0; i < 200; ++i) a.send(ChannelKind::kRequest, i, msg);  // far more than the socket holds
   int received = 0;
-  Channel b(&p.loop, p.fds[1], [&](uint64_t, std::string_view m) { received += m.size() == msg.size(); });
+  Channel b(&p.loop, p.fds[1], [&](ChannelKind, uint64_t, std::string_view m) { received += m.size() == msg.size(); });
   while (received < 200 && uv_run(&p.loop, UV_RUN_ONCE)) {}
   EXPECT_EQ(received, 200);
   a.close();

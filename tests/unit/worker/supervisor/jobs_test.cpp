@@ -11,7 +11,6 @@
 #include <optional>
 
 #include "shm/job_table.h"
-#include "shm/lock.h"
 #include "tests/unit/shm/test_segment.h"
 #include "tests/support/temp_dir.h"
 #include "worker/common/proc_info.h"
@@ -33,8 +32,7 @@ class JobsAdopt : public ::testing::Test {
  protected:
   JobsAdopt() : seg_("jobs-adopt") {
     uv_loop_init(&loop_);
-    shm::LockGuard guard(seg_.seg.header().table_lock);
-    slot_ = *seg_.seg.table().insert("j", R"({"command":"/bin/true"})", 20);
+    slot_ = *seg_.seg.table().put("j", R"({"command":"/bin/true"})", 20);
   }
   ~JobsAdopt() override {
     if (jobs_) jobs_->close_handles();
@@ -80,7 +78,7 @@ TEST_F(JobsAdopt, AGoneJobWhoseExitNeverComesIsRecordedEndedAndItsStopAnswered) 
   pid_t pid = gone_pid();
   std::vector<int> no_fds;
   auto adopted = Clock::now();
-  jobs().adopt("j", R"({"command":"/bin/true"})", pid, slot_, 12345, no_fds, false, 0);
+  jobs().takeover().adopt("j", R"({"command":"/bin/true"})", pid, slot_, 12345, no_fds, false, 0);
   EXPECT_TRUE(info().up()) << "the master's EXIT may still come: until then the job counts as running";
   EXPECT_TRUE(jobs().running("j"));
 
@@ -99,8 +97,8 @@ TEST_F(JobsAdopt, AGoneJobWhoseExitNeverComesIsRecordedEndedAndItsStopAnswered) 
 TEST_F(JobsAdopt, TheMastersExitBeforeTheDeadlineGivesTheRealStatus) {
   pid_t pid = gone_pid();
   std::vector<int> no_fds;
-  jobs().adopt("j", R"({"command":"/bin/true"})", pid, slot_, 12345, no_fds, false, 0);
-  jobs().master_reaped(pid, 3 << 8);  // exit code 3
+  jobs().takeover().adopt("j", R"({"command":"/bin/true"})", pid, slot_, 12345, no_fds, false, 0);
+  jobs().takeover().master_reaped(pid, 3 << 8);  // exit code 3
   EXPECT_FALSE(info().up());
   EXPECT_EQ(info().last_exit_code, 3);
   int64_t exited_at = info().last_exit_at;
@@ -120,7 +118,7 @@ TEST_F(JobsAdopt, ALiveJobIsAdoptedUpAndLeftRunning) {
   auto ticks = start_ticks(pid);
   ASSERT_TRUE(ticks);
   std::vector<int> no_fds;
-  jobs().adopt("j", R"({"command":"/bin/true"})", pid, slot_, *ticks, no_fds, false, 0);
+  jobs().takeover().adopt("j", R"({"command":"/bin/true"})", pid, slot_, *ticks, no_fds, false, 0);
   run_until([] { return false; }, std::chrono::milliseconds(200));
   EXPECT_TRUE(info().up());
   EXPECT_EQ(info().pid, pid);
@@ -128,7 +126,7 @@ TEST_F(JobsAdopt, ALiveJobIsAdoptedUpAndLeftRunning) {
   int status = 0;
   waitpid(pid, &status, 0);
   jobs().reap();  // nothing left to reap: the master would tell
-  jobs().master_reaped(pid, status);
+  jobs().takeover().master_reaped(pid, status);
   EXPECT_FALSE(info().up());
   EXPECT_EQ(info().last_exit_signal, SIGKILL);
 }

@@ -22,15 +22,17 @@ const std::vector<plugins::PluginInfo>& two_plugins() {
   return all;
 }
 
-std::optional<std::string> target(const std::string& request, std::string& path, std::string& content) {
-  rapidjson::Document params;
-  params.Parse(request.substr(kSaveFileCommand.size() + 1).c_str());
-  return plugin_file_target(params, two_plugins(), "/data", path, content);
+// As the supervisor gets it: encoded by the listener, decoded.
+std::optional<std::string> target(const SaveFile& sent, std::string& path, std::string& content) {
+  SaveFile save;
+  if (auto err = decode_save_file(encode(sent), save)) return err;
+  content = save.content;
+  return plugin_file_target(save, two_plugins(), "/data", path);
 }
 
 TEST(PluginFiles, ARequestNamesAPlainFileOfAListenerPlugin) {
   std::string path, content;
-  ASSERT_FALSE(target(save_file_request("auth", "users.json", "{\"a\":\"\\n\"}"), path, content));
+  ASSERT_FALSE(target({"auth", "users.json", "{\"a\":\"\\n\"}"}, path, content));
   EXPECT_EQ(path, "/data/plugins/auth/users.json");
   EXPECT_EQ(content, "{\"a\":\"\\n\"}");
 }
@@ -46,13 +48,12 @@ TEST(PluginFiles, AnythingElseIsRefusedWithTheReason) {
                  Case{"nosuch", "x", "no plugin of the listener"}, Case{"auth", "../jobs.json", "no plain file name"},
                  Case{"auth", ".hidden", "no plain file name"}, Case{"auth", "a/b", "no plain file name"},
                  Case{"auth", "", "no plain file name"}}) {
-    auto err = target(save_file_request(c.plugin, c.file, "x"), path, content);
+    auto err = target({c.plugin, c.file, "x"}, path, content);
     ASSERT_TRUE(err) << c.plugin << "/" << c.file;
     EXPECT_NE(err->find(c.reason), std::string::npos) << *err;
   }
-  rapidjson::Document params;
-  params.Parse(R"({"plugin":"auth","file":"users.json","content":5})");
-  auto err = plugin_file_target(params, two_plugins(), "/data", path, content);
+  SaveFile save;
+  auto err = decode_save_file(R"({"plugin":"auth","file":"users.json","content":5})", save);
   ASSERT_TRUE(err);
   EXPECT_EQ(*err, "content must be a string");
 }

@@ -1,0 +1,80 @@
+// The socket protocol's clients: each connection's frames in, in order,
+// through the router, and its replies out, in the same order; a client
+// that sends without reading is read from no more until it has taken in
+// its replies (backpressure); an idle or stalled client is closed; past the
+// connection limit a client is told why. Stopping lets every client finish
+// what it asked for, within a bound.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <uv.h>
+
+#include "conf/config.h"
+#include "worker/listener/connection.h"
+#include "worker/listener/router.h"
+
+namespace backend::worker {
+
+class ClientConnections : public Router::Front {
+ public:
+  ClientConnections(uv_loop_t* loop, const conf::Config& config, Router& router);
+
+  // Listens on a bound TCP or Unix socket and accepts its clients; the
+  // libuv error, or 0.
+  int serve(uv_stream_t* server);
+  // Takes no more requests; every client gets the answers to what it sent,
+  // then is closed, or is closed after kDrainMs anyway. `done` is called
+  // once no connection is left.
+  void stop(std::function<void()> done);
+
+  bool waiting(uint64_t ticket) const override { return waiting_.count(ticket) > 0; }
+  void answered(uint64_t ticket, std::string framed_reply) override;
+
+  static constexpr uint64_t kDrainMs = 5000;
+
+ private:
+  static void on_connection(uv_stream_t* server, int status);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_timer(uv_timer_t* timer);
+
+  void accept_one(uv_stream_t* server);
+  void refuse(Connection& c);
+  void process(Connection& c);
+  void wait(Connection& c, uint64_t ticket);
+  void resume_reading(Connection& c);
+  void flush(Connection& c);
+  bool throttle(Connection& c);
+  void resume(Connection& c);
+  void note_write_progress(Connection& c);
+  void close(Connection& c);
+  void arm_timer(Connection& c);
+  void finish_stop();
+  size_t connection_limit() const;
+
+  uv_loop_t* loop_;
+  const conf::Config& config_;
+  Router& router_;
+  uint64_t next_ticket_ = 1;
+  // Connections waiting for an answer that comes later, by ticket.
+  std::unordered_map<uint64_t, Connection*> waiting_;
+  // Connections not yet closing, by which stop() finds what to drain.
+  std::unordered_set<Connection*> open_;
+  // Connections this process has fds for, keeping some for its own use:
+  // max_connections above it would end in accept() failing with EMFILE,
+  // where nobody can be told why.
+  size_t fd_room_ = 0;
+  static constexpr size_t kReservedFds = 64;
+  bool stopping_ = false;
+  uv_timer_t* drain_timer_ = nullptr;
+  std::function<void()> stopped_;
+};
+
+}  // namespace backend::worker
