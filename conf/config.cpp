@@ -294,21 +294,42 @@ std::string config_to_json(const Config& c) {
   return sb.GetString();
 }
 
-std::string restart_only_changes(const Config& a, const Config& b) {
+namespace {
+
+// Copies the running values of the fields into next; true when any differed.
+template <auto... Fields>
+bool hold(const Config& running, Config& next) {
+  bool changed = ((running.*Fields != next.*Fields) || ...);
+  ((next.*Fields = running.*Fields), ...);
+  return changed;
+}
+
+struct RestartOnly {
+  const char* name;
+  bool (*hold)(const Config& running, Config& next);
+  bool named;  // in the warning: shm_name follows listen unless set, and a moved listener keeps its segment
+};
+
+// What the master made at start (the pidfile, the segment, the sockets, the
+// listener's user) or the workers made once (the plugins they loaded).
+constexpr RestartOnly kRestartOnly[] = {
+    {"data_dir", hold<&Config::data_dir>, true},
+    {"pidfile", hold<&Config::pidfile>, true},
+    {"shm_name", hold<&Config::shm_name>, false},
+    {"job_capacity", hold<&Config::job_capacity>, true},
+    {"ring_bytes", hold<&Config::ring_bytes>, true},
+    {"server_ring_bytes", hold<&Config::server_ring_bytes>, true},
+    {"autoload_plugins", hold<&Config::autoload_plugins>, true},
+    {"listener_user", hold<&Config::listener_user>, true},
+    {"unix_socket", hold<&Config::unix_socket, &Config::unix_socket_mode, &Config::unix_socket_owner>, true},
+};
+
+}  // namespace
+
+std::string hold_restart_only(const Config& running, Config& next) {
   std::string keys;
-  auto note = [&](bool differs, const char* key) {
-    if (differs) keys += (keys.empty() ? "" : ", ") + std::string(key);
-  };
-  note(a.data_dir != b.data_dir, "data_dir");
-  note(a.pidfile != b.pidfile, "pidfile");
-  note(a.job_capacity != b.job_capacity, "job_capacity");
-  note(a.ring_bytes != b.ring_bytes, "ring_bytes");
-  note(a.server_ring_bytes != b.server_ring_bytes, "server_ring_bytes");
-  note(a.autoload_plugins != b.autoload_plugins, "autoload_plugins");
-  note(a.listener_user != b.listener_user, "listener_user");
-  note(a.unix_socket != b.unix_socket || a.unix_socket_mode != b.unix_socket_mode ||
-           a.unix_socket_owner != b.unix_socket_owner,
-       "unix_socket");
+  for (const RestartOnly& key : kRestartOnly)
+    if (key.hold(running, next) && key.named) keys += (keys.empty() ? "" : ", ") + std::string(key.name);
   return keys;
 }
 

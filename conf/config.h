@@ -75,7 +75,10 @@ bool parse_listen(const std::string& text, std::string& host, uint16_t& port);
 // can take it over on reload exactly as the master checked it.
 std::string config_to_json(const Config& config);
 
-// Keys whose change only takes effect at the next start.
-std::string restart_only_changes(const Config& running, const Config& next);
+// The keys whose change takes effect only at the next start, in one table
+// (config.cpp): a reload keeps their running values in `next`, so that a
+// worker started again after it died runs the config its sibling runs, and
+// returns the names of those that changed, for the warning ("" for none).
+std::string hold_restart_only(const Config& running, Config& next);
 
 }  // namespace backend::conf

@@ -32,9 +32,13 @@ std::optional<std::string> check_remote_guarded(const conf::Config& c) {
 }  // namespace
 
 std::optional<std::string> load_checked_config(const std::string& path, const conf::Overrides& overrides,
-                                               conf::Config& out) {
+                                               conf::Config& out, const conf::Config* running, std::string* held) {
   conf::Config next;
   if (auto err = conf::load_config(path, overrides, next)) return err;
+  if (running) {
+    std::string keys = conf::hold_restart_only(*running, next);
+    if (held) *held = std::move(keys);
+  }
   if (auto err = worker::PluginHost::check(plugins::all_plugins(), next)) return path + ": " + *err;
   if (auto err = check_remote_guarded(next)) return *err;
   out = std::move(next);

@@ -463,22 +463,12 @@ void Master::signal_workers(int signo) {
 // kept as it runs, with a warning.
 void Master::reload() {
   conf::Config next;
-  if (auto err = load_checked_config(options_.config_file, options_.overrides, next)) {
+  std::string held;
+  if (auto err = load_checked_config(options_.config_file, options_.overrides, next, &config_, &held)) {
     spdlog::error("reload refused, the running config stays: {}", *err);
     return;
   }
-  next.shm_name = config_.shm_name;
-  if (auto keys = conf::restart_only_changes(config_, next); !keys.empty())
-    spdlog::warn("reload: {} change only at the next start", keys);
-  next.data_dir = config_.data_dir;
-  next.pidfile = config_.pidfile;
-  next.job_capacity = config_.job_capacity;
-  next.ring_bytes = config_.ring_bytes;
-  next.server_ring_bytes = config_.server_ring_bytes;
-  next.listener_user = config_.listener_user;
-  next.unix_socket = config_.unix_socket;
-  next.unix_socket_mode = config_.unix_socket_mode;
-  next.unix_socket_owner = config_.unix_socket_owner;
+  if (!held.empty()) spdlog::warn("reload: {} change only at the next start", held);
   bool moved = next.listen_host != config_.listen_host || next.listen_port != config_.listen_port;
   if (moved) {
     std::string error;

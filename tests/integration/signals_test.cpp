@@ -86,6 +86,51 @@ TEST(Signals, HupMovesTheListenerToANewPort) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
+// A reload that changes the plugin list changes nothing until the next
+// start, and neither do the workers the master starts again after it:
+// those must run the config their sibling runs, or a worker's crash would
+// turn authentication off or take plugin commands away.
+TEST(Signals, HupKeepsThePluginListForWorkersStartedAgain) {
+  Server s;
+  s.set("autoload_plugins", "\"*\"");
+  ASSERT_TRUE(s.start());
+  // One command of each plugin that has commands, with the params it needs.
+  const std::vector<std::pair<std::string, std::string>> commands{
+      {"AUTH.GETENABLE", "{}"},
+      {"SCHEDULER.GETALL", "{}"},
+      {"LOGEXPLORER.SERVERLISTDIR", "{}"},
+  };
+  auto every_plugin_answers = [&](const char* when) {
+    for (const auto& [command, params] : commands) {
+      auto r = s.request(command, params);
+      EXPECT_TRUE(r && r->code() != "UNKNOWN") << command << " " << when << ": " << (r ? r->raw : "no reply");
+    }
+  };
+  every_plugin_answers("before the reload");
+
+  s.set("autoload_plugins", "\"autostart,guarder\"");
+  s.write_config();
+  s.signal(SIGHUP);
+  ASSERT_TRUE(s.wait_for_log("config reloaded")) << s.log_text();
+  EXPECT_NE(s.log_text().find("autoload_plugins change only at the next start"), std::string::npos) << s.log_text();
+  every_plugin_answers("after the reload");
+
+  pid_t listener = s.listener_pid(), supervisor = s.supervisor_pid();
+  ASSERT_GT(listener, 0);
+  ASSERT_GT(supervisor, 0);
+  ASSERT_EQ(kill(listener, SIGKILL), 0);
+  ASSERT_EQ(kill(supervisor, SIGKILL), 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        pid_t l = s.listener_pid(), v = s.supervisor_pid();
+        return l > 0 && l != listener && v > 0 && v != supervisor;
+      },
+      5000))
+      << "the workers were not started again";
+  ASSERT_TRUE(s.wait_ready());
+  every_plugin_answers("after both workers were killed and started again");
+}
+
 TEST(Signals, HupAppliesConnectionLimits) {
   Server s;
   s.set("max_frame_bytes", "2048");

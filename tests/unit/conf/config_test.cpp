@@ -97,13 +97,30 @@ TEST(Config, RoundTripsThroughJsonForTheWorkers) {
   EXPECT_EQ(back.pidfile, c.pidfile);
 }
 
-TEST(Config, RestartOnlyChangesAreListed) {
+TEST(Config, RestartOnlyChangesAreListedAndHeldBack) {
   Config a, b;
   a.data_dir = b.data_dir = "/d";
-  EXPECT_EQ(restart_only_changes(a, b), "");
+  EXPECT_EQ(hold_restart_only(a, b), "");
   b.job_capacity = 5;
-  b.log_level = "debug";  // live: not listed
-  EXPECT_EQ(restart_only_changes(a, b), "job_capacity");
+  b.log_level = "debug";  // live: not listed, and taken
+  EXPECT_EQ(hold_restart_only(a, b), "job_capacity");
+  EXPECT_EQ(b.job_capacity, a.job_capacity);
+  EXPECT_EQ(b.log_level, "debug");
+}
+
+TEST(Config, EveryRestartOnlyKeyIsHeldBack) {
+  Config a, b;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));
+  ASSERT_FALSE(parse(R"({"data_dir": "/e", "pidfile": "/e/p", "shm_name": "other", "job_capacity": 9,
+                        "ring_bytes": 8192, "server_ring_bytes": 8192, "autoload_plugins": "auth",
+                        "listener_user": "x", "unix_socket": "/s", "unix_socket_mode": "0600",
+                        "unix_socket_owner": "x", "idle_timeout": 7})", b));
+  EXPECT_EQ(hold_restart_only(a, b),
+            "data_dir, pidfile, job_capacity, ring_bytes, server_ring_bytes, autoload_plugins, listener_user, "
+            "unix_socket");
+  Config expected = a;
+  expected.idle_timeout = 7;  // live
+  EXPECT_EQ(config_to_json(b), config_to_json(expected));
 }
 
 TEST(Config, AutoloadPluginsTakesStarAListOrTheOriginalsCommaString) {
@@ -156,7 +173,7 @@ TEST(Config, ChangingThePluginListNeedsARestart) {
   Config a, b;
   ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));
   ASSERT_FALSE(parse(R"({"data_dir": "/d", "autoload_plugins": "auth"})", b));
-  EXPECT_EQ(restart_only_changes(a, b), "autoload_plugins");
+  EXPECT_EQ(hold_restart_only(a, b), "autoload_plugins");
 }
 
 }  // namespace
@@ -174,7 +191,7 @@ TEST(Config, TheListenerServesAsNobodyUnlessTheConfigNamesAnotherUserOrNone) {
   EXPECT_TRUE(parse(R"({"data_dir": "/d", "listener_user": 65534})", c));
   Config a;
   ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));
-  EXPECT_EQ(restart_only_changes(a, back), "listener_user");
+  EXPECT_EQ(hold_restart_only(a, back), "listener_user");
 }
 
 TEST(Config, AUnixSocketHasAPathFromTheConfigsFolderAModeAndAnOwner) {
@@ -198,7 +215,7 @@ TEST(Config, AUnixSocketHasAPathFromTheConfigsFolderAModeAndAnOwner) {
   }
   Config a;
   ASSERT_FALSE(parse(R"({"data_dir": "/d"})", a));
-  EXPECT_EQ(restart_only_changes(a, back), "unix_socket");
+  EXPECT_EQ(hold_restart_only(a, back), "unix_socket");
 }
 
 }  // namespace backend::conf
