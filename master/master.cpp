@@ -31,6 +31,7 @@
 #include "worker/common/context.h"
 #include "worker/common/log.h"
 #include "worker/common/server_log.h"
+#include "worker/common/signal_name.h"
 #include "worker/common/jobs_file.h"
 
 namespace backend::master {
@@ -41,10 +42,7 @@ constexpr int64_t kShutdownGraceMs = 120000;
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    const char* name = sigabbrev_np(WTERMSIG(status));  // null for real-time signals
-    return "was killed by signal " + (name ? std::string(name) : std::to_string(WTERMSIG(status)));
-  }
+  if (WIFSIGNALED(status)) return "was killed by signal " + worker::signal_name(WTERMSIG(status));
   return "stopped";
 }
 

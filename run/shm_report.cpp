@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include "shm/job_table.h"
+#include "worker/common/signal_name.h"
 #include "shm/ring.h"
 
 namespace backend::tools {
@@ -24,8 +25,7 @@ const char* state_name(shm::JobState s) {
 
 std::string last_exit(const shm::JobInfo& j) {
   if (j.last_exit_at == 0) return "-";
-  if (j.last_exit_signal) return std::string(sigabbrev_np(j.last_exit_signal) ? "SIG" : "") +
-                                 (sigabbrev_np(j.last_exit_signal) ? sigabbrev_np(j.last_exit_signal) : "?");
+  if (j.last_exit_signal) return worker::signal_name(j.last_exit_signal);
   return "code " + std::to_string(j.last_exit_code);
 }
 

@@ -25,14 +25,18 @@ class Fields {
     if (!ok_ || rest_.empty()) return fail();
     auto space = rest_.find(' ');
     std::string_view w = rest_.substr(0, space);
+    // A space is always followed by a field: "HOLD 1 2 3 " is no message.
+    if (w.empty() || space + 1 == rest_.size()) return fail();
     rest_ = space == std::string_view::npos ? std::string_view() : rest_.substr(space + 1);
-    if (w.empty()) return fail();
     return w;
   }
 
+  // In the one form encode() writes: no leading zero, no "-0".
   template <class T>
   T number() {
     std::string_view w = word();
+    std::string_view digits = w.starts_with('-') ? w.substr(1) : w;
+    if (digits.empty() || (digits[0] == '0' && w.size() > 1)) ok_ = false;
     T value{};
     auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), value);
     if (!ok_ || ec != std::errc() || end != w.data() + w.size()) ok_ = false;

@@ -9,8 +9,9 @@
 
 #include <rapidjson/document.h>
 
-#include "worker/supervisor/shell_words.h"
+#include "worker/common/signal_name.h"
 #include "worker/common/user_lookup.h"
+#include "worker/supervisor/shell_words.h"
 
 extern char** environ;
 
@@ -74,13 +75,6 @@ std::optional<std::string> switch_user(const std::string& user, SpawnSpec& out) 
 }
 
 }  // namespace
-
-int signal_number(const std::string& name) {
-  std::string n = name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
-  for (int s = 1; s < NSIG; ++s)
-    if (const char* abbrev = sigabbrev_np(s); abbrev && n == abbrev) return s;
-  return 0;
-}
 
 std::optional<std::string> read_run_settings(const std::string& json, RunSettings& out) {
   rapidjson::Document d;

@@ -31,7 +31,5 @@ std::optional<std::string> resolve_command(const RunSettings& settings,
                                            const std::map<std::string, std::string>& interpreters,
                                            SpawnSpec& out);
 
-// "TERM" (or "SIGTERM") to its number; 0 when unknown.
-int signal_number(const std::string& name);
 
 }  // namespace backend::worker

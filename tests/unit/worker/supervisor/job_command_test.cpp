@@ -125,12 +125,6 @@ TEST(JobCommand, ReadsRunSettingsFromStoredJson) {
   EXPECT_TRUE(read_run_settings("not json", d));
 }
 
-TEST(JobCommand, SignalNames) {
-  EXPECT_EQ(signal_number("TERM"), SIGTERM);
-  EXPECT_EQ(signal_number("SIGKILL"), SIGKILL);
-  EXPECT_EQ(signal_number("USR2"), SIGUSR2);
-  EXPECT_EQ(signal_number("NOPE"), 0);
-}
 
 }  // namespace
 }  // namespace backend::worker
