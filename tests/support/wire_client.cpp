@@ -1,4 +1,4 @@
-#include "wire_client.h"
+#include "tests/support/wire_client.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace itest {
 
