@@ -6,15 +6,9 @@ namespace backend::protocol {
 
 namespace {
 
-constexpr size_t kHeader = 4;
 // A buffer that grew past this for one big frame is given back once empty,
 // so an idle keep-alive connection holds little memory.
 constexpr size_t kKeepCapacity = 64 * 1024;
-
-uint32_t read_le32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return uint32_t(u[0]) | uint32_t(u[1]) << 8 | uint32_t(u[2]) << 16 | uint32_t(u[3]) << 24;
-}
 
 }  // namespace
 
@@ -46,8 +40,9 @@ FrameDecoder::Status FrameDecoder::next(std::string_view& payload) {
     if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
   }
   size_t avail = buf_.size() - pos_;
-  if (avail < kHeader) return Status::kNeedMore;
-  uint32_t len = read_le32(buf_.data() + pos_);
+  auto announced = frame_length(std::string_view(buf_).substr(pos_));
+  if (!announced) return Status::kNeedMore;
+  uint32_t len = *announced;
   if (len > max_payload_) {
     too_large_ = true;
     refused_ = len;
@@ -58,19 +53,19 @@ FrameDecoder::Status FrameDecoder::next(std::string_view& payload) {
   // Nothing is reserved for the announced length: the buffer grows only as
   // bytes really arrive, so a client that announces 16 MiB and stalls costs
   // only what it sent.
-  if (avail - kHeader < len) return Status::kNeedMore;
-  payload = std::string_view(buf_.data() + pos_ + kHeader, len);
-  pos_ += kHeader + len;
+  if (avail - kFrameHeaderSize < len) return Status::kNeedMore;
+  payload = std::string_view(buf_.data() + pos_ + kFrameHeaderSize, len);
+  pos_ += kFrameHeaderSize + len;
   return Status::kFrame;
 }
 
 void append_frame(std::string& out, std::string_view payload) {
   if (payload.size() > UINT32_MAX) throw std::length_error("frame payload exceeds 4 GiB");
   auto len = static_cast<uint32_t>(payload.size());
-  const char header[kHeader] = {static_cast<char>(len & 0xff), static_cast<char>((len >> 8) & 0xff),
-                                static_cast<char>((len >> 16) & 0xff), static_cast<char>(len >> 24)};
-  out.reserve(out.size() + kHeader + payload.size());
-  out.append(header, kHeader);
+  const char header[kFrameHeaderSize] = {static_cast<char>(len & 0xff), static_cast<char>((len >> 8) & 0xff),
+                                         static_cast<char>((len >> 16) & 0xff), static_cast<char>(len >> 24)};
+  out.reserve(out.size() + kFrameHeaderSize + payload.size());
+  out.append(header, kFrameHeaderSize);
   out.append(payload);
 }
 
@@ -78,6 +73,12 @@ std::string encode_frame(std::string_view payload) {
   std::string out;
   append_frame(out, payload);
   return out;
+}
+
+std::optional<uint32_t> frame_length(std::string_view bytes) {
+  if (bytes.size() < kFrameHeaderSize) return std::nullopt;
+  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+  return uint32_t(u[0]) | uint32_t(u[1]) << 8 | uint32_t(u[2]) << 16 | uint32_t(u[3]) << 24;
 }
 
 }  // namespace backend::protocol

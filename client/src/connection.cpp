@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+
+#include "protocol/frame.h"
 
 namespace backend::client {
 namespace {
@@ -148,22 +151,23 @@ bool Backend::Connection::recv_exact(char* out, size_t n, Clock::time_point dead
 std::optional<std::string> Backend::Connection::exchange(std::string_view payload, const Options& o,
                                                          std::string& error, bool& reply_started) {
   reply_started = false;
+  // Nothing throws here: a request no length can announce is an error.
+  if (payload.size() > UINT32_MAX) {
+    error = "the request of " + std::to_string(payload.size()) + " bytes is over the 4 GiB a frame can carry";
+    return std::nullopt;
+  }
   auto deadline = Clock::now() + o.call_timeout;
-  std::string frame(4, '\0');
-  uint32_t len = static_cast<uint32_t>(payload.size());
-  for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>((len >> (8 * i)) & 0xff);
-  frame.append(payload);
-  if (!send_all(frame, deadline, error)) return std::nullopt;
+  if (!send_all(protocol::encode_frame(payload), deadline, error)) return std::nullopt;
 
-  unsigned char head[4];
+  char head[protocol::kFrameHeaderSize];
   size_t got = 0;
-  bool whole = recv_exact(reinterpret_cast<char*>(head), 4, deadline, error, got);
+  bool whole = recv_exact(head, sizeof head, deadline, error, got);
   reply_started = got > 0;
   if (!whole) {
     if (got > 0) error += " (after " + std::to_string(got) + " of the 4 bytes of the reply's length)";
     return std::nullopt;
   }
-  uint32_t size = head[0] | head[1] << 8 | head[2] << 16 | uint32_t(head[3]) << 24;
+  uint32_t size = *protocol::frame_length(std::string_view(head, sizeof head));
   if (size > o.max_reply_bytes) {
     error = "the reply of " + std::to_string(size) + " bytes is over the limit of " +
             std::to_string(o.max_reply_bytes) + " bytes";

@@ -20,8 +20,8 @@
 #include <sstream>
 #include <thread>
 
-#include "job_script.h"
-#include "server_fixture.h"
+#include "tests/support/job_script.h"
+#include "tests/support/server_fixture.h"
 
 #ifndef BACKENDCTL_BIN
 #error "BACKENDCTL_BIN must be defined by the build"

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/client.h"
-#include "server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace itest {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace itest {
 namespace {

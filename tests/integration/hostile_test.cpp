@@ -18,8 +18,8 @@
 
 #include <gtest/gtest.h>
 
-#include "job_script.h"
-#include "server_fixture.h"
+#include "tests/support/job_script.h"
+#include "tests/support/server_fixture.h"
 
 namespace itest {
 namespace {
@@ -104,7 +104,8 @@ TEST(Hostile, AHundredThousandAddsFillTheTableAndNothingIsCorrupt) {
   for (int sent = 0; sent < total; sent += batch) {
     std::string bytes;
     for (int i = sent; i < sent + batch; ++i)
-      bytes += frame(request_payload("ADD", R"({"jobname":"j)" + std::to_string(i) + R"(","command":"/bin/true"})"));
+      bytes += encode_frame(
+          request_payload("ADD", R"({"jobname":"j)" + std::to_string(i) + R"(","command":"/bin/true"})"));
     ASSERT_TRUE(c.send_raw(bytes));
     for (int i = 0; i < batch; ++i) {
       Reply r = next_reply(c);

@@ -17,8 +17,8 @@
 
 #include <gtest/gtest.h>
 
-#include "job_script.h"
-#include "server_fixture.h"
+#include "tests/support/job_script.h"
+#include "tests/support/server_fixture.h"
 
 namespace itest {
 namespace {
@@ -537,16 +537,8 @@ long last_number_read(const Server& s, const std::string& job) {
 
 TEST_F(JobsTest, SupervisorKilledWhileJobsPrintLosesNoLineAndKeepsTheJobs) {
   constexpr int kJobs = 20;
-  // One line per write(2), one every millisecond, numbered from 1. The
-  // temp folder stays in the command line (argv[1]).
-  const std::string body =
-      "exec python3 -u -c 'import os, time\n"
-      "i = 0\n"
-      "while True:\n"
-      "    i += 1\n"
-      "    os.write(1, b\"%d\\n\" % i)\n"
-      "    time.sleep(0.001)\n"
-      "' \"$0\"\n";
+  // One line per write(2), one every millisecond, numbered from 1.
+  const std::string body = number_printer_body(1000, 1, 0);
   std::vector<JobScript> jobs;
   for (int i = 0; i < kJobs; ++i) {
     char name[16];
@@ -667,14 +659,7 @@ TEST_F(JobsTest, SupervisorKilledTwiceWhileAJobPrintsFastLosesNoLine) {
   // 45 lines of 91 bytes (digits only: zero-padded numbers) every 2.5 ms,
   // in one write of 4,095 bytes: at most PIPE_BUF, so that STOP's SIGTERM
   // never leaves half a write (and half a line) behind.
-  const std::string body =
-      "exec python3 -u -c 'import os, time\n"
-      "i = 0\n"
-      "while True:\n"
-      "    os.write(1, b\"\".join(b\"%090d\\n\" % (i + k) for k in range(1, 46)))\n"
-      "    i += 45\n"
-      "    time.sleep(0.0025)\n"
-      "' \"$0\"\n";
+  const std::string body = number_printer_body(2500, 45, 90);
   auto j = write_script(s, "fast", body);
   ASSERT_TRUE(add_job(s, j, R"(,"writelog":true)"));
   pid_t pid = start_job(s, j);
@@ -810,11 +795,11 @@ TEST_F(JobsTest, ListenerAnswersStatusAndReadWhileTheSupervisorIsStopped) {
 
 TEST_F(JobsTest, SigtermOfTheServerStopsRunningJobsAndExitsZero) {
   auto a = write_script(s, "ta", "echo a\n" + std::string(kIdle));
-  // A job with a child of its own in its process group.
+  // A job with a child of its own in its process group: a shell that
+  // writes its pid, then idles with the temp folder in its command line.
   auto b = write_script(s, "tb",
-                        "python3 -c 'import os, sys, time\n"
-                        "open(sys.argv[1], \"w\").write(str(os.getpid()))\n"
-                        "time.sleep(1000)' '" + s.dir + "/tb-child.pid' &\n" + std::string(kIdle));
+                        "/bin/sh -c 'echo $$ > \"$1\"; " + std::string(kIdle) + "' tb-child '" + s.dir +
+                            "/tb-child.pid' &\n" + std::string(kIdle));
   auto stopped = write_script(s, "tc", "echo c\nexit 0\n");
   for (const auto* j : {&a, &b, &stopped}) ASSERT_TRUE(add_job(s, *j));
   pid_t pa = start_job(s, a), pb = start_job(s, b);

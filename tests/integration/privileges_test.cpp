@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#include "job_script.h"
-#include "server_fixture.h"
+#include "tests/support/job_script.h"
+#include "tests/support/server_fixture.h"
 
 namespace itest {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace itest {
 namespace {
@@ -24,7 +24,7 @@ TEST(Protocol, FramesSplitOneByteAtATime) {
   ASSERT_TRUE(c.connect(s.port));
   for (const std::string& payload : {request_payload("ADD", add_params("split")),
                                      request_payload("GET", R"({"jobname":"split"})")}) {
-    std::string bytes = frame(payload);
+    std::string bytes = encode_frame(payload);
     for (size_t i = 0; i + 1 < bytes.size(); ++i) {
       ASSERT_TRUE(c.send_raw(bytes.substr(i, 1)));
       usleep(300);  // each byte its own segment
@@ -47,7 +47,7 @@ TEST(Protocol, CoalescedFramesAreAnsweredInOrder) {
   WireClient c;
   ASSERT_TRUE(c.connect(s.port));
   // Two frames in one write.
-  ASSERT_TRUE(c.send_raw(frame("STATUSALL") + frame("GETALL")));
+  ASSERT_TRUE(c.send_raw(encode_frame("STATUSALL") + encode_frame("GETALL")));
   Reply a = next_reply(c), b = next_reply(c);
   EXPECT_EQ(a.code(), "OK");
   EXPECT_EQ(a.data_json(), "{}") << a.raw;
@@ -57,11 +57,11 @@ TEST(Protocol, CoalescedFramesAreAnsweredInOrder) {
   // A forwarded command (ADD goes to the supervisor) between answers the
   // listener gives itself: the replies must not overtake each other. The
   // last frame is cut in two.
-  std::string last = frame(request_payload("GET", R"({"jobname":"coal"})"));
-  ASSERT_TRUE(c.send_raw(frame(request_payload("ADD", add_params("coal", "first"))) +
-                         frame(request_payload("GET", R"({"jobname":"coal"})")) +
-                         frame(request_payload("UPDATE", R"({"jobname":"coal","params":"second"})")) +
-                         frame("STATUSALL") + last.substr(0, 7)));
+  std::string last = encode_frame(request_payload("GET", R"({"jobname":"coal"})"));
+  ASSERT_TRUE(c.send_raw(encode_frame(request_payload("ADD", add_params("coal", "first"))) +
+                         encode_frame(request_payload("GET", R"({"jobname":"coal"})")) +
+                         encode_frame(request_payload("UPDATE", R"({"jobname":"coal","params":"second"})")) +
+                         encode_frame("STATUSALL") + last.substr(0, 7)));
   Reply add = next_reply(c), get = next_reply(c), update = next_reply(c), status = next_reply(c);
   EXPECT_EQ(add.code(), "OK") << add.raw;
   ASSERT_EQ(get.code(), "OK") << "GET overtook the ADD before it: " << get.raw;
@@ -129,7 +129,7 @@ TEST_F(ProtocolLimits, LargerFrameIsRefusedAndTheConnectionClosed) {
   WireClient c;
   ASSERT_TRUE(c.connect(s.port));
   // A good request first, in the same write: it is answered before the refusal.
-  ASSERT_TRUE(c.send_raw(frame("STATUSALL") + frame(statusall_of_size(2049))));
+  ASSERT_TRUE(c.send_raw(encode_frame("STATUSALL") + encode_frame(statusall_of_size(2049))));
   Reply ok = next_reply(c);
   EXPECT_EQ(ok.code(), "OK") << ok.raw;
   Reply refused = next_reply(c);
@@ -170,7 +170,7 @@ TEST(Protocol, IdleAndStalledConnectionsAreClosedAfterIdleTimeout) {
   ASSERT_TRUE(stalled_payload.connect(s.port));
   ASSERT_TRUE(active.connect(s.port));
   ASSERT_TRUE(stalled_header.send_raw(std::string("\x20\x00", 2)));
-  ASSERT_TRUE(stalled_payload.send_raw(frame("STATUSALL").substr(0, 8)));
+  ASSERT_TRUE(stalled_payload.send_raw(encode_frame("STATUSALL").substr(0, 8)));
   struct Watch {
     WireClient* c;
     const char* what;
@@ -208,7 +208,7 @@ TEST(Protocol, AFrameTricklingInIsClosedLikeAStalledOne) {
   ASSERT_TRUE(s.start());
   WireClient c;
   ASSERT_TRUE(c.connect(s.port));
-  std::string f = frame("STATUSALL");
+  std::string f = encode_frame("STATUSALL");
   int64_t t0 = now_ms();
   bool closed = false;
   for (size_t i = 0; i + 1 < f.size() && now_ms() - t0 < 4000; ++i) {  // never the last byte
@@ -230,7 +230,7 @@ TEST(Protocol, SlowReaderOfLargeRepliesIsNotCutByIdleTimeout) {
   WireClient c;
   ASSERT_TRUE(c.connect(s.port));
   std::string burst;
-  for (int i = 0; i < kRequests; ++i) burst += frame("GETALL");
+  for (int i = 0; i < kRequests; ++i) burst += encode_frame("GETALL");
   ASSERT_TRUE(c.send_raw(burst));
   int64_t t0 = now_ms();
   int got = 0;
@@ -253,7 +253,7 @@ TEST(Protocol, RepliesNobodyReadsDoNotPileUpInTheListener) {
   WireClient hog;
   ASSERT_TRUE(hog.connect(s.port));
   std::string burst;
-  for (int i = 0; i < 1500; ++i) burst += frame("GETALL");  // ~240 MB of replies
+  for (int i = 0; i < 1500; ++i) burst += encode_frame("GETALL");  // ~240 MB of replies
   ASSERT_TRUE(hog.send_raw(burst));
   usleep(500 * 1000);
   pid_t listener = s.listener_pid();
@@ -272,7 +272,7 @@ TEST(Protocol, TwoHundredConcurrentConnections) {
   // A client stalled half-way through a frame delays nobody.
   WireClient staller;
   ASSERT_TRUE(staller.connect(s.port));
-  ASSERT_TRUE(staller.send_raw(frame("STATUSALL").substr(0, 6)));
+  ASSERT_TRUE(staller.send_raw(encode_frame("STATUSALL").substr(0, 6)));
 
   std::vector<WireClient> clients(kClients);
   for (int i = 0; i < kClients; ++i) ASSERT_TRUE(clients[i].connect(s.port)) << "connection " << i;
@@ -347,7 +347,7 @@ TEST(Protocol, HalfClosedClientGetsEveryAnswer) {
   WireClient c;
   ASSERT_TRUE(c.connect(s.port));
   std::string burst;
-  for (int i = 0; i < kRequests; ++i) burst += frame("GETALL");
+  for (int i = 0; i < kRequests; ++i) burst += encode_frame("GETALL");
   ASSERT_TRUE(c.send_raw(burst));
   ASSERT_EQ(shutdown(c.fd(), SHUT_WR), 0);
   usleep(100 * 1000);  // the server reads the end of stream while its replies wait for us

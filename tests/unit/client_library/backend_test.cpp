@@ -14,7 +14,7 @@ namespace {
 
 using testing::FakeServer;
 using testing::Peer;
-using testing::frame;
+using protocol::encode_frame;
 
 // A server that answers OK to everything and records each request.
 struct Recorder {
@@ -26,7 +26,7 @@ struct Recorder {
         std::lock_guard lock(mu);
         requests.push_back(req);
       }
-      p.write(frame(R"({"code":"OK"})"));
+      p.write(encode_frame(R"({"code":"OK"})"));
     }
   }};
   std::string last() {
@@ -128,7 +128,7 @@ TEST(Backend, ThreadsSharingOneBackendGetTheirOwnReplies) {
     for (std::string req; !(req = p.read_request()).empty();) {
       std::string job = req.substr(req.find("\"jobname\":\"") + 11);
       job.resize(job.find('"'));
-      p.write(frame(R"({"code":"OK","data":")" + job + "\"}"));
+      p.write(encode_frame(R"({"code":"OK","data":")" + job + "\"}"));
     }
   });
   Backend be(Options{.port = s.port()});

@@ -14,7 +14,7 @@ namespace {
 
 using testing::FakeServer;
 using testing::Peer;
-using testing::frame;
+using protocol::encode_frame;
 
 Backend client_of(const FakeServer& s, int call_ms = 3000) {
   Options o;
@@ -28,7 +28,7 @@ TEST(Connection, AReplyArrivingOneByteAtATimeIsReadWhole) {
   std::string seen;
   FakeServer s([&](Peer& p, int) {
     seen = p.read_request();
-    p.write_bytewise(frame(R"({"code":"OK","data":{"a":[1,2]}})"));
+    p.write_bytewise(encode_frame(R"({"code":"OK","data":{"a":[1,2]}})"));
   });
   Backend be(Options{.port = s.port()});
   auto r = be.status("x");
@@ -43,7 +43,7 @@ TEST(Connection, AnOversizedReplyIsATransportErrorAndTheConnectionIsDropped) {
     if (n == 0)
       p.write(std::string("\xf0\xff\xff\x0f", 4));  // 268 MB announced
     else
-      p.write(frame(R"({"code":"OK"})"));
+      p.write(encode_frame(R"({"code":"OK"})"));
   });
   Backend be = client_of(s);
   auto r = be.statusall();
@@ -92,7 +92,7 @@ TEST(Connection, AServerThatClosesAFreshConnectionUnansweredIsAnErrorNotARetry) 
 
 TEST(Connection, CallsShareOneConnection) {
   FakeServer s([](Peer& p, int) {
-    for (std::string req; !(req = p.read_request()).empty();) p.write(frame(R"({"code":"OK","data":"UP"})"));
+    for (std::string req; !(req = p.read_request()).empty();) p.write(encode_frame(R"({"code":"OK","data":"UP"})"));
   });
   Backend be = client_of(s);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(be.status("j").ok());
@@ -102,7 +102,7 @@ TEST(Connection, CallsShareOneConnection) {
 TEST(Connection, AConnectionTheServerClosedIsReplacedBeforeTheNextCall) {
   FakeServer s([](Peer& p, int) {
     p.read_request();
-    p.write(frame(R"({"code":"OK"})"));  // then closes, as an idle timeout would
+    p.write(encode_frame(R"({"code":"OK"})"));  // then closes, as an idle timeout would
   });
   Backend be = client_of(s);
   ASSERT_TRUE(be.start("j").ok());
@@ -119,12 +119,12 @@ TEST(Connection, ARequestLostToAClosingKeptConnectionIsSentOnceMore) {
   FakeServer s([&](Peer& p, int n) {
     p.read_request();
     if (n == 0) {
-      p.write(frame(R"({"code":"OK"})"));
+      p.write(encode_frame(R"({"code":"OK"})"));
       p.read_request();
       return;
     }
     ++answered;
-    p.write(frame(R"({"code":"OK","data":7})"));
+    p.write(encode_frame(R"({"code":"OK","data":7})"));
   });
   Backend be = client_of(s);
   ASSERT_TRUE(be.mem("j").ok());
@@ -146,7 +146,7 @@ TEST(Connection, NothingListeningIsATransportErrorNamingTheAddress) {
 TEST(Connection, AReplyThatIsNoJsonObjectIsATransportError) {
   FakeServer s([](Peer& p, int) {
     p.read_request();
-    p.write(frame("[1,2]"));
+    p.write(encode_frame("[1,2]"));
   });
   Backend be = client_of(s);
   auto r = be.memall();

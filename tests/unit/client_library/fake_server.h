@@ -1,7 +1,8 @@
 // A scripted stand-in for backend-server: listens on a free loopback port
 // and runs a test's script for each connection it accepts, in its own
 // thread. Scripts read requests and write whatever bytes the test wants
-// (split, oversized, truncated, or none at all).
+// (split, oversized, truncated, or none at all); whole replies are framed
+// with the server's codec, protocol::encode_frame.
 #pragma once
 
 #include <arpa/inet.h>
@@ -16,8 +17,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include "protocol/frame.h"
 
 namespace backend::client::testing {
 
@@ -28,11 +32,10 @@ class Peer {
   // The next request's payload ("COMMAND {json}"); empty when the client
   // closed or nothing came within 5 s.
   std::string read_request() {
-    unsigned char head[4];
-    if (!read_exact(reinterpret_cast<char*>(head), 4)) return {};
-    uint32_t n = head[0] | head[1] << 8 | head[2] << 16 | uint32_t(head[3]) << 24;
-    std::string payload(n, '\0');
-    if (!read_exact(payload.data(), n)) return {};
+    char head[protocol::kFrameHeaderSize];
+    if (!read_exact(head, sizeof head)) return {};
+    std::string payload(*protocol::frame_length(std::string_view(head, sizeof head)), '\0');
+    if (!read_exact(payload.data(), payload.size())) return {};
     return payload;
   }
   void write(const std::string& bytes) { (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
@@ -66,12 +69,6 @@ class Peer {
   }
   int fd_;
 };
-
-inline std::string frame(const std::string& payload) {
-  uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string out{char(n & 0xff), char(n >> 8 & 0xff), char(n >> 16 & 0xff), char(n >> 24 & 0xff)};
-  return out + payload;
-}
 
 class FakeServer {
  public:

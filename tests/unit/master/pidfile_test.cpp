@@ -6,17 +6,12 @@
 
 #include <fstream>
 
+#include "tests/support/temp_dir.h"
+
 namespace backend::master {
 namespace {
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/pidfile-test.XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-  std::string path;
-};
+using backend::testing::TempDir;
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p);

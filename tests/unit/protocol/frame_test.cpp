@@ -58,6 +58,14 @@ TEST(FrameTest, EncodesLittleEndianLength) {
   EXPECT_EQ(out, std::string("prefix\x02\x00\x00\x00" "ab", 12));
 }
 
+TEST(FrameTest, ReadsTheLengthOnceTheWholeHeaderIsThere) {
+  EXPECT_EQ(frame_length(""), std::nullopt);
+  EXPECT_EQ(frame_length(std::string("\x09\x00\x00", 3)), std::nullopt);
+  EXPECT_EQ(frame_length(std::string("\x09\x00\x00\x00", 4)), 9u);
+  EXPECT_EQ(frame_length(encode_frame(std::string(0x010203, 'x'))), 0x010203u);
+  EXPECT_EQ(frame_length(le32(0xfffffffe) + "rest"), 0xfffffffeu) << "only the first four bytes count";
+}
+
 TEST(FrameTest, WholeFrameInOneFeed) {
   FrameDecoder d;
   feed(d, encode_frame("GET {\"jobname\":\"a\"}"));

@@ -11,24 +11,19 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
+
 namespace backend::plugins::logexplorer {
 
 class TempLogs {
  public:
-  TempLogs() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "logx-XXXXXX").string();
-    root_ = mkdtemp(tmpl.data());
-    std::filesystem::create_directories(root_ / "log");
-  }
-  ~TempLogs() { std::filesystem::remove_all(root_); }
-  TempLogs(const TempLogs&) = delete;
-  TempLogs& operator=(const TempLogs&) = delete;
+  TempLogs() { std::filesystem::create_directories(root() / "log"); }
 
-  std::filesystem::path root() const { return root_; }
-  std::string log_dir() const { return (root_ / "log").string(); }
+  std::filesystem::path root() const { return dir_.path; }
+  std::string log_dir() const { return (root() / "log").string(); }
 
   // rel is under DATA/log; a path starting with "../" reaches DATA itself.
-  std::filesystem::path at(const std::string& rel) const { return root_ / "log" / rel; }
+  std::filesystem::path at(const std::string& rel) const { return root() / "log" / rel; }
 
   void folder(const std::string& rel) const { std::filesystem::create_directories(at(rel)); }
 
@@ -45,7 +40,7 @@ class TempLogs {
   void fifo(const std::string& rel) const { ASSERT_EQ(mkfifo(at(rel).c_str(), 0600), 0); }
 
  private:
-  std::filesystem::path root_;
+  backend::testing::TempDir dir_{"logx"};
 };
 
 }  // namespace backend::plugins::logexplorer

@@ -1,23 +1,17 @@
 #include "plugins/scheduler/schedule_store.h"
 
-#include <cstdlib>
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
 #include "worker/common/atomic_file.h"
 
 namespace backend::plugins::scheduler {
 namespace {
 
-class SchedulerStore : public testing::Test {
+class SchedulerStore : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sched-store-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   static Schedule schedule(bool enable, const char* condition) {
     rapidjson::Document doc;
     doc.Parse(condition);
@@ -47,7 +41,7 @@ class SchedulerStore : public testing::Test {
     }
   }
 
-  std::string dir_;
+  backend::testing::TempDir dir_{"sched-store"};
 };
 
 TEST_F(SchedulerStore, JsonShapes) {
@@ -65,7 +59,7 @@ TEST_F(SchedulerStore, JsonShapes) {
 
 TEST_F(SchedulerStore, RoundTripThroughTheFiles) {
   {
-    ScheduleStore store(dir_);
+    ScheduleStore store(dir_.path);
     EXPECT_TRUE(store.load().empty());
     Schedules all;
     all["job.1"]["u1"] = schedule(true, R"({"U":"300"})");
@@ -77,7 +71,7 @@ TEST_F(SchedulerStore, RoundTripThroughTheFiles) {
     store.record_run("other", "u3", 50);
     save(store, {"job.1", "other"});
   }
-  ScheduleStore again(dir_);
+  ScheduleStore again(dir_.path);
   EXPECT_TRUE(again.load().empty());
   ASSERT_EQ(again.schedules().size(), 2u);
   const Schedule* s = again.find("job.1", "u1");
@@ -95,7 +89,7 @@ TEST_F(SchedulerStore, RoundTripThroughTheFiles) {
 }
 
 TEST_F(SchedulerStore, HistoryIsCappedAtFiftyNewestFirst) {
-  ScheduleStore store(dir_);
+  ScheduleStore store(dir_.path);
   store.load();
   Schedules all;
   all["j"]["u"] = schedule(true, R"({"U":60})");
@@ -106,13 +100,13 @@ TEST_F(SchedulerStore, HistoryIsCappedAtFiftyNewestFirst) {
   EXPECT_EQ(runs.front(), 120 * 60);
   EXPECT_EQ(runs.back(), 71 * 60);
   save(store, {"j"});
-  ScheduleStore again(dir_);
+  ScheduleStore again(dir_.path);
   again.load();
   EXPECT_EQ(again.runs("j", "u"), runs);
 }
 
 TEST_F(SchedulerStore, DroppingSchedulesDropsTheirHistory) {
-  ScheduleStore store(dir_);
+  ScheduleStore store(dir_.path);
   store.load();
   Schedules all;
   all["j"]["u1"] = schedule(true, R"({"U":60})");
@@ -134,18 +128,18 @@ TEST_F(SchedulerStore, DroppingSchedulesDropsTheirHistory) {
 }
 
 TEST_F(SchedulerStore, BadFilesAreToldAndKept) {
-  write(dir_ + "/schedules.json", "{not json");
-  ScheduleStore store(dir_);
+  write(dir_.path + "/schedules.json", "{not json");
+  ScheduleStore store(dir_.path);
   auto problems = store.load();
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("schedules.json.bad"), std::string::npos);
-  EXPECT_EQ(read(dir_ + "/schedules.json.bad"), "{not json");
+  EXPECT_EQ(read(dir_.path + "/schedules.json.bad"), "{not json");
   EXPECT_TRUE(store.schedules().empty());
 
-  write(dir_ + "/schedules.json",
+  write(dir_.path + "/schedules.json",
         R"({"j":{"good":{"enable":true,"condition":{"U":60}},"bad":{"enable":true,"condition":{"H":"24"}},)"
         R"("noenable":{"condition":{"U":60}}},"../x":{"u":{"enable":true,"condition":{"U":60}}}})");
-  write(dir_ + "/history/j.json", R"({"good":[5,"x",4],"gone":[1]})");
+  write(dir_.path + "/history/j.json", R"({"good":[5,"x",4],"gone":[1]})");
   problems = store.load();
   EXPECT_EQ(problems.size(), 3u);
   EXPECT_TRUE(store.find("j", "good"));

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
 #include "worker/common/atomic_file.h"
 
 namespace backend::plugins::scheduler {
@@ -45,27 +46,24 @@ class FakeJobs : public JobControl {
 
 int64_t steady_ms() { return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count(); }
 
-class SchedulerPluginTest : public testing::Test {
+class SchedulerPluginTest : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("TZ", "UTC", 1);
     tzset();
-    char tmpl[] = "/tmp/sched-plugin-XXXXXX";
-    dir_ = mkdtemp(tmpl);
     uv_loop_init(&loop_);
     jobs_.settings_["j"] = "{}";
     jobs_.settings_["k"] = "{}";
     // A wall clock that runs like the real one from a time the test picks.
     set_clock(1'780'000'000'000);
     host_.loop = &loop_;
-    host_.data_dir = dir_;
+    host_.data_dir = dir_.path;
     host_.jobs = &jobs_;
   }
   void TearDown() override {
     plugin_.reset();
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_EQ(uv_loop_close(&loop_), 0);
-    std::filesystem::remove_all(dir_);
   }
 
   void set_clock(int64_t unix_ms) {
@@ -138,7 +136,7 @@ class SchedulerPluginTest : public testing::Test {
     set_clock((t / 60000 + 1) * 60000 - ms);
   }
 
-  std::string dir_;
+  backend::testing::TempDir dir_{"sched-plugin"};
   uv_loop_t loop_;
   FakeJobs jobs_;
   Host host_;
@@ -272,7 +270,7 @@ TEST_F(SchedulerPluginTest, ADeletedJobsSchedulesAreGoneTheMomentDeleteIsAnswere
 
 TEST_F(SchedulerPluginTest, AFailedWriteIsFailedAndChangesNothing) {
   start_plugin();
-  std::filesystem::create_directory(dir_ + "/schedules.json");  // rename onto a folder fails
+  std::filesystem::create_directory(dir_.path + "/schedules.json");  // rename onto a folder fails
   std::string error = failed("SCHEDULER.ADD", R"({"jobname":"j","enable":true,"condition":{"U":300}})");
   EXPECT_NE(error.find("could not save the schedules"), std::string::npos) << error;
   EXPECT_EQ(ok("SCHEDULER.GETALL"), "{}");
@@ -310,7 +308,7 @@ TEST_F(SchedulerPluginTest, ADueScheduleStartsItsJobOnceAndNotWhileItRuns) {
   // The history reaches the disk (written off the loop, so soon after).
   std::string expected = R"({")" + u + R"(":[)" + std::to_string(third) + "," + std::to_string(minute) + "]}";
   std::string error;
-  EXPECT_TRUE(run_until([&] { return worker::read_file(dir_ + "/history/j.json", error) == expected; }));
+  EXPECT_TRUE(run_until([&] { return worker::read_file(dir_.path + "/history/j.json", error) == expected; }));
 }
 
 TEST_F(SchedulerPluginTest, TwoSchedulesDueTogetherStartTheJobOnce) {

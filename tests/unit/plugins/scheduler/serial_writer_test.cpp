@@ -1,29 +1,24 @@
 #include "plugins/scheduler/serial_writer.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
 #include "worker/common/atomic_file.h"
 
 namespace backend::plugins::scheduler {
 namespace {
 
-class SchedulerSerialWriter : public testing::Test {
+class SchedulerSerialWriter : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sched-writer-XXXXXX";
-    dir_ = mkdtemp(tmpl);
     uv_loop_init(&loop_);
   }
   void TearDown() override {
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_EQ(uv_loop_close(&loop_), 0);
-    std::filesystem::remove_all(dir_);
   }
   std::string read(const std::string& path) {
     std::string error;
@@ -31,13 +26,13 @@ class SchedulerSerialWriter : public testing::Test {
     return s ? *s : "<none>";
   }
 
-  std::string dir_;
+  backend::testing::TempDir dir_{"sched-writer"};
   uv_loop_t loop_;
 };
 
 TEST_F(SchedulerSerialWriter, WritesInTheOrderAskedAndAnswersEach) {
   SerialWriter w(&loop_);
-  std::string path = dir_ + "/f.json";
+  std::string path = dir_.path + "/f.json";
   std::vector<int> done;
   for (int k = 0; k < 20; ++k) {
     w.write(path, std::to_string(k), [&, k](std::optional<std::string> error) {
@@ -55,12 +50,12 @@ TEST_F(SchedulerSerialWriter, WritesInTheOrderAskedAndAnswersEach) {
 
 TEST_F(SchedulerSerialWriter, RemovesAndReportsErrors) {
   SerialWriter w(&loop_);
-  std::string path = dir_ + "/f.json";
+  std::string path = dir_.path + "/f.json";
   std::optional<std::string> write_error = "unset", remove_error = "unset", again = "unset", bad = std::nullopt;
   w.write(path, "x", [&](auto e) { write_error = e; });
   w.remove(path, [&](auto e) { remove_error = e; });
   w.remove(path, [&](auto e) { again = e; });  // already gone: fine
-  w.write(dir_ + "/no/such/folder/f.json", "x", [&](auto e) { bad = e; });
+  w.write(dir_.path + "/no/such/folder/f.json", "x", [&](auto e) { bad = e; });
   uv_run(&loop_, UV_RUN_DEFAULT);
   EXPECT_FALSE(write_error);
   EXPECT_FALSE(remove_error);
@@ -71,7 +66,7 @@ TEST_F(SchedulerSerialWriter, RemovesAndReportsErrors) {
 }
 
 TEST_F(SchedulerSerialWriter, QueuedWritesStillLandAfterTheOwnerIsGone) {
-  std::string path = dir_ + "/f.json";
+  std::string path = dir_.path + "/f.json";
   bool called = false;
   {
     SerialWriter w(&loop_);

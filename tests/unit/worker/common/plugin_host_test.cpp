@@ -1,12 +1,11 @@
 #include "worker/common/plugin_host.h"
 
-#include <unistd.h>
-
 #include <array>
-#include <cstdlib>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
 
 namespace backend::worker {
 namespace {
@@ -99,13 +98,13 @@ TEST(PluginHost, HooksReachThePluginsWithTheirOwnDataFolder) {
   PluginHost host(kAll, Side::kSupervisor);
   ASSERT_FALSE(host.load(config({"*"})));
   plugins::Host base;
-  base.data_dir = "/tmp/plugin-host-test-" + std::to_string(getpid());
+  backend::testing::TempDir data;
+  base.data_dir = data.path;
   host.inited(base);
   rapidjson::Document params(rapidjson::kObjectType);
   host.finished("STOP", params, Code::kOk);
   EXPECT_EQ(Recorder::events,
             (std::vector<std::string>{"configure", "inited " + base.data_dir + "/two", "finished STOP"}));
-  (void)!std::system(("rm -rf " + base.data_dir).c_str());
 }
 
 TEST(PluginHost, TheFirstRefusalWins) {

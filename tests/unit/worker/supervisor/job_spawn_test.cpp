@@ -8,7 +8,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <string>
+
+#include "tests/support/temp_dir.h"
 
 namespace backend::worker {
 namespace {
@@ -129,16 +132,14 @@ TEST(JobSpawn, ABadWorkingDirectoryIsReported) {
 }
 
 TEST(JobSpawn, ANonExecutableFileIsRefused) {
-  char path[] = "/tmp/spawn-test-XXXXXX";
-  int fd = mkstemp(path);
-  (void)!write(fd, "echo hi\n", 8);
-  close(fd);
+  backend::testing::TempDir d;
+  std::string path = d.path + "/job.sh";
+  std::ofstream(path) << "echo hi\n";  // no execute bit, not even for root
   SpawnSpec s;
   s.program = path;
   s.argv = {path};
   Spawned p;
   auto err = spawn_job(s, p);
-  unlink(path);
   ASSERT_TRUE(err);
   EXPECT_NE(err->find("Permission denied"), std::string::npos) << *err;
 }

@@ -1,4 +1,4 @@
-#include "wire_client.h"
+#include "tests/support/wire_client.h"
 
 #include <gtest/gtest.h>
 
@@ -65,17 +65,6 @@ std::optional<Reply> parse_reply(std::string payload) {
   auto it = r.doc.FindMember("code");
   if (it == r.doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
   return r;
-}
-
-std::string frame(std::string_view payload) {
-  uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string out;
-  out.push_back(static_cast<char>(n & 0xff));
-  out.push_back(static_cast<char>((n >> 8) & 0xff));
-  out.push_back(static_cast<char>((n >> 16) & 0xff));
-  out.push_back(static_cast<char>((n >> 24) & 0xff));
-  out.append(payload);
-  return out;
 }
 
 std::string request_payload(std::string_view command, std::string_view params_json) {
@@ -194,13 +183,13 @@ WireClient::Status WireClient::fill(size_t want, int64_t deadline_ms) {
 WireClient::Status WireClient::read_frame(std::string& payload, int timeout_ms) {
   if (fd_ < 0) return Status::kError;
   int64_t deadline = now_ms() + timeout_ms;
-  if (Status s = fill(4, deadline); s != Status::kOk) return s;
-  const auto* u = reinterpret_cast<const unsigned char*>(in_.data());
-  uint32_t len = uint32_t(u[0]) | uint32_t(u[1]) << 8 | uint32_t(u[2]) << 16 | uint32_t(u[3]) << 24;
+  using backend::protocol::kFrameHeaderSize;
+  if (Status s = fill(kFrameHeaderSize, deadline); s != Status::kOk) return s;
+  uint32_t len = *backend::protocol::frame_length(in_);
   if (len > (64u << 20)) return Status::kError;  // no reply of ours is that large
-  if (Status s = fill(4 + size_t(len), deadline); s != Status::kOk) return s;
-  payload = in_.substr(4, len);
-  in_.erase(0, 4 + size_t(len));
+  if (Status s = fill(kFrameHeaderSize + len, deadline); s != Status::kOk) return s;
+  payload = in_.substr(kFrameHeaderSize, len);
+  in_.erase(0, kFrameHeaderSize + len);
   return Status::kOk;
 }
 

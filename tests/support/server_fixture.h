@@ -1,7 +1,7 @@
 // Starts and stops real backend-server processes for the integration tests.
 //
-// Every Server has its own temp folder (mkdtemp under /tmp: config file,
-// data dir, captured stderr), its own free port and its own shared memory
+// Every Server has its own temp folder (a TempDir: config file, data dir,
+// captured stderr), its own free port and its own shared memory
 // name ("itest-<pid>-<counter>"), so that tests run in parallel without
 // colliding. Its destructor always cleans up: SIGTERM, then SIGKILL of the
 // whole process tree, then /dev/shm/NAME and the temp folder are removed.
@@ -19,7 +19,8 @@
 
 #include <gtest/gtest.h>
 
-#include "wire_client.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wire_client.h"
 
 #ifndef BACKEND_SERVER_BIN
 #error "BACKEND_SERVER_BIN must be defined by the build"
@@ -49,8 +50,6 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv, int timeout_ms = 10000,
                           const std::function<void()>& at_exit = {});
 
-std::string make_temp_dir();
-void remove_tree(const std::string& path);
 std::string unique_shm_name();
 bool shm_exists(const std::string& name);
 void shm_remove(const std::string& name);
@@ -144,7 +143,7 @@ class Server {
     return query(port, command, params_json, timeout_ms);
   }
 
-  std::string dir;          // temp folder, removed at the end
+  std::string dir;          // temp_.path, removed at the end
   std::string data_dir;     // dir/data
   std::string config_path;  // dir/server.conf
   std::string pidfile;      // data_dir/backend-server.pid
@@ -156,6 +155,8 @@ class Server {
   bool reap_child(bool block);
   std::vector<std::string> argv_for(const std::vector<std::string>& extra) const;
 
+  // Removed after the destructor has killed everything that ran in it.
+  backend::testing::TempDir temp_{"itest"};
   std::map<std::string, std::string> config_;
   pid_t child_ = 0;       // a foreground master: our child
   pid_t daemon_pid_ = 0;  // a daemon master: from the pidfile

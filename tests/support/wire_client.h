@@ -1,8 +1,9 @@
 // A tiny blocking client for the wire protocol (PROTOCOL.md, "Framing"):
 // u32 little-endian length, then the payload. Every call is bounded by a
-// timeout; nothing here ever blocks for good. Written apart from the
-// server's own protocol code on purpose: the tests check the wire, not the
-// server's idea of it.
+// timeout; nothing here ever blocks for good. It frames with the server's
+// own codec (protocol/frame.h), which protocol_frame_test holds to the
+// bytes PROTOCOL.md gives; tests that need other bytes (a false length, a
+// frame cut short) send them with send_raw.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include <sys/socket.h>
 
 #include <rapidjson/document.h>
+
+#include "protocol/frame.h"
 
 namespace itest {
 
@@ -33,8 +36,7 @@ struct Reply {
 // string "code".
 std::optional<Reply> parse_reply(std::string payload);
 
-// u32 little-endian length + payload.
-std::string frame(std::string_view payload);
+using backend::protocol::encode_frame;
 // "COMMAND" or "COMMAND <params>".
 std::string request_payload(std::string_view command, std::string_view params_json = {});
 
@@ -59,7 +61,9 @@ class WireClient {
 
   // Writes all bytes within timeout_ms (false when the peer is gone).
   bool send_raw(std::string_view bytes, int timeout_ms = 2000);
-  bool send_frame(std::string_view payload, int timeout_ms = 2000) { return send_raw(frame(payload), timeout_ms); }
+  bool send_frame(std::string_view payload, int timeout_ms = 2000) {
+    return send_raw(encode_frame(payload), timeout_ms);
+  }
 
   // Reads one whole response frame.
   Status read_frame(std::string& payload, int timeout_ms = 5000);

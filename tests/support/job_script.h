@@ -9,7 +9,11 @@
 
 #include <string>
 
-#include "server_fixture.h"
+#include "tests/support/server_fixture.h"
+
+#ifndef NUMBER_PRINTER_BIN
+#error "NUMBER_PRINTER_BIN must be defined by the build"
+#endif
 
 namespace itest {
 
@@ -31,5 +35,15 @@ inline JobScript write_script(const Server& s, const std::string& name, const st
 // A body that runs until signalled. Not `exec sleep`: the script itself
 // stays the job's process, with the temp folder in its command line.
 inline const char* const kIdle = "while :; do sleep 1; done\n";
+
+// A body that prints 1, 2, 3, ... (tests/support/number_printer.c), one a
+// line, zero-padded to `width` digits (0: not padded), `lines_per_write`
+// lines in each write(2) and a pause of `interval_us` after each. The
+// script execs the printer, which keeps its pid, and passes it its own
+// path, which keeps the temp folder in the job's command line.
+inline std::string number_printer_body(long interval_us, int lines_per_write, int width) {
+  return std::string("exec '") + NUMBER_PRINTER_BIN + "' " + std::to_string(interval_us) + " " +
+         std::to_string(lines_per_write) + " " + std::to_string(width) + " \"$0\"\n";
+}
 
 }  // namespace itest

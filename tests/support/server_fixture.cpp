@@ -1,4 +1,4 @@
-#include "server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -117,21 +117,6 @@ CommandResult run_command(const std::vector<std::string>& argv_in, int timeout_m
   unlink(out_path);
   unlink(err_path);
   return r;
-}
-
-std::string make_temp_dir() {
-  char tmpl[] = "/tmp/itest-XXXXXX";
-  if (!mkdtemp(tmpl)) {
-    ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-    return {};
-  }
-  return tmpl;
-}
-
-void remove_tree(const std::string& path) {
-  if (path.size() < 6 || path.rfind("/tmp/", 0) != 0) return;  // never anything else
-  std::error_code ec;
-  fs::remove_all(path, ec);
 }
 
 std::string unique_shm_name() {
@@ -308,7 +293,7 @@ std::optional<rapidjson::Document> parse_json(const std::string& text) {
 // ---- one server ---------------------------------------------------------------
 
 Server::Server() {
-  dir = make_temp_dir();
+  dir = temp_.path;
   data_dir = dir + "/data";
   config_path = dir + "/server.conf";
   pidfile = data_dir + "/backend-server.pid";
@@ -331,7 +316,6 @@ Server::~Server() {
   // words are in the server's stderr, which goes with the folder otherwise.
   if (::testing::Test::HasFailure()) print_stderr_tails();
   shm_remove(shm_name);
-  remove_tree(dir);
 }
 
 void Server::print_stderr_tails() const {
