@@ -335,7 +335,11 @@ int Master::read_control() {
   worker::ControlMessage message;
   std::vector<int> fds;
   int i = 0;
-  for (; i < kControlBatch && worker::receive_control(control_[0], message, fds) > 0; ++i) {
+  for (; i < kControlBatch; ++i) {
+    // The master holds both ends: never closed while it lives.
+    worker::Received got = worker::receive_control(control_[0], message, fds);
+    if (got == worker::Received::kNone || got == worker::Received::kClosed) break;
+    if (got == worker::Received::kDropped) continue;
     held_.on_message(message, fds, control_out_);
     for (int fd : fds)
       if (fd >= 0) close(fd);

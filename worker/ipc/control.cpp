@@ -24,18 +24,21 @@ void close_fds(const std::vector<int>& fds) {
 Control::Outgoing::Outgoing(const ControlMessage& message, const std::vector<int>& lent)
     : text(encode(message)), fds(duplicate_fds(lent)) {}
 
-int receive_control(int socket, ControlMessage& message, std::vector<int>& fds) {
+Received receive_control(int socket, ControlMessage& message, std::vector<int>& fds) {
   std::string text;
-  for (;;) {
-    long n = recv_with_fds(socket, text, fds);
-    if (n <= 0) return n == 0 ? 0 : -1;
-    if (auto decoded = decode_control(text)) {
-      message = std::move(*decoded);
-      return 1;
-    }
-    spdlog::error("control message \"{}\" not understood; dropped", text.substr(0, 200));
+  long n = recv_with_fds(socket, text, fds);
+  if (n == 0) return Received::kNone;
+  if (n < 0 || text.empty()) {
     close_fds(fds);
+    return Received::kClosed;
   }
+  if (auto decoded = decode_control(text)) {
+    message = std::move(*decoded);
+    return Received::kMessage;
+  }
+  spdlog::error("control message \"{}\" not understood; dropped", text.substr(0, 200));
+  close_fds(fds);
+  return Received::kDropped;
 }
 
 bool send_queued(int socket, std::deque<Control::Outgoing>& queue) {
@@ -64,7 +67,10 @@ void Control::read_all() {
   ControlMessage message;
   std::vector<int> fds;
   for (int i = 0; i < 256; ++i) {
-    if (receive_control(fd_, message, fds) <= 0) return;
+    Received got = receive_control(fd_, message, fds);
+    if (got == Received::kNone) return;
+    if (got == Received::kClosed) return close();  // the master is gone; its SIGTERM follows
+    if (got == Received::kDropped) continue;
     on_message_(message, fds);
     for (int fd : fds)  // whatever the handler did not take
       if (fd >= 0) ::close(fd);

@@ -47,10 +47,11 @@ class Control : public PolledSocket {
 // Sends what it can of a queue of outgoing messages, closing the fds of
 // those sent. Returns false on a hard error. Shared with the master.
 bool send_queued(int socket, std::deque<Control::Outgoing>& queue);
-// Receives one message: 1 with `message` and `fds` set, 0 when none waits,
-// -1 on an error. A message that does not decode is logged and dropped
-// with its fds, and the next one is read.
-int receive_control(int socket, ControlMessage& message, std::vector<int>& fds);
+// Receives one message. One that does not decode is logged and dropped
+// with its fds. End of file (no message is ever empty) or an error is
+// kClosed: the peer is gone, and reading on would spin.
+enum class Received { kMessage, kNone, kDropped, kClosed };
+Received receive_control(int socket, ControlMessage& message, std::vector<int>& fds);
 std::vector<int> duplicate_fds(const std::vector<int>& fds);
 void close_fds(const std::vector<int>& fds);
 
