@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "conf/config.h"
 #include "plugins/plugin.h"
@@ -33,6 +34,12 @@ struct WorkerContext {
 
 // The config the master published in shared memory (after a SIGHUP).
 bool published_config(const shm::Segment& segment, conf::Config& out);
+
+class PluginHost;
+// A worker's SIGHUP: takes the config the master published, applies its
+// log level and time zone and gives the plugins their settings. False,
+// with the running config kept, when it cannot be read.
+bool apply_published_config(WorkerContext& ctx, PluginHost& plugins, std::string_view worker);
 
 // A worker's whole life: runs its loop until SIGTERM and returns the
 // process exit status.

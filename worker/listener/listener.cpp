@@ -94,17 +94,7 @@ void Listener::save_plugin_file(const std::string& plugin, const std::string& fi
   });
 }
 
-void Listener::reload() {
-  conf::Config next;
-  if (!published_config(seg_, next)) {
-    spdlog::error("listener: the reloaded config could not be read; keeping the old one");
-    return;
-  }
-  ctx_.config = next;
-  log_set_level(next.log_level);
-  log_set_timezone(next.timezone);
-  plugins_.reconfigure(next);
-}
+void Listener::reload() { apply_published_config(ctx_, plugins_, "listener"); }
 
 // Stops accepting, then lets every connection finish what it asked for
 // (client_connections.h).

@@ -294,16 +294,7 @@ void Supervisor::publish_all() {
 }
 
 void Supervisor::reload() {
-  conf::Config next;
-  if (!published_config(seg_, next)) {
-    spdlog::error("supervisor: the reloaded config could not be read; keeping the old one");
-    return;
-  }
-  ctx_.config = next;
-  log_set_level(next.log_level);
-  log_set_timezone(next.timezone);
-  jobs_->set_interpreters(next.interpreters);
-  plugins_.reconfigure(next);
+  if (apply_published_config(ctx_, plugins_, "supervisor")) jobs_->set_interpreters(ctx_.config.interpreters);
 }
 
 // Jobs are stopped as STOP would, each within its stoptimeout, before the
