@@ -1,5 +1,7 @@
-// Jobs on their own loop: what becomes of a job adopted from a dead
-// supervisor whose process is already gone.
+// The takeover, with the jobs on their own loop: what becomes of a job
+// adopted from a dead supervisor whose process is already gone.
+#include "worker/supervisor/takeover.h"
+
 #include "worker/supervisor/jobs.h"
 
 #include <sys/wait.h>
