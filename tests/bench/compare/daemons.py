@@ -100,6 +100,7 @@ class Protocol:
 
 class BackendServer(Daemon):
     name = "backend-server"
+    server_bin = None  # a build of its own (build()), else env.server_bin
 
     def start(self, jobs):
         self.port = free_port()
@@ -110,7 +111,8 @@ class BackendServer(Daemon):
                        "shm_name": f"compare-{os.getpid()}-{self.port}",
                        "plugin_settings": {"guarder": {"backoff_reset": 1}}}, f)
         self.out = open(os.path.join(self.dir, "server.out"), "w")
-        self.proc = subprocess.Popen([self.env.server_bin, "-c", conf], stdout=self.out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([self.server_bin or self.env.server_bin, "-c", conf], stdout=self.out,
+                                     stderr=subprocess.STDOUT)
         wait_until(self._answers, 10, "backend-server to answer")
         self.c = Protocol(self.port)
         for j in jobs:
@@ -340,4 +342,10 @@ class Pm2(Daemon):
 
 
 DAEMONS = [BackendServer, Supervisord, Pm2]
+
+
+def build(name, server_bin):
+    """backend-server run from a binary of its own, under its own name: the
+    contestants of the A/B mode, two builds of it (say "old" and "new")."""
+    return type(f"BackendServer_{name}", (BackendServer,), {"name": name, "server_bin": server_bin})
 
