@@ -11,6 +11,7 @@ the other in turn, the order alternating, and report.write_ab says whether
 the new build is within 5 % of the old or better."""
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -91,8 +92,13 @@ def main():
     a = parse()
     env, sizes = Env(a), scenarios.Sizes(a.smoke, a.seconds)
     results, others = {}, procs.OtherLoad()
-    with tempfile.TemporaryDirectory(prefix="compare.") as tmp:
+    tmp = tempfile.mkdtemp(prefix="compare.")
+    try:
         checked = (builds if a.old else peers)(a, env, sizes, tmp, results)
+    except BaseException:
+        log(f"failed: the daemons' folders (configuration, output, data) are kept in {tmp}")
+        raise
+    shutil.rmtree(tmp)
     others.stop()
     with open(a.machine) as f:
         machine = f.read()

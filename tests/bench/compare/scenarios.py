@@ -26,8 +26,16 @@ def sample(results, scenario, daemon, value):
 
 
 def started(cls, env, workdir, jobs):
+    """A daemon up with its jobs; one that failed on the way is stopped."""
     d = cls(env, workdir)
-    d.start(jobs)
+    try:
+        d.start(jobs)
+    except Exception as e:
+        try:
+            d.stop()
+        except Exception:
+            pass
+        raise RuntimeError(f"{cls.name} in {workdir}: {type(e).__name__}: {e}") from e
     return d
 
 
