@@ -13,18 +13,39 @@ release_build() {
   fi
   log "building in $build"
   ninja -C "$build" "$@" >&2
-  build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt") ($(sed -n 's/^CMAKE_CXX_FLAGS_RELEASE:[A-Z]*=//p' "$build/CMakeCache.txt"))"
+  build_type=$(build_type_of "$build")
 }
 
-# The tree as it was built (someone may commit while a benchmark runs).
+# build_type_of BUILD_DIR: its CMAKE_BUILD_TYPE and that type's C++ flags.
+build_type_of() {
+  local type
+  type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$1/CMakeCache.txt")
+  echo "${type:-none} ($(sed -n "s/^CMAKE_CXX_FLAGS_${type^^}:[A-Z]*=//p" "$1/CMakeCache.txt"))"
+}
+
+# tree_revision [TREE]: the tree ($root by default) as it was built
+# (someone may commit while a benchmark runs).
 tree_revision() {
-  echo "$(git -C "$root" log -1 --format='commit %h (%cd)' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null ||
-    echo unknown)$({ git -C "$root" status --porcelain --untracked-files=no -- . ':!tests' 2>/dev/null | grep -q . &&
+  local tree=${1:-$root}
+  echo "$(git -C "$tree" log -1 --format='commit %h (%cd)' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null ||
+    echo unknown)$({ git -C "$tree" status --porcelain --untracked-files=no -- . ':!tests' 2>/dev/null | grep -q . &&
     echo ', with uncommitted changes outside tests/'; } || true)"
 }
 
+# build_revision BUILD_DIR: tree_revision of the tree the build folder was
+# configured from, and a warning when its backend-server is older than
+# that tree (ninja would rebuild it).
+build_revision() {
+  local tree
+  tree=$(sed -n 's/^CMAKE_HOME_DIRECTORY:[A-Z]*=//p' "$1/CMakeCache.txt")
+  [[ -n $tree ]] || { echo unknown; return; }
+  echo "$(tree_revision "$tree") in $tree$(ninja -C "$1" -n backend-server 2>/dev/null | grep -q 'no work to do' ||
+    echo ', but its backend-server is older than that tree (not rebuilt since)')"
+}
+
 # machine_table: the "## Machine" section of a results file; uses
-# $build_type, $server_bin and $source_rev.
+# $build_type, $server_bin and $source_rev, and leaves out those rows when
+# $server_bin is empty (the caller adds rows of its builds).
 machine_table() {
   local cpu_model mem_total cxx
   cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -39,6 +60,7 @@ machine_table() {
   echo "| memory | ${mem_total:-unknown} |"
   echo "| kernel | $(uname -r) |"
   echo "| compiler | $cxx |"
+  [[ -n ${server_bin:-} ]] || return 0
   echo "| build | $build_type |"
   echo "| server | $server_bin |"
   echo "| source | $source_rev |"

@@ -100,18 +100,17 @@ class Protocol:
 
 class BackendServer(Daemon):
     name = "backend-server"
+    server_bin = None  # a build of its own (build()), else env.server_bin
 
     def start(self, jobs):
-        self.port = free_port()
-        data = os.path.join(self.dir, "data")
-        conf = os.path.join(self.dir, "backend-server.conf")
-        with open(conf, "w") as f:
-            json.dump({"listen": f"127.0.0.1:{self.port}", "data_dir": data,
-                       "shm_name": f"compare-{os.getpid()}-{self.port}",
-                       "plugin_settings": {"guarder": {"backoff_reset": 1}}}, f)
-        self.out = open(os.path.join(self.dir, "server.out"), "w")
-        self.proc = subprocess.Popen([self.env.server_bin, "-c", conf], stdout=self.out, stderr=subprocess.STDOUT)
-        wait_until(self._answers, 10, "backend-server to answer")
+        # A port free_port() saw free can be taken before the server binds it
+        # (other tests run on this machine): the server then exits saying so,
+        # and is started again on another port.
+        for _ in range(5):
+            if self._launch():
+                break
+        else:
+            raise RuntimeError("backend-server: the port was taken before it could listen, five times")
         self.c = Protocol(self.port)
         for j in jobs:
             self.add(j)
@@ -119,10 +118,38 @@ class BackendServer(Daemon):
             if j.up:
                 self.c.ok("START", {"jobname": j.name})
 
+    def _launch(self):
+        self.port = free_port()
+        data = os.path.join(self.dir, "data")
+        self.pidfile = os.path.join(data, "backend-server.pid")
+        conf = os.path.join(self.dir, "backend-server.conf")
+        with open(conf, "w") as f:
+            json.dump({"listen": f"127.0.0.1:{self.port}", "data_dir": data, "pidfile": self.pidfile,
+                       "shm_name": f"compare-{os.getpid()}-{self.port}",
+                       "plugin_settings": {"guarder": {"backoff_reset": 1}}}, f)
+        out = os.path.join(self.dir, "server.out")
+        self.out = open(out, "w")
+        self.proc = subprocess.Popen([self.server_bin or self.env.server_bin, "-c", conf], stdout=self.out,
+                                     stderr=subprocess.STDOUT)
+        try:
+            wait_until(self._answers, 10, "backend-server to answer")
+            return True
+        except RuntimeError:
+            self.out.close()
+            with open(out) as f:
+                if self.proc.poll() is None or "cannot listen" not in f.read():
+                    raise
+            return False
+
     def _answers(self):
         if self.proc.poll() is not None:
             raise RuntimeError(f"backend-server exited with {self.proc.returncode}")
+        # The server writes its pidfile once it holds the port: until then
+        # whatever answers on the port is someone else's.
         try:
+            with open(self.pidfile) as f:
+                if f.read().strip() != str(self.proc.pid):
+                    return False
             Protocol(self.port).ok("STATUSALL")
             return True
         except OSError:
@@ -340,4 +367,10 @@ class Pm2(Daemon):
 
 
 DAEMONS = [BackendServer, Supervisord, Pm2]
+
+
+def build(name, server_bin):
+    """backend-server run from a binary of its own, under its own name: the
+    contestants of the A/B mode, two builds of it (say "old" and "new")."""
+    return type(f"BackendServer_{name}", (BackendServer,), {"name": name, "server_bin": server_bin})
 

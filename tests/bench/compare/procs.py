@@ -1,5 +1,7 @@
-"""What /proc tells about a daemon's processes: memory, CPU, children."""
+"""What /proc tells about a daemon's processes (memory, CPU, children) and
+about the rest of the machine while a benchmark runs."""
 import os
+import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -67,3 +69,33 @@ def children(pid):
 def running(program):
     """Pids of processes whose first argument is program."""
     return [p for p, prog in _each(_program) if prog == program.encode()]
+
+
+def machine_cpu_seconds():
+    """CPU seconds every CPU spent busy since boot, or taken by the
+    hypervisor (/proc/stat: all but idle and iowait, steal included)."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
+def own_cpu_seconds():
+    """CPU seconds of this process and of the descendants it waited for (the
+    daemons, which wait for their workers and jobs, and the load generators)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class OtherLoad:
+    """What the rest of the machine took while a benchmark ran: the busy CPU
+    seconds of the machine less the benchmark's own (approximate: a job a
+    daemon left to init is counted as someone else's)."""
+
+    def __init__(self):
+        self.t0, self.busy0, self.own0 = time.monotonic(), machine_cpu_seconds(), own_cpu_seconds()
+
+    def stop(self):
+        self.seconds = time.monotonic() - self.t0
+        self.other = max(0.0, machine_cpu_seconds() - self.busy0 - (own_cpu_seconds() - self.own0))
+        self.share = self.other / (self.seconds * os.cpu_count())
+        return self

@@ -1,4 +1,5 @@
 """Writes tests/bench/results/compare.md from the samples of compare.py."""
+import os
 import statistics
 import time
 
@@ -203,3 +204,154 @@ def write(path, results, sizes, args, machine):
             with open(args.analysis) as a:
                 w()
                 w(a.read().rstrip())
+
+
+# ---------------------------------------------------------------- A/B: two builds
+
+TOLERANCE = 0.05  # the new build may be this much worse than the old
+PCT = f"{100 * TOLERANCE:g} %"
+
+
+class AbRow:
+    """One quantity of the A/B mode: per build the median of the rounds and
+    their min..max; new/old of the medians, and of each round's pair (the
+    two builds ran one after the other in it, so the pair shares the
+    machine's mood); met when new/old is at least 0.95 for a throughput, at
+    most 1.05 for a time."""
+
+    def __init__(self, label, samples, key, higher, digits, scale=1):
+        self.label, self.higher, self.digits = label, higher, digits
+        self.v = {b: [(x[key] if key else x) * scale for x in samples.get(b, [])] for b in ("old", "new")}
+
+    def measured(self):
+        return all(self.v.values())
+
+    def median(self, b):
+        return statistics.median(self.v[b])
+
+    def cell(self, b):
+        if not self.v[b]:
+            return "-"
+        return f"{num(self.median(b), self.digits)} ({num(min(self.v[b]), self.digits)}..{num(max(self.v[b]), self.digits)})"
+
+    def ratio(self):
+        return self.median("new") / self.median("old") if self.measured() and self.median("old") else None
+
+    def pairs(self):
+        return [n / o for o, n in zip(self.v["old"], self.v["new"]) if o]
+
+    def paired(self):
+        pairs = self.pairs()
+        return f"{min(pairs):.3f}..{max(pairs):.3f}" if pairs else "-"
+
+    def noise(self):
+        """The larger relative spread (max - min over median) of the two
+        builds; none from a single round."""
+        spreads = [(max(v) - min(v)) / statistics.median(v) for v in self.v.values()
+                   if len(v) > 1 and statistics.median(v)]
+        return f"{100 * max(spreads):.0f} %" if spreads else "-"
+
+    def passes(self, r):
+        return r >= 1 - TOLERANCE if self.higher else r <= 1 + TOLERANCE
+
+    def met(self):
+        r = self.ratio()
+        return None if r is None else self.passes(r)
+
+    def line(self):
+        r, met, pairs = self.ratio(), self.met(), self.pairs()
+        verdict = "not measured" if met is None else "**met**" if met else "**missed**"
+        if met is not None and len(pairs) > 1:
+            verdict += f" (met in {sum(map(self.passes, pairs))} of {len(pairs)} rounds)"
+        return (f"| {self.label} | {'higher' if self.higher else 'lower'} | {self.cell('old')} | {self.cell('new')} | "
+                f"{'-' if r is None else f'**{r:.3f}**'} | {self.paired()} | {self.noise()} | {verdict} |")
+
+
+def ab_rows(results, sizes):
+    r = results
+    return [AbRow("1. status of one job, 1 client: requests/s", r.get("1-1", {}), "req_per_s", True, 0),
+            AbRow("1. status of one job, 32 clients: requests/s", r.get("1-32", {}), "req_per_s", True, 0),
+            AbRow(f"3. start {sizes.many:,} jobs: seconds until all up", r.get("3", {}), None, False, 3),
+            AbRow("4. crash to running again: p50 ms", r.get("4-p50", {}), None, False, 2, 1e3),
+            AbRow(f"5. output capture, {sizes.bulk_lines * 70 / 1e6:.0f} MB: MB/s", r.get("5", {}), "mb_per_s",
+                  True, 0),
+            AbRow("5. same, daemon CPU seconds", r.get("5", {}), "cpu_s", False, 2)]
+
+
+AB_HOW = """## How
+
+The scenarios are those of the side-by-side benchmark (`tests/bench/compare/run`, method in
+[compare.md](compare.md)), with two builds of backend-server as the contestants instead of
+supervisord and PM2, each run from its own binary with the same settings, jobs and load
+generator:
+
+1. `STATUS {{"jobname":"j0"}}` in a closed loop over keep-alive connections from
+   `bench_statusall_load`, 1 client, then 32; both servers are up together, each with its
+   own port, data folder and shared memory, and take the load in turn.
+3. {many:,} jobs (`/bin/sleep`) configured, then started by {many:,} `START`s over 8
+   connections, until `STATUSALL` shows them all up.
+4. The guarded job `job_stamp` SIGKILLed after 1.2 s up, timed until the new process stamps
+   its start; the kills of a round alternate between the two servers. The value of a round
+   is the median of its kills.
+5. `jobs_writer` writes 70-byte lines as fast as it can to a logged job; MB/s from the
+   writer's start until the log holds the last line, and the CPU seconds of the server's
+   own processes meanwhile. Every line must be in the log.
+
+The order of the two builds alternates from round to round (old first, then new first).
+Within a round the two builds' runs of a scenario follow each other directly, so a
+round's new/old shares the machine's load of the moment. The spread of those per-round
+ratios, and the noise column (the larger of the two builds' max - min over median), say how
+large a difference this run can tell from noise: a verdict on a smaller difference than
+that is a coin toss, and wants more rounds (BENCH_ROUNDS) on a quieter machine.
+"""
+
+
+def write_ab(path, results, sizes, args, machine, others):
+    rows = ab_rows(results, sizes)
+    with open(path, "w") as f:
+        w = lambda s="": print(s, file=f)
+        w("# Two builds of backend-server: is the new one slower?")
+        w()
+        if args.smoke:
+            w("**Smoke run** (tiny sizes, one round): the numbers mean nothing.")
+            w()
+        w(f"Generated by `{args.command or 'tests/bench/compare/run --old OLD --new NEW'}` on "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {args.rounds} round"
+          f"{'s' if args.rounds > 1 else ''}, the two builds taken in turn within each (the order "
+          f"alternating), {num(args.seconds, 1)} s per load point. Per build the median of the rounds "
+          f"(min..max). new/old is the ratio of the medians; per round, the min..max of each round's "
+          f"ratio. The new build meets the bar when it is within {PCT} of the old or better: new/old at "
+          f"least {1 - TOLERANCE:.2f} where higher is better, at most {1 + TOLERANCE:.2f} where lower is "
+          f"better; beside the verdict, in how many rounds that round's ratio met it (a verdict the "
+          f"rounds split on is noise more than a difference).")
+        w()
+        w(machine.rstrip())
+        w()
+        w(f"Other load meanwhile: the rest of the machine took about {num(others.other)} CPU seconds over the "
+          f"run's {num(others.seconds)} s, {100 * others.share:.0f} % of its {os.cpu_count()} CPUs (the busy time in "
+          f"`/proc/stat`, hypervisor steal included, less this benchmark's own processes). Near 0 % the "
+          f"numbers below are the builds'; well above it, other work shared the CPUs and the noise column "
+          f"says how much that blurred them.")
+        w()
+        w("## Results")
+        w()
+        w(f"| scenario | better | old | new | new/old | per round | noise | within {PCT} |")
+        w("|---|---|---:|---:|---:|---:|---:|---|")
+        for row in rows:
+            w(row.line())
+        w()
+        met = [row.met() for row in rows]
+        missed = [row.label for row, m in zip(rows, met) if m is False]
+        w(f"The new build is within {PCT} of the old or better in {met.count(True)} of {len(rows)} rows"
+          + (f"; missed: {'; '.join(missed)}." if missed else ".")
+          + (f" Not measured: {met.count(None)}." if None in met else ""))
+        lost = {b: sum(x["lost"] for x in results.get("5", {}).get(b, [])) for b in ("old", "new")}
+        errors = {b: sum(x["errors"] for k in ("1-1", "1-32") for x in results.get(k, {}).get(b, []))
+                  for b in ("old", "new")}
+        w(f"Lines lost in 5: old {lost['old']}, new {lost['new']}; failed requests in 1: old {errors['old']}, "
+          f"new {errors['new']} (the run fails on any).")
+        w()
+        w(f"Sizes: {sizes.many} jobs in 3; {sizes.crashes} kills in 4 ({sizes.crashes_per_round(args.rounds)} "
+          f"per build and round); {sizes.bulk_lines * 70 / 1e6:.0f} MB in 5.")
+        w()
+        w(AB_HOW.format(many=sizes.many).rstrip())
