@@ -120,7 +120,6 @@ void Supervisor::control(uint64_t id, protocol::CoreCommand cmd, const std::stri
   const std::string* settings = startable(job);
   if (!settings) return reply(id, Code::kFailed, job_error(job, "does not exist"));
   auto done = [this, id](Code code, const std::string& error) { reply(id, code, error); };
-  // A reply given at once ends the request, and cmd with it.
   if (cmd == protocol::CoreCommand::kStart)
     jobs_->start(job, *settings, done);
   else if (cmd == protocol::CoreCommand::kStop)
