@@ -108,6 +108,29 @@ std::optional<std::string> set_plugin_settings(const rapidjson::Value& v, Config
   return std::nullopt;
 }
 
+// "" turns the HTTP face off.
+std::optional<std::string> set_http_listen(const rapidjson::Value& v, Config& c) {
+  if (v.IsString() && v.GetStringLength() == 0) {
+    c.http_port = 0;
+    return std::nullopt;
+  }
+  if (!v.IsString() || !parse_listen(v.GetString(), c.http_host, c.http_port))
+    return std::string("must be a string \"HOST:PORT\", or \"\" for none");
+  return std::nullopt;
+}
+
+std::optional<std::string> set_http_hosts(const rapidjson::Value& v, Config& c) {
+  const std::string what = "must be an array of host names";
+  if (!v.IsArray()) return what;
+  std::vector<std::string> names;
+  for (auto& n : v.GetArray()) {
+    if (!n.IsString() || n.GetStringLength() == 0) return what;
+    names.emplace_back(n.GetString(), n.GetStringLength());
+  }
+  c.http_hosts = std::move(names);
+  return std::nullopt;
+}
+
 std::optional<std::string> set_orphaned_jobs(const rapidjson::Value& v, Config& c) {
   if (v.IsString() && (v.GetString() == std::string("adopt") || v.GetString() == std::string("stop"))) {
     c.orphaned_jobs = v.GetString();
@@ -163,6 +186,8 @@ const std::map<std::string, Setter>& setters() {
       {"unix_socket", string_key(&Config::unix_socket)},
       {"unix_socket_mode", set_unix_socket_mode},
       {"unix_socket_owner", string_key(&Config::unix_socket_owner)},
+      {"http_listen", set_http_listen},
+      {"http_hosts", set_http_hosts},
   };
   return table;
 }
@@ -187,6 +212,12 @@ bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
   host = h;
   port = static_cast<uint16_t>(n);
   return true;
+}
+
+std::string http_listen_of(const Config& c) {
+  if (c.http_port == 0) return "";
+  bool v6 = c.http_host.find(':') != std::string::npos;
+  return (v6 ? "[" + c.http_host + "]" : c.http_host) + ":" + std::to_string(c.http_port);
 }
 
 std::optional<std::string> parse_config(const std::string& text, const std::string& base_dir,
@@ -216,6 +247,10 @@ std::optional<std::string> parse_config(const std::string& text, const std::stri
 std::optional<std::string> finish_config(const Overrides& o, Config& c) {
   if (o.listen && !parse_listen(*o.listen, c.listen_host, c.listen_port))
     return "--listen \"" + *o.listen + "\" is not HOST:PORT";
+  if (o.http_listen) {
+    rapidjson::Value v(o.http_listen->c_str(), static_cast<rapidjson::SizeType>(o.http_listen->size()));
+    if (set_http_listen(v, c)) return "--http-listen \"" + *o.http_listen + "\" is not HOST:PORT or \"\"";
+  }
   if (o.data_dir) c.data_dir = *o.data_dir;
   if (o.shm_name) c.shm_name = *o.shm_name;
   if (c.pidfile.empty()) c.pidfile = c.data_dir + "/backend-server.pid";
@@ -290,6 +325,11 @@ std::string config_to_json(const Config& c) {
   std::snprintf(mode, sizeof mode, "%04o", c.unix_socket_mode);
   str("unix_socket_mode", mode);
   str("unix_socket_owner", c.unix_socket_owner);
+  str("http_listen", http_listen_of(c));
+  w.Key("http_hosts");
+  w.StartArray();
+  for (const auto& name : c.http_hosts) w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+  w.EndArray();
   w.EndObject();
   return sb.GetString();
 }

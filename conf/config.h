@@ -49,6 +49,13 @@ struct Config {
   std::string unix_socket;
   uint32_t unix_socket_mode = 0700;
   std::string unix_socket_owner;
+  // The HTTP face (PROTOCOL.md, "The HTTP face"): where it listens, from
+  // "http_listen": "HOST:PORT"; "" turns it off (http_port 0).
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 13124;
+  // Names besides http_host that clients may call the HTTP face by: a
+  // request whose Host names anything else is refused (DNS rebinding).
+  std::vector<std::string> http_hosts{"localhost"};
 };
 
 // Command-line values that win over the file's, at start and on every reload.
@@ -56,6 +63,7 @@ struct Overrides {
   std::optional<std::string> listen;    // HOST:PORT
   std::optional<std::string> data_dir;  // absolute
   std::optional<std::string> shm_name;
+  std::optional<std::string> http_listen;  // HOST:PORT, or "" for none
 };
 
 // Parses config text. Relative paths are taken from base_dir (the config
@@ -70,6 +78,8 @@ std::optional<std::string> finish_config(const Overrides& overrides, Config& out
 
 // "HOST:PORT" into its parts; false when it is not one.
 bool parse_listen(const std::string& text, std::string& host, uint16_t& port);
+// http_listen as the config writes it: "HOST:PORT", or "" when off.
+std::string http_listen_of(const Config& config);
 
 // The effective config as JSON, absolute paths and all, so that the workers
 // can take it over on reload exactly as the master checked it.

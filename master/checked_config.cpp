@@ -16,7 +16,9 @@ bool is_loopback(const std::string& host) {
 // Beyond loopback, anyone who can reach the port could run programs: only
 // with users to authenticate, or when the operator says so.
 std::optional<std::string> check_remote_guarded(const conf::Config& c) {
-  if (is_loopback(c.listen_host) || c.allow_insecure_remote) return std::nullopt;
+  bool remote_http = c.http_port != 0 && !is_loopback(c.http_host);
+  if ((is_loopback(c.listen_host) && !remote_http) || c.allow_insecure_remote) return std::nullopt;
+  const std::string& where = is_loopback(c.listen_host) ? c.http_host : c.listen_host;
   const auto& names = c.autoload_plugins;
   bool auth_loaded = std::find(names.begin(), names.end(), "*") != names.end() ||
                      std::find(names.begin(), names.end(), "auth") != names.end();
@@ -24,7 +26,7 @@ std::optional<std::string> check_remote_guarded(const conf::Config& c) {
   std::optional<bool> guarded =
       auth_loaded ? plugins::auth::AuthPlugin::enabled_with_users(c.data_dir + "/plugins/auth", error) : false;
   if (guarded.value_or(false)) return std::nullopt;
-  return "listening on " + c.listen_host + ", which is not a loopback address, needs the auth plugin enabled "
+  return "listening on " + where + ", which is not a loopback address, needs the auth plugin enabled "
          "with at least one user" + (error.empty() ? "" : " (" + error + ")") +
          "; or set \"allow_insecure_remote\": true";
 }

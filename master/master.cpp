@@ -193,28 +193,35 @@ void Master::reload() {
     return;
   }
   if (!held.empty()) spdlog::warn("reload: {} change only at the next start", held);
+  // Moved sockets are bound before anything changes: a port that cannot be
+  // had refuses the reload whole.
   bool moved = next.listen_host != config_.listen_host || next.listen_port != config_.listen_port;
-  if (moved) {
-    std::string error;
-    int fd = bind_listen_socket(next.listen_host, next.listen_port, error);
-    if (fd < 0) {
-      spdlog::error("reload refused, the running config stays: {}", error);
-      return;
-    }
-    close(listen_fd_);
-    listen_fd_ = fd;
+  bool http_moved = conf::http_listen_of(next) != conf::http_listen_of(config_);
+  std::string error;
+  int fd = moved ? bind_listen_socket(next.listen_host, next.listen_port, error) : -1;
+  int http_fd = http_moved && error.empty() ? bind_http(next, error) : -1;
+  if (!error.empty()) {
+    if (fd >= 0) close(fd);
+    spdlog::error("reload refused, the running config stays: {}", error);
+    return;
   }
+  if (moved) std::swap(listen_fd_, fd);
+  if (http_moved) std::swap(http_fd_, http_fd);
+  for (int old : {fd, http_fd})
+    if (old >= 0) close(old);
   config_ = next;
   worker::log_set_level(config_.log_level);
   worker::log_set_timezone(config_.timezone);
   publish_config();
   signal_workers(SIGHUP);
-  if (moved && listener_.pid > 0) {
+  if ((moved || http_moved) && listener_.pid > 0) {
     listener_.restart_now = true;
     kill(listener_.pid, SIGTERM);
   }
-  spdlog::info("config reloaded from {}{}", config_.file,
-               moved ? ", now listening on " + config_.listen_host + ":" + std::to_string(config_.listen_port) : "");
+  std::string where = http_listen_of(config_).empty() ? "no HTTP face" : "HTTP on " + http_listen_of(config_);
+  spdlog::info("config reloaded from {}{}{}", config_.file,
+               moved ? ", now listening on " + config_.listen_host + ":" + std::to_string(config_.listen_port) : "",
+               http_moved ? ", now " + where : "");
 }
 
 void Master::begin_shutdown() {
@@ -226,7 +233,8 @@ void Master::begin_shutdown() {
 }
 
 void Master::cleanup() {
-  if (listen_fd_ >= 0) close(listen_fd_);
+  for (int fd : {listen_fd_, http_fd_})
+    if (fd >= 0) close(fd);
   unlink_unix();
   shm::Segment::remove(config_.shm_name);
   spdlog::info("backend-server stopped");

@@ -46,6 +46,8 @@ class Master {
   std::optional<std::string> prepare();
   std::optional<std::string> prepare_listener_identity();
   std::optional<std::string> bind_unix();
+  // http_listen's socket: -1 when it is off, or with error set.
+  int bind_http(const conf::Config& config, std::string& error);
   void unlink_unix();
   void setup_signals();
   void loop();
@@ -74,6 +76,7 @@ class Master {
   std::optional<shm::Segment> segment_;
   int listen_fd_ = -1;
   int unix_fd_ = -1;  // unix_socket's, when set
+  int http_fd_ = -1;  // http_listen's, when set
   ino_t unix_inode_ = 0;
   // Set when the listener is to give up root (listener_user).
   std::optional<Identity> listener_identity_;

@@ -24,6 +24,7 @@ std::string usage() {
          "  -c, --config FILE     config file (default: " BACKEND_DEFAULT_CONFIG ")\n"
          "      --daemon          detach: double fork, setsid, stdio to /dev/null\n"
          "      --listen HOST:PORT  listen there instead of the config's address\n"
+         "      --http-listen HOST:PORT  serve the HTTP face there (\"\" for none)\n"
          "      --data-dir DIR    keep settings, logs and the pidfile in DIR\n"
          "      --shm-name NAME   name of the shared memory segment\n"
          "      --check-config    check the config file and exit\n"
@@ -33,10 +34,11 @@ std::string usage() {
 }
 
 std::optional<std::string> parse_options(int argc, char** argv, Options& out) {
-  enum { kDaemon = 1000, kListen, kDataDir, kShmName, kCheck, kVersion };
+  enum { kDaemon = 1000, kListen, kHttpListen, kDataDir, kShmName, kCheck, kVersion };
   static const option longopts[] = {
       {"config", required_argument, nullptr, 'c'},     {"daemon", no_argument, nullptr, kDaemon},
-      {"listen", required_argument, nullptr, kListen}, {"data-dir", required_argument, nullptr, kDataDir},
+      {"listen", required_argument, nullptr, kListen}, {"http-listen", required_argument, nullptr, kHttpListen},
+      {"data-dir", required_argument, nullptr, kDataDir},
       {"shm-name", required_argument, nullptr, kShmName}, {"check-config", no_argument, nullptr, kCheck},
       {"version", no_argument, nullptr, kVersion},     {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
@@ -48,6 +50,7 @@ std::optional<std::string> parse_options(int argc, char** argv, Options& out) {
       case 'c': o.config_file = absolute_path(optarg); break;
       case kDaemon: o.daemon = true; break;
       case kListen: o.overrides.listen = optarg; break;
+      case kHttpListen: o.overrides.http_listen = optarg; break;
       case kDataDir: o.overrides.data_dir = absolute_path(optarg); break;
       case kShmName: o.overrides.shm_name = optarg; break;
       case kCheck: o.check_config = true; break;

@@ -69,6 +69,8 @@ std::optional<std::string> Master::prepare() {
   std::string error;
   listen_fd_ = bind_listen_socket(config_.listen_host, config_.listen_port, error);
   if (listen_fd_ < 0) return error;
+  http_fd_ = bind_http(config_, error);
+  if (!error.empty()) return error;
   if (auto err = bind_unix()) return err;
   if (options_.daemon) start_report_fd_ = daemonize();
   pid_ = getpid();
@@ -118,6 +120,13 @@ std::optional<std::string> Master::prepare_listener_identity() {
   }
   listener_identity_ = std::move(who);
   return std::nullopt;
+}
+
+int Master::bind_http(const conf::Config& config, std::string& error) {
+  if (config.http_port == 0) return -1;
+  int fd = bind_listen_socket(config.http_host, config.http_port, error);
+  if (fd < 0) error = "http_listen: " + error;
+  return fd;
 }
 
 std::optional<std::string> Master::bind_unix() {

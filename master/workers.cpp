@@ -101,7 +101,7 @@ void Master::child(Worker& w) {
   // with the master, and the job pipes the master holds are not the
   // workers' to keep open.
   if (listener)
-    close_all_but({listen_fd_, unix_fd_, channel_[0], listener_log_fd_});
+    close_all_but({listen_fd_, unix_fd_, http_fd_, channel_[0], listener_log_fd_});
   else
     close_all_but({channel_[1], control_[1]});
   worker::log_reopen();
@@ -123,7 +123,7 @@ void Master::child(Worker& w) {
   worker::WorkerContext ctx{config_,          &*segment_,           listener ? listen_fd_ : -1,
                             channel_[listener ? 0 : 1], listener ? -1 : control_[1], plugins::all_plugins(),
                             !w.spawned_before,        config_.data_dir,
-                            listener ? unix_fd_ : -1, std::nullopt};
+                            listener ? unix_fd_ : -1, std::nullopt,   listener ? http_fd_ : -1};
   if (listener && listener_identity_) serve_as(*listener_identity_, ctx);
   if (!listener && listener_identity_) ctx.listener_gid = listener_identity_->gid;
   int rc = listener ? mains_.listener(ctx) : mains_.supervisor(ctx);

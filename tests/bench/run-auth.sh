@@ -40,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 port=$("$load_bin" --print-free-port)
-"$server_bin" --listen "127.0.0.1:$port" --data-dir "$data/server" --shm-name "bench-auth-$$" >"$data/server.out" 2>&1 &
+"$server_bin" --listen "127.0.0.1:$port" --http-listen "" --data-dir "$data/server" --shm-name "bench-auth-$$" >"$data/server.out" 2>&1 &
 server_pid=$!
 client() { python3 "$here/jobs_client.py" "$port" call "$1"; }
 for _ in $(seq 100); do client STATUSALL >/dev/null 2>&1 && break; sleep 0.1; done

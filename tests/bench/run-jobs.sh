@@ -121,7 +121,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 shm_name=bench-jobs-$$
 mkdir -p "$data/server"
 log "server on 127.0.0.1:$port, data dir $data/server, shm $shm_name"
-"$server_bin" --listen "127.0.0.1:$port" --data-dir "$data/server" --shm-name "$shm_name" \
+"$server_bin" --listen "127.0.0.1:$port" --http-listen "" --data-dir "$data/server" --shm-name "$shm_name" \
   >"$data/server.out" 2>&1 &
 server_pid=$!
 ready=0

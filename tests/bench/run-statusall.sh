@@ -137,7 +137,7 @@ trap 'exit 130' INT TERM
 port=$("$load_bin" --print-free-port)
 shm_name=bench-$$
 log "server on 127.0.0.1:$port, data dir $data, shm $shm_name"
-"$server_bin" --listen "127.0.0.1:$port" --data-dir "$data/server" --shm-name "$shm_name" \
+"$server_bin" --listen "127.0.0.1:$port" --http-listen "" --data-dir "$data/server" --shm-name "$shm_name" \
   >"$data/server.out" 2>&1 &
 server_pid=$!
 

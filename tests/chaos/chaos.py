@@ -105,7 +105,8 @@ class Server:
         self.shm = f"chaos-{os.getpid()}-{self.port}"
         self.conf = os.path.join(workdir, "backend-server.conf")
         with open(self.conf, "w") as f:
-            json.dump({"listen": f"127.0.0.1:{self.port}", "data_dir": self.data, "shm_name": self.shm}, f)
+            json.dump({"listen": f"127.0.0.1:{self.port}", "http_listen": "", "data_dir": self.data,
+                       "shm_name": self.shm}, f)
         self.out = open(os.path.join(workdir, "server.out"), "w")
         self.proc = subprocess.Popen([binary, "-c", self.conf], stdout=self.out, stderr=subprocess.STDOUT)
         self.c = Conn(self.port, 30)

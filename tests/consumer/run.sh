@@ -103,7 +103,7 @@ build_with_pkg_config() {
 start_server() {
   port=$(free_port)
   mkdir -p "$tmp/data"
-  "$server" --listen "127.0.0.1:$port" --data-dir "$tmp/data" --shm-name "$shm" >"$tmp/server.out" 2>&1 &
+  "$server" --listen "127.0.0.1:$port" --http-listen "" --data-dir "$tmp/data" --shm-name "$shm" >"$tmp/server.out" 2>&1 &
   server_pid=$!
   wait_for_server "$port" "$server_pid" || { cat "$tmp/server.out" >&2; fail "server: no answer on 127.0.0.1:$port"; return 1; }
 }

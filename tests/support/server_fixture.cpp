@@ -299,11 +299,18 @@ Server::Server() {
   pidfile = data_dir + "/backend-server.pid";
   jobs_file = data_dir + "/jobs.json";
   shm_name = unique_shm_name();
-  port = pick_free_port();
-  set("listen", "\"127.0.0.1:" + std::to_string(port) + "\"");
+  pick_ports();
   set("data_dir", "\"" + data_dir + "\"");
   set("shm_name", "\"" + shm_name + "\"");
   set("log_level", "\"info\"");
+}
+
+void Server::pick_ports() {
+  port = pick_free_port();
+  do http_port = pick_free_port();
+  while (http_port == port);
+  set("listen", "\"127.0.0.1:" + std::to_string(port) + "\"");
+  set("http_listen", "\"127.0.0.1:" + std::to_string(http_port) + "\"");
 }
 
 Server::~Server() {
@@ -413,8 +420,7 @@ testing::AssertionResult Server::start(const std::vector<std::string>& extra_arg
     if (err.find("cannot listen") == std::string::npos)
       return testing::AssertionFailure() << "the server exited (status " << exit_status_.value_or(-1)
                                          << ") before it was ready; stderr: " << err;
-    port = pick_free_port();
-    set("listen", "\"127.0.0.1:" + std::to_string(port) + "\"");
+    pick_ports();
   }
   return testing::AssertionFailure() << "server did not start after 5 tries; stderr: " << stderr_text();
 }
@@ -430,8 +436,7 @@ testing::AssertionResult Server::start_daemon(CommandResult* result, const std::
     if (result) *result = r;
     if (r.exit_code() != 0) {
       if (r.err.find("cannot listen") != std::string::npos) {
-        port = pick_free_port();
-        set("listen", "\"127.0.0.1:" + std::to_string(port) + "\"");
+        pick_ports();
         continue;
       }
       return testing::AssertionFailure() << "--daemon failed: " << r.describe();

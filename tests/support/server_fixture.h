@@ -150,8 +150,11 @@ class Server {
   std::string jobs_file;    // data_dir/jobs.json
   std::string shm_name;
   uint16_t port = 0;
+  uint16_t http_port = 0;  // the HTTP face's (http_listen), picked like port
 
  private:
+  // Free ports for listen and http_listen, set in the config.
+  void pick_ports();
   bool reap_child(bool block);
   std::vector<std::string> argv_for(const std::vector<std::string>& extra) const;
 

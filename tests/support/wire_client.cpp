@@ -193,6 +193,57 @@ WireClient::Status WireClient::read_frame(std::string& payload, int timeout_ms) 
   return Status::kOk;
 }
 
+WireClient::Status WireClient::read_http(HttpReply& reply, int timeout_ms) {
+  if (fd_ < 0) return Status::kError;
+  int64_t deadline = now_ms() + timeout_ms;
+  size_t end;
+  while ((end = in_.find("\r\n\r\n")) == std::string::npos)
+    if (Status s = fill(in_.size() + 1, deadline); s != Status::kOk) return s;
+  std::string head = in_.substr(0, end);
+  HttpReply r;
+  if (head.rfind("HTTP/1.1 ", 0) != 0) return Status::kError;
+  r.status = std::atoi(head.c_str() + 9);
+  for (size_t at = head.find("\r\n"); at != std::string::npos;) {
+    size_t next = head.find("\r\n", at + 2);
+    std::string line = head.substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      size_t v = line.find_first_not_of(' ', colon + 1);
+      r.headers[name] = v == std::string::npos ? "" : line.substr(v);
+    }
+    at = next;
+  }
+  size_t length = std::strtoull(r.header("content-length").c_str(), nullptr, 10);
+  if (Status s = fill(end + 4 + length, deadline); s != Status::kOk) return s;
+  r.body = in_.substr(end + 4, length);
+  in_.erase(0, end + 4 + length);
+  reply = std::move(r);
+  return Status::kOk;
+}
+
+std::string HttpReply::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
+std::optional<HttpReply> http_exchange(uint16_t port, std::string_view request, int timeout_ms) {
+  WireClient c;
+  HttpReply reply;
+  if (!c.connect(port, timeout_ms) || !c.send_raw(request, timeout_ms) ||
+      c.read_http(reply, timeout_ms) != WireClient::Status::kOk)
+    return std::nullopt;
+  return reply;
+}
+
+std::string http_post(uint16_t port, std::string_view command, std::string_view params_json,
+                      std::string_view extra_headers) {
+  return "POST /api/" + std::string(command) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(params_json.size()) + "\r\n" +
+         std::string(extra_headers) + "\r\n" + std::string(params_json);
+}
+
 std::optional<Reply> WireClient::request(std::string_view command, std::string_view params_json,
                                          int timeout_ms, Status* status) {
   if (status) *status = Status::kError;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,14 @@ using backend::protocol::encode_frame;
 // "COMMAND" or "COMMAND <params>".
 std::string request_payload(std::string_view command, std::string_view params_json = {});
 
+// One HTTP response as the HTTP face sends it (Content-Length framed).
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string header(const std::string& name) const;  // "" when absent
+};
+
 class WireClient {
  public:
   enum class Status { kOk, kClosed, kTimeout, kError };
@@ -67,6 +76,8 @@ class WireClient {
 
   // Reads one whole response frame.
   Status read_frame(std::string& payload, int timeout_ms = 5000);
+  // Reads one whole HTTP response.
+  Status read_http(HttpReply& reply, int timeout_ms = 5000);
   // Sends one request and reads its reply; nullopt when no well-formed reply
   // came within timeout_ms (`status` tells why, when given).
   std::optional<Reply> request(std::string_view command, std::string_view params_json = {},
@@ -89,6 +100,14 @@ class WireClient {
 inline bool ok(const std::optional<Reply>& r) { return r && r->ok(); }
 inline std::string code_of(const std::optional<Reply>& r) { return r ? r->code() : ""; }
 inline std::string raw_of(const std::optional<Reply>& r) { return r ? r->raw : "<no reply>"; }
+
+// One HTTP request (its raw bytes) on a fresh connection, and its response;
+// nullopt when none came whole within timeout_ms.
+std::optional<HttpReply> http_exchange(uint16_t port, std::string_view request, int timeout_ms = 5000);
+// POST /api/COMMAND with the params as body, as a client of the HTTP face
+// sends it to 127.0.0.1:port; `extra_headers` end with "\r\n" each.
+std::string http_post(uint16_t port, std::string_view command, std::string_view params_json = {},
+                      std::string_view extra_headers = {});
 
 // One request on a fresh connection.
 std::optional<Reply> query(uint16_t port, std::string_view command, std::string_view params_json = {},

@@ -30,6 +30,7 @@ struct WorkerContext {
   // The supervisor's: the group of a listener that gave up root, which must
   // be able to read the files the supervisor saves for its plugins.
   std::optional<gid_t> listener_gid;
+  int http_fd = -1;  // the listener's: http_listen bound and listening, when set
 };
 
 // The config the master published in shared memory (after a SIGHUP).

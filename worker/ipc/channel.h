@@ -24,6 +24,7 @@ enum class ChannelKind : uint8_t {
   kSaveFile = 2,  // listener -> supervisor
   kReply = 3,     // supervisor -> listener, with the request's id
   kHello = 4,     // supervisor -> listener, id 0
+  kPing = 5,      // listener -> supervisor, answered at once by a Reply
 };
 
 class Channel : public PolledSocket {

@@ -4,13 +4,10 @@
 
 #include <algorithm>
 
-#include "protocol/response.h"
 #include "worker/common/log.h"
 
 namespace backend::worker {
 namespace {
-
-using protocol::Code;
 
 struct WriteReq {
   uv_write_t req;
@@ -26,8 +23,7 @@ void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
 
 }  // namespace
 
-ClientConnections::ClientConnections(uv_loop_t* loop, const conf::Config& config, Router& router)
-    : loop_(loop), config_(config), router_(router) {
+ClientConnections::ClientConnections(uv_loop_t* loop, const conf::Config& config) : loop_(loop), config_(config) {
   rlimit fds{};
   fd_room_ = getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur > 2 * kReservedFds ? fds.rlim_cur - kReservedFds
                                                                                    : kReservedFds;
@@ -36,20 +32,21 @@ ClientConnections::ClientConnections(uv_loop_t* loop, const conf::Config& config
                  config_.max_connections, fds.rlim_cur, fd_room_);
 }
 
-int ClientConnections::serve(uv_stream_t* server) {
-  server->data = this;
+int ClientConnections::serve(uv_stream_t* server, SessionFactory* sessions) {
+  served_.push_back(std::make_unique<Served>(Served{this, sessions}));
+  server->data = served_.back().get();
   return uv_listen(server, 1024, on_connection);
 }
 
 void ClientConnections::on_connection(uv_stream_t* server, int status) {
   if (status < 0) return;
-  static_cast<ClientConnections*>(server->data)->accept_one(server);
+  static_cast<Served*>(server->data)->self->accept_one(server);
 }
 
 void ClientConnections::accept_one(uv_stream_t* server) {
   auto* c = new Connection;
   c->owner = this;
-  c->decoder.set_limit(config_.max_frame_bytes);
+  c->session = (*static_cast<Served*>(server->data)->sessions)(*this);
   bool tcp = server->type == UV_TCP;
   if (tcp)
     uv_tcp_init(loop_, &c->socket.tcp);
@@ -76,10 +73,9 @@ size_t ClientConnections::connection_limit() const { return std::min<size_t>(con
 // first, instead of finding its connection cut without a word.
 void ClientConnections::refuse(Connection& c) {
   bool by_fds = connection_limit() < config_.max_connections;
-  protocol::append_reply(c.out, Code::kFailed, {},
-                         "the server already serves its limit of " + std::to_string(connection_limit()) +
-                             " connections (" + (by_fds ? "its fd limit" : "max_connections") +
-                             "); try again later");
+  c.session->refuse("the server already serves its limit of " + std::to_string(connection_limit()) +
+                        " connections (" + (by_fds ? "its fd limit" : "max_connections") + "); try again later",
+                    c.out);
   c.close_after_write = true;
   flush(c);
 }
@@ -96,39 +92,31 @@ void ClientConnections::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf
   if (nread < 0) return self.close(*c);
   if (nread == 0) return;
   c->last_active = uv_now(self.loop_);
-  bool was_mid_frame = c->decoder.mid_frame();
-  uint64_t frames_before = c->frames;
-  c->decoder.set_limit(self.config_.max_frame_bytes);  // follows a reload
-  c->decoder.feed(buf->base, static_cast<size_t>(nread));
+  bool was_mid_request = c->session->mid_request();
+  uint64_t requests_before = c->requests;
+  c->session->feed(buf->base, static_cast<size_t>(nread));
   self.process(*c);
   // Whatever is left half-received began with this read, unless this read
-  // only added to a frame that is still not whole.
-  if (!was_mid_frame || c->frames != frames_before) c->frame_started = c->last_active;
+  // only added to a request that is still not whole.
+  if (!was_mid_request || c->requests != requests_before) c->request_started = c->last_active;
 }
 
-// Handles whole frames in order. A request answered later pauses the
+// Handles whole requests in order. A request answered later pauses the
 // connection until its reply is out, so that pipelined replies never
 // overtake.
 void ClientConnections::process(Connection& c) {
   while (!c.waiting_ticket && !c.close_after_write && !c.closing && !throttle(c)) {
-    std::string_view payload;
-    auto status = c.decoder.next(payload);
-    if (status == protocol::FrameDecoder::Status::kNeedMore) break;
-    if (status == protocol::FrameDecoder::Status::kTooLarge) {
-      protocol::append_reply(c.out, Code::kFailed, {},
-                             "request of " + std::to_string(c.decoder.refused_length()) +
-                                 " bytes is larger than the limit of " + std::to_string(config_.max_frame_bytes) +
-                                 " bytes");
-      c.close_after_write = true;
-      uv_read_stop(c.stream());
-      break;
-    }
     uint64_t ticket = next_ticket_;
-    if (!router_.route(payload, c.out, *this, ticket)) {
+    Session::Step step = c.session->step(c.out, ticket);
+    if (step == Session::Step::kNeedMore) break;
+    ++c.requests;
+    if (step == Session::Step::kWaiting) {
       ++next_ticket_;
       wait(c, ticket);
+    } else if (step == Session::Step::kEnd) {
+      c.close_after_write = true;
+      uv_read_stop(c.stream());
     }
-    ++c.frames;
   }
   flush(c);
 }
@@ -145,7 +133,10 @@ void ClientConnections::answered(uint64_t ticket, std::string framed_reply) {
   Connection& c = *it->second;
   waiting_.erase(it);
   c.waiting_ticket = 0;
-  c.out += framed_reply;
+  if (!c.session->answered(std::move(framed_reply), c.out)) {
+    c.close_after_write = true;
+    uv_read_stop(c.stream());
+  }
   resume_reading(c);
 }
 
@@ -254,9 +245,9 @@ void ClientConnections::on_timer(uv_timer_t* timer) {
   c->queued_at_tick = queued;
   uint64_t now = uv_now(self.loop_);
   if (now - c->last_active >= idle) return self.close(*c);
-  // A frame trickling in a byte at a time is a stall too: it gets the same
+  // A request trickling in a byte at a time is a stall too: it gets the same
   // time from its first byte as an idle connection gets.
-  if (!c->waiting_ticket && !c->throttled && c->decoder.mid_frame() && now - c->frame_started >= idle)
+  if (!c->waiting_ticket && !c->throttled && c->session->mid_request() && now - c->request_started >= idle)
     return self.close(*c);
   self.arm_timer(*c);
 }

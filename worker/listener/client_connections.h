@@ -1,9 +1,9 @@
-// The socket protocol's clients: each connection's frames in, in order,
-// through the router, and its replies out, in the same order; a client
-// that sends without reading is read from no more until it has taken in
-// its replies (backpressure); an idle or stalled client is closed; past the
-// connection limit a client is told why. Stopping lets every client finish
-// what it asked for, within a bound.
+// The listener's clients, whatever they speak (session.h): each
+// connection's requests in, in order, and its replies out, in the same
+// order; a client that sends without reading is read from no more until it
+// has taken in its replies (backpressure); an idle or stalled client is
+// closed; past the connection limit a client is told why. Stopping lets
+// every client finish what it asked for, within a bound.
 #pragma once
 
 #include <cstdint>
@@ -20,16 +20,19 @@
 #include "conf/config.h"
 #include "worker/listener/connection.h"
 #include "worker/listener/router.h"
+#include "worker/listener/session.h"
 
 namespace backend::worker {
 
 class ClientConnections : public Router::Front {
  public:
-  ClientConnections(uv_loop_t* loop, const conf::Config& config, Router& router);
+  ClientConnections(uv_loop_t* loop, const conf::Config& config);
 
+  // What a new connection of a listening socket speaks.
+  using SessionFactory = std::function<std::unique_ptr<Session>(Router::Front& front)>;
   // Listens on a bound TCP or Unix socket and accepts its clients; the
-  // libuv error, or 0.
-  int serve(uv_stream_t* server);
+  // libuv error, or 0. The factory lives as long as the server.
+  int serve(uv_stream_t* server, SessionFactory* sessions);
   // Takes no more requests; every client gets the answers to what it sent,
   // then is closed, or is closed after kDrainMs anyway. `done` is called
   // once no connection is left.
@@ -47,6 +50,7 @@ class ClientConnections : public Router::Front {
 
   void accept_one(uv_stream_t* server);
   void refuse(Connection& c);
+  void step(Connection& c);
   void process(Connection& c);
   void wait(Connection& c, uint64_t ticket);
   void resume_reading(Connection& c);
@@ -59,9 +63,14 @@ class ClientConnections : public Router::Front {
   void finish_stop();
   size_t connection_limit() const;
 
+  // A listening socket's handle data: whose it is, and what its clients speak.
+  struct Served {
+    ClientConnections* self;
+    SessionFactory* sessions;
+  };
+  std::vector<std::unique_ptr<Served>> served_;
   uv_loop_t* loop_;
   const conf::Config& config_;
-  Router& router_;
   uint64_t next_ticket_ = 1;
   // Connections waiting for an answer that comes later, by ticket.
   std::unordered_map<uint64_t, Connection*> waiting_;

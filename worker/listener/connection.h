@@ -1,4 +1,4 @@
-// One client connection of the listener: frames in, replies out, in order.
+// One client connection of the listener: requests in, replies out, in order.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +6,9 @@
 
 #include <uv.h>
 
-#include "protocol/frame.h"
+#include <memory>
+
+#include "worker/listener/session.h"
 
 namespace backend::worker {
 
@@ -21,13 +23,13 @@ struct Connection {
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&socket); }
   uv_timer_t timer;  // idle and stall timeout
   ClientConnections* owner = nullptr;
-  protocol::FrameDecoder decoder;
+  std::unique_ptr<Session> session;  // what it speaks
   std::string out;                 // replies not yet handed to the kernel
   uint64_t waiting_ticket = 0;     // a request answered later: replies stay in order
   uint64_t last_active = 0;        // uv_now() of the last sign of life: bytes in or out
   size_t queued_at_tick = 0;       // write queue size at the last timer tick
-  uint64_t frame_started = 0;      // uv_now() when the frame now half-received began
-  uint64_t frames = 0;             // frames handled so far
+  uint64_t request_started = 0;    // uv_now() when the request now half-received began
+  uint64_t requests = 0;           // requests handled so far
   size_t writes_in_flight = 0;
   bool close_after_write = false;
   bool peer_closed = false;        // the client shut down its side: answer, then close

@@ -5,6 +5,8 @@
 #include "protocol/response.h"
 #include "worker/common/log.h"
 #include "worker/common/server_log.h"
+#include "worker/listener/framed_session.h"
+#include "worker/listener/http_session.h"
 
 namespace backend::worker {
 
@@ -21,9 +23,22 @@ Listener::Listener(WorkerContext& ctx)
     if (int rc = uv_pipe_open(unix_server_.get(), ctx_.unix_fd); rc < 0)
       spdlog::error("listener: cannot use the Unix socket: {}", uv_strerror(rc));
   }
+  if (ctx_.http_fd >= 0) {
+    http_server_ = std::make_unique<uv_tcp_t>();
+    uv_tcp_init(&loop_, http_server_.get());
+    if (int rc = uv_tcp_open(http_server_.get(), ctx_.http_fd); rc < 0)
+      spdlog::error("listener: cannot use the HTTP socket: {}", uv_strerror(rc));
+  }
   supervisor_ = std::make_unique<SupervisorClient>(&loop_, ctx_.channel_fd);
+  health_ = std::make_unique<SupervisorHealth>(&loop_, seg_, *supervisor_);
   router_ = std::make_unique<Router>(ctx_.config, queries_, plugins_, *supervisor_);
-  clients_ = std::make_unique<ClientConnections>(&loop_, ctx_.config, *router_);
+  clients_ = std::make_unique<ClientConnections>(&loop_, ctx_.config);
+  framed_sessions_ = [this](Router::Front& front) {
+    return std::make_unique<FramedSession>(ctx_.config, *router_, front);
+  };
+  http_sessions_ = [this](Router::Front& front) {
+    return std::make_unique<HttpSession>(ctx_.config, *router_, *health_, front);
+  };
   auto on_signal = [](uv_signal_t* s, int signum) {
     auto* self = static_cast<Listener*>(s->data);
     if (signum == SIGTERM) self->stop();
@@ -62,17 +77,19 @@ void Listener::wait_for_table() {
                          plugins::Host::Saved saved) {
                     save_plugin_file(plugin, file, std::move(content), std::move(saved));
                   });
-  for (auto* server : servers())
-    if (int rc = clients_->serve(server); rc < 0) {
+  for (auto [server, sessions] : servers())
+    if (int rc = clients_->serve(server, sessions); rc < 0) {
       spdlog::error("listener: listen failed: {}", uv_strerror(rc));
       stop();
       return;
     }
 }
 
-std::vector<uv_stream_t*> Listener::servers() {
-  std::vector<uv_stream_t*> all{reinterpret_cast<uv_stream_t*>(&server_)};
-  if (unix_server_) all.push_back(reinterpret_cast<uv_stream_t*>(unix_server_.get()));
+std::vector<std::pair<uv_stream_t*, ClientConnections::SessionFactory*>> Listener::servers() {
+  std::vector<std::pair<uv_stream_t*, ClientConnections::SessionFactory*>> all{
+      {reinterpret_cast<uv_stream_t*>(&server_), &framed_sessions_}};
+  if (unix_server_) all.emplace_back(reinterpret_cast<uv_stream_t*>(unix_server_.get()), &framed_sessions_);
+  if (http_server_) all.emplace_back(reinterpret_cast<uv_stream_t*>(http_server_.get()), &http_sessions_);
   return all;
 }
 
@@ -103,7 +120,7 @@ void Listener::stop() {
   stopping_ = true;
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&ready_timer_)))
     uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
-  for (auto* server : servers()) uv_close(reinterpret_cast<uv_handle_t*>(server), nullptr);
+  for (auto [server, sessions] : servers()) uv_close(reinterpret_cast<uv_handle_t*>(server), nullptr);
   clients_->stop([this] { finish_stop(); });
 }
 

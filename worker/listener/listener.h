@@ -16,6 +16,7 @@
 #include "worker/listener/queries.h"
 #include "worker/listener/router.h"
 #include "worker/listener/supervisor_client.h"
+#include "worker/listener/supervisor_health.h"
 
 namespace backend::worker {
 
@@ -26,7 +27,8 @@ class Listener {
 
  private:
   void wait_for_table();
-  std::vector<uv_stream_t*> servers();
+  // Every listening socket, with what its clients speak.
+  std::vector<std::pair<uv_stream_t*, ClientConnections::SessionFactory*>> servers();
   void save_plugin_file(const std::string& plugin, const std::string& file, std::string content,
                         plugins::Host::Saved saved);
   void reload();
@@ -38,6 +40,7 @@ class Listener {
   uv_loop_t loop_;
   uv_tcp_t server_;
   std::unique_ptr<uv_pipe_t> unix_server_;  // unix_socket's, when set
+  std::unique_ptr<uv_tcp_t> http_server_;   // http_listen's, when set
   uv_timer_t ready_timer_;
   unsigned ready_polls_ = 0;
   uv_signal_t sigterm_, sighup_, sigusr1_;
@@ -46,6 +49,9 @@ class Listener {
   std::unique_ptr<SupervisorClient> supervisor_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<ClientConnections> clients_;
+  std::unique_ptr<SupervisorHealth> health_;
+  ClientConnections::SessionFactory framed_sessions_;  // the socket protocol's
+  ClientConnections::SessionFactory http_sessions_;    // the HTTP face's
   bool stopping_ = false;
 };
 

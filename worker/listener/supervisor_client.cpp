@@ -22,6 +22,8 @@ void SupervisorClient::save_file(const SaveFile& save, Answer answer) {
   send(ChannelKind::kSaveFile, encode(save), std::move(answer));
 }
 
+void SupervisorClient::ping(Answer answer) { send(ChannelKind::kPing, {}, std::move(answer)); }
+
 void SupervisorClient::send(ChannelKind kind, std::string_view body, Answer answer) {
   uint64_t id = next_id_++;
   waiting_.emplace(id, std::move(answer));

@@ -30,6 +30,8 @@ class SupervisorClient {
   void request(std::string_view body, Answer answer);
   // A file of a listener plugin's folder, which the supervisor writes.
   void save_file(const SaveFile& save, Answer answer);
+  // Answered at once by a supervisor whose loop turns (/healthz).
+  void ping(Answer answer);
   // Nothing larger can be sent.
   static constexpr size_t kMaxBody = Channel::kMaxPayload;
 

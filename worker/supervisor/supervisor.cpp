@@ -81,6 +81,8 @@ int Supervisor::run() {
 }
 
 void Supervisor::on_channel(ChannelKind kind, uint64_t id, std::string_view payload) {
+  // Whatever else waits: the listener asks whether this loop turns.
+  if (kind == ChannelKind::kPing) return channel_->send(ChannelKind::kReply, id, "{}");
   // A predecessor may have died between noting a request and consuming it:
   // Hello has already told the listener it failed, so it must not happen now.
   if (id >> 32 == taken_before_ >> 32 && id <= taken_before_) return;

@@ -40,6 +40,16 @@ class Job:
     up: bool = False
 
 
+_http_face = {}
+
+
+def has_http_face(binary):
+    if binary not in _http_face:
+        usage = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+        _http_face[binary] = "--http-listen" in usage
+    return _http_face[binary]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -129,8 +139,12 @@ class BackendServer(Daemon):
                        "plugin_settings": {"guarder": {"backoff_reset": 1}}}, f)
         out = os.path.join(self.dir, "server.out")
         self.out = open(out, "w")
-        self.proc = subprocess.Popen([self.server_bin or self.env.server_bin, "-c", conf], stdout=self.out,
-                                     stderr=subprocess.STDOUT)
+        binary = self.server_bin or self.env.server_bin
+        # A build with an HTTP face would serve it on the default port, which
+        # the other contestant (or a parallel run) also wants; an older build
+        # has none and knows no such option.
+        argv = [binary, "-c", conf] + (["--http-listen", ""] if has_http_face(binary) else [])
+        self.proc = subprocess.Popen(argv, stdout=self.out, stderr=subprocess.STDOUT)
         try:
             wait_until(self._answers, 10, "backend-server to answer")
             return True

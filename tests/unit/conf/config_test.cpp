@@ -83,6 +83,40 @@ TEST(Config, OverridesWinAndDeriveTheSegmentName) {
   EXPECT_TRUE(finish_config(bad, c));
 }
 
+TEST(Config, TheHttpFaceListensWhereHttpListenSaysOrNowhere) {
+  Config c;
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", c));
+  EXPECT_EQ(http_listen_of(c), "127.0.0.1:13124");
+  EXPECT_EQ(c.http_hosts, std::vector<std::string>{"localhost"});
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "http_listen": "[::1]:8080", "http_hosts": ["a.example", "b"]})", c));
+  EXPECT_EQ(c.http_host, "::1");
+  EXPECT_EQ(c.http_port, 8080);
+  Config back;
+  ASSERT_FALSE(parse_config(config_to_json(c), "", back));
+  EXPECT_EQ(http_listen_of(back), "[::1]:8080");
+  EXPECT_EQ(back.http_hosts, (std::vector<std::string>{"a.example", "b"}));
+  ASSERT_FALSE(parse(R"({"data_dir": "/d", "http_listen": ""})", c));
+  EXPECT_EQ(c.http_port, 0);
+  EXPECT_EQ(http_listen_of(c), "");
+  for (const char* bad : {R"("x")", R"("a:0")", "8080", R"([1])"}) {
+    auto err = parse(std::string(R"({"data_dir": "/d", "http_listen": )") + bad + "}", c);
+    ASSERT_TRUE(err) << bad;
+    EXPECT_NE(err->find("http_listen"), std::string::npos) << *err;
+  }
+  EXPECT_TRUE(parse(R"({"data_dir": "/d", "http_hosts": "a"})", c));
+  EXPECT_TRUE(parse(R"({"data_dir": "/d", "http_hosts": [""]})", c));
+  Overrides o;
+  o.http_listen = "";
+  ASSERT_FALSE(parse(R"({"data_dir": "/d"})", c));
+  ASSERT_FALSE(finish_config(o, c));
+  EXPECT_EQ(c.http_port, 0);
+  o.http_listen = "127.0.0.1:9";
+  ASSERT_FALSE(finish_config(o, c));
+  EXPECT_EQ(c.http_port, 9);
+  o.http_listen = "nonsense";
+  EXPECT_TRUE(finish_config(o, c));
+}
+
 TEST(Config, RoundTripsThroughJsonForTheWorkers) {
   Config c;
   ASSERT_FALSE(parse(R"({"data_dir": "/d", "log_level": "debug", "idle_timeout": 7, "timezone": "UTC"})", c));
