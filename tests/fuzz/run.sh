@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang,
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-fuzz/, then runs
 # each for SECONDS (default 60), FUZZ_JOBS at once (default: as many as
-# there are cores; run/test runs all eight together, 60 s of wall time each).
+# there are cores; run/test runs all nine together, 60 s of wall time each).
 #
 # Each target starts from its seed corpus, tests/fuzz/corpus/TARGET (read
 # only), and keeps what it finds in build-fuzz/corpus/TARGET for the next
@@ -16,7 +16,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 seconds=${1:-60}
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
-read -r -a targets <<<"${FUZZ_TARGETS:-frame request settings cron condition shell_words log_paths control}"
+read -r -a targets <<<"${FUZZ_TARGETS:-frame request settings cron condition shell_words log_paths control http}"
 
 if [[ ! -f $build/build.ninja ]]; then
   CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \

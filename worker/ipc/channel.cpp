@@ -56,7 +56,7 @@ void Channel::send(ChannelKind kind, uint64_t id, std::string_view payload) {
   std::string msg(kHeader + payload.size(), '\0');
   std::memcpy(msg.data(), &id, 8);
   msg[8] = static_cast<char>(kind);
-  std::memcpy(msg.data() + kHeader, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(msg.data() + kHeader, payload.data(), payload.size());
   queue_.push_back(std::move(msg));
   if (queue_.size() == 1) write_queued();
 }

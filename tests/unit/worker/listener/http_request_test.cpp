@@ -77,6 +77,21 @@ TEST(HttpRequest, ChunkedBodiesAreRead) {
   EXPECT_EQ(req.body, "{\"a\":1}");
 }
 
+// Beast 1.74 asserted on a final chunk that comes a byte at a time (the
+// fuzz target found it): in a build with assertions the listener aborted.
+TEST(HttpRequest, AFinalChunkAByteAtATimeIsRead) {
+  HttpRequestReader reader(32);
+  std::string head = "POST /api/ADD HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  reader.feed(head.data(), head.size());
+  HttpRequest req;
+  EXPECT_EQ(reader.next(req), Status::kNeedMore);
+  reader.feed("\r", 1);
+  EXPECT_EQ(reader.next(req), Status::kNeedMore);
+  reader.feed("\n", 1);
+  ASSERT_EQ(reader.next(req), Status::kRequest);
+  EXPECT_EQ(req.body, "");
+}
+
 // What a refused request earns, and that nothing after it is read.
 void expect_refused(const std::string& bytes, int status, size_t max_body = 1024) {
   HttpRequestReader reader(max_body);
