@@ -90,8 +90,9 @@ class JobControl {
   virtual const std::string* settings(const std::string& job) const = 0;
   virtual bool running(const std::string& job) const = 0;
   // START, as a client's START would do it (logged, serialised with other
-  // commands on the job); result as the client would get it.
-  virtual void start(const std::string& job, Result result) = 0;
+  // commands on the job), for `reason` (counted, and kept with the run);
+  // result as the client would get it.
+  virtual void start(const std::string& job, shm::StartReason reason, Result result) = 0;
 };
 
 // What the host hands a plugin when the server is up.

@@ -7,6 +7,7 @@
 
 #include "shm/lock.h"
 #include "shm/ring.h"
+#include "shm/run_history.h"
 
 namespace backend::shm {
 namespace {
@@ -74,6 +75,9 @@ bool JobTable::read(uint32_t i, JobInfo& out, std::string* settings_json) const 
     out.restarts = s.restarts;
     out.flags = s.flags;
     out.next_retry_at = s.next_retry_at;
+    for (size_t r = 0; r < kStartReasons; ++r) out.starts[r] = s.starts[r].load(std::memory_order_relaxed);
+    for (int k = 0; k < 2; ++k) out.output_lines[k] = s.output_lines[k].load(std::memory_order_relaxed);
+    out.start_reason = static_cast<StartReason>(s.start_reason);
     out.buffersize = s.buffersize;
     if (settings_json)
       settings_json->assign(settings(i), std::min<size_t>(s.settings_len, kSettingsBytes));
@@ -96,6 +100,7 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
   if (i == h_.capacity) return std::nullopt;
   auto* rings = reinterpret_cast<RingHeader*>(reinterpret_cast<char*>(&h_) + h_.ring_headers_offset);
   Ring::init(&rings[i], h_.ring_bytes);
+  RunHistory(h_, reinterpret_cast<char*>(&h_)).clear(i);
   update(i, [&](JobSlot& s) {
     std::memset(s.name, 0, sizeof s.name);
     std::memcpy(s.name, name.data(), name.size());
@@ -108,6 +113,9 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
     s.last_exit_signal = 0;
     s.restarts = s.flags = 0;
     s.next_retry_at = 0;
+    for (auto& n : s.starts) n.store(0);
+    for (auto& n : s.output_lines) n.store(0);
+    s.start_reason = 0;
     s.buffersize = buffersize;
     std::memcpy(settings(i), settings_json.data(), settings_json.size());
     s.settings_len = static_cast<uint32_t>(settings_json.size());
@@ -179,9 +187,12 @@ void JobTable::repair(const std::function<bool(std::string_view name)>& keep) {
     if (slots_[i].used && !keep(slot_name(slots_[i]))) erase(i);
 }
 
-void JobTable::mark_started(uint32_t i, int32_t pid, uint64_t ticks, int64_t at, uint64_t first_line) {
+void JobTable::mark_started(uint32_t i, int32_t pid, uint64_t ticks, int64_t at, uint64_t first_line,
+                            StartReason reason) {
   LockGuard guard(h_.table_lock);
   update(i, [&](JobSlot& s) {
+    s.starts[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+    s.start_reason = static_cast<uint8_t>(reason);
     s.state = static_cast<uint8_t>(JobState::kUp);
     s.pid = pid;
     s.started_at = at;

@@ -28,6 +28,9 @@ struct JobInfo {
   uint32_t flags = 0;
   uint32_t buffersize = 0;
   int64_t next_retry_at = 0;
+  uint64_t starts[kStartReasons] = {};
+  uint64_t output_lines[2] = {};
+  StartReason start_reason = StartReason::kManual;
 
   // Its process runs (STATUS says UP).
   bool up() const { return pid > 0 && state != JobState::kDown; }
@@ -69,10 +72,11 @@ class JobTable {
   // once the writer is reaped: no lock is taken).
   uint32_t repair_seqs();
 
-  // A run began: up as pid (started at `ticks` since boot, `at` in Unix
-  // seconds), no STOP asked, no retry waiting; its log starts at the ring's
-  // `first_line`.
-  void mark_started(uint32_t slot, int32_t pid, uint64_t ticks, int64_t at, uint64_t first_line);
+  // A run began, for `reason`: up as pid (started at `ticks` since boot,
+  // `at` in Unix seconds), no STOP asked, no retry waiting; its log starts
+  // at the ring's `first_line`.
+  void mark_started(uint32_t slot, int32_t pid, uint64_t ticks, int64_t at, uint64_t first_line,
+                    StartReason reason);
   // A run adopted from a dead supervisor, which may have died before it
   // recorded the run: up as pid, unless the slot says so already.
   void mark_adopted(uint32_t slot, int32_t pid, uint64_t ticks, int64_t at);
@@ -93,6 +97,10 @@ class JobTable {
   // Per stream (stdout, stderr), the first ring line not yet in the job's
   // log file: atomics, advanced by the log writer without the lock.
   std::atomic<uint64_t>* log_progress(uint32_t slot) const { return slots_[slot].logged; }
+  // Lines the job wrote to a stream (1: stderr), counted as they come.
+  void count_output(uint32_t slot, int stream, uint64_t lines) const {
+    slots_[slot].output_lines[stream].fetch_add(lines, std::memory_order_relaxed);
+  }
 
   // Runs f(JobSlot&) as one write under the lock; for what the marks above
   // do not say (tests set up odd slots with it).

@@ -14,12 +14,28 @@
 namespace backend::shm {
 
 inline constexpr char kMagic[8] = {'B', 'K', 'S', 'E', 'R', 'V', 'E', 'R'};
-inline constexpr uint32_t kLayoutVersion = 3;
+inline constexpr uint32_t kLayoutVersion = 4;
 inline constexpr size_t kMaxName = 64;
 inline constexpr size_t kSettingsBytes = 16384;
 inline constexpr size_t kConfigBytes = 65536;
 
 enum class JobState : uint8_t { kDown = 0, kUp = 1, kStarting = 2, kStopping = 3 };
+
+// Why a run began: a client's START or RESTART, the guarder after an exit
+// nobody asked for, a schedule, or the server starting.
+enum class StartReason : uint8_t { kManual = 0, kCrash = 1, kScheduler = 2, kAutostart = 3 };
+inline constexpr size_t kStartReasons = 4;
+
+// Runs kept per job, and of each the last lines of output when it ended.
+inline constexpr size_t kRunsKept = 20;
+inline constexpr size_t kTailLines = 10;
+inline constexpr size_t kTailBytes = 2048;
+// Schedules whose times /metrics shows.
+inline constexpr size_t kMaxSchedules = 4096;
+// Commands whose requests /metrics counts, the last for every name the
+// listener does not know.
+inline constexpr size_t kApiCommands = 64;
+inline constexpr size_t kApiCodes = 4;  // protocol::Code
 
 // JobSlot::flags bits.
 // The last run was ended on request (STOP): guarding stops until a START.
@@ -60,6 +76,41 @@ struct alignas(64) JobSlot {
   // supervisor that takes over writes what its predecessor could not.
   std::atomic<uint64_t> logged[2];
   int64_t next_retry_at;  // unix seconds the guarder starts the job again, 0 when not waiting
+  // Counters of /metrics, from the job's ADD on: runs begun by why, and
+  // output lines per stream (stdout, stderr).
+  std::atomic<uint64_t> starts[kStartReasons];
+  std::atomic<uint64_t> output_lines[2];
+  uint8_t start_reason;  // StartReason of the current or last run
+};
+
+// One ended run of a job.
+struct RunRecord {
+  int64_t started_at;  // unix seconds
+  int64_t exited_at;
+  int32_t exit_code;    // -1 when it did not exit with a code
+  int32_t exit_signal;  // 0 when not killed by a signal
+  uint8_t reason;       // StartReason
+  uint8_t reserved[3];
+  uint32_t tail_len;
+  char tail[kTailBytes];  // its last kTailLines lines of output then, '\n'-separated
+};
+
+// A job's last kRunsKept runs, a ring: run n is runs[n % kRunsKept]. Written
+// by the supervisor under `seq`, read without a lock.
+struct alignas(64) HistoryArea {
+  std::atomic<uint32_t> seq;
+  uint32_t reserved;
+  uint64_t count;  // runs recorded since the job was added
+  RunRecord runs[kRunsKept];
+};
+
+// One schedule's times (the scheduler plugin's), for /metrics.
+struct ScheduleRecord {
+  char job[kMaxName + 1];
+  char uuid[39];
+  int64_t next_at;  // unix seconds, 0 when it is not due again
+  int64_t last_at;  // 0 when it never ran
+  uint64_t runs;
 };
 
 // A job's settings as compact JSON, guarded by its slot's seq. Kept apart
@@ -111,6 +162,8 @@ struct alignas(64) Header {
   uint64_t ring_headers_offset;
   uint64_t rings_offset;
   uint64_t server_ring_offset;  // RingHeader, then its data
+  uint64_t history_offset;      // a HistoryArea per slot
+  uint64_t schedules_offset;    // kMaxSchedules ScheduleRecords
   std::atomic<uint64_t> generation;  // bumped by the master at each start
 
   LockWord table_lock;                // writers of slots and index
@@ -130,6 +183,16 @@ struct alignas(64) Header {
   // listener can tell which forwarded requests died with a supervisor.
   std::atomic<uint64_t> supervisor_taken;
 
+  // Counters of /metrics, here so that a worker's death resets none.
+  std::atomic<uint64_t> worker_restarts[2];  // listener, supervisor
+  std::atomic<uint64_t> auth_failures;
+  std::atomic<uint64_t> logcleaner_removed_files;
+  std::atomic<uint64_t> logcleaner_removed_bytes;
+  std::atomic<uint64_t> api_requests[kApiCommands][kApiCodes];
+  // The scheduler's schedules, republished whole on every change.
+  std::atomic<uint32_t> schedules_seq;
+  uint32_t schedule_count;
+
   // The config the workers run with, published by the master on reload.
   std::atomic<uint32_t> config_seq;
   uint32_t config_len;
@@ -139,6 +202,9 @@ struct alignas(64) Header {
 static_assert(std::is_standard_layout_v<JobSlot>);
 static_assert(std::is_standard_layout_v<RingHeader>);
 static_assert(std::is_standard_layout_v<Header>);
+static_assert(std::is_standard_layout_v<HistoryArea>);
+static_assert(std::is_trivially_copyable_v<RunRecord>);
+static_assert(std::is_trivially_copyable_v<ScheduleRecord>);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(std::atomic<int32_t>::is_always_lock_free);

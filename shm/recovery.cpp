@@ -2,6 +2,7 @@
 
 #include "shm/job_table.h"
 #include "shm/lock.h"
+#include "shm/seqlock.h"
 
 namespace backend::shm {
 
@@ -15,7 +16,10 @@ RecoveryReport recover_after_death(const Segment& segment, pid_t dead, bool was_
   uint32_t end = h.high_water.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < end; ++i)
     if (rings[i].capacity != 0) free_lock(rings[i].lock);
-  if (was_writer) report.seqs = segment.table().repair_seqs();
+  if (was_writer) {
+    report.seqs = segment.table().repair_seqs() + segment.history().repair_seqs();
+    if (seq_repair(h.schedules_seq)) ++report.seqs;
+  }
   return report;
 }
 

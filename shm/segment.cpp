@@ -79,6 +79,8 @@ void format_segment(char* base, const SegmentParams& params, const Geometry& g) 
   h->ring_headers_offset = g.ring_headers_offset;
   h->rings_offset = g.rings_offset;
   h->server_ring_offset = g.server_ring_offset;
+  h->history_offset = g.history_offset;
+  h->schedules_offset = g.schedules_offset;
   Ring::init(reinterpret_cast<RingHeader*>(base + g.server_ring_offset), params.server_ring_bytes);
   // Job slots, settings, index and rings stay untouched zero pages until a
   // job uses them: an idle slot costs no memory.
@@ -95,7 +97,9 @@ Geometry geometry_for(const SegmentParams& p) {
   g.ring_headers_offset = page_up(g.index_offset + uint64_t(g.index_entries) * sizeof(int32_t));
   g.rings_offset = page_up(g.ring_headers_offset + uint64_t(p.capacity) * sizeof(RingHeader));
   g.server_ring_offset = page_up(g.rings_offset + uint64_t(p.capacity) * p.ring_bytes);
-  g.total = page_up(g.server_ring_offset + sizeof(RingHeader) + p.server_ring_bytes);
+  g.history_offset = page_up(g.server_ring_offset + sizeof(RingHeader) + p.server_ring_bytes);
+  g.schedules_offset = page_up(g.history_offset + uint64_t(p.capacity) * sizeof(HistoryArea));
+  g.total = page_up(g.schedules_offset + kMaxSchedules * sizeof(ScheduleRecord));
   return g;
 }
 
@@ -141,6 +145,10 @@ Segment Segment::attach(const std::string& name, bool read_only) {
 bool Segment::remove(const std::string& name) { return bip::shared_memory_object::remove(name.c_str()); }
 
 JobTable Segment::table() const { return JobTable(header(), base()); }
+
+RunHistory Segment::history() const { return RunHistory(header(), base()); }
+
+ScheduleTable Segment::schedules() const { return ScheduleTable(header(), base()); }
 
 Ring Segment::server_ring() const {
   char* at = base() + header().server_ring_offset;

@@ -9,6 +9,8 @@
 #include <boost/interprocess/mapped_region.hpp>
 
 #include "shm/layout.h"
+#include "shm/run_history.h"
+#include "shm/schedule_table.h"
 
 namespace backend::shm {
 
@@ -24,7 +26,7 @@ struct SegmentParams {
 // Where each area lies in a segment of these parameters.
 struct Geometry {
   uint64_t slots_offset, settings_offset, index_offset, ring_headers_offset, rings_offset,
-      server_ring_offset, total;
+      server_ring_offset, history_offset, schedules_offset, total;
   uint32_t index_entries;
 };
 Geometry geometry_for(const SegmentParams& params);
@@ -52,6 +54,8 @@ class Segment {
   uint64_t size() const { return region_.get_size(); }
 
   JobTable table() const;
+  RunHistory history() const;
+  ScheduleTable schedules() const;
   Ring server_ring() const;
   Ring job_ring(uint32_t slot) const;
 

@@ -17,7 +17,7 @@ class Autostart final : public Plugin {
     for (const auto& job : host.jobs->job_names()) {
       const std::string* settings = host.jobs->settings(job);
       if (!settings || !job_flag(*settings, "autostart") || host.jobs->running(job)) continue;
-      host.jobs->start(job, [job](Code code, const std::string& error) {
+      host.jobs->start(job, shm::StartReason::kAutostart, [job](Code code, const std::string& error) {
         if (code != Code::kOk) spdlog::warn("autostart: job \"{}\" did not start: {}", job, error);
       });
     }

@@ -125,7 +125,7 @@ void Guarder::retry(const std::string& job) {
   if (!guarded(job) || host_->jobs->running(job) || !host_->segment->table().read(job, info) ||
       (info.flags & shm::kJobStopRequested))
     return;
-  host_->jobs->start(job, [this, job](Code code, const std::string& error) {
+  host_->jobs->start(job, shm::StartReason::kCrash, [this, job](Code code, const std::string& error) {
     if (code == Code::kOk) return host_->segment->table().count_restart(job);
     spdlog::warn("guarder: job \"{}\" did not start again: {}", job, error);
     if (guards_.count(job)) schedule(job, guard_of(job).backoff.on_failed_start());

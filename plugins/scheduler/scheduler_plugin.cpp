@@ -348,7 +348,7 @@ void SchedulerPlugin::start_scheduled(const std::string& job, const std::string&
   }
   starting_.insert(job);
   time_t at = now();
-  jobs_->start(job, [this, alive = alive_, job, uuid, at](Code code, const std::string& error) {
+  jobs_->start(job, shm::StartReason::kScheduler, [this, alive = alive_, job, uuid, at](Code code, const std::string& error) {
     if (!*alive) return;
     starting_.erase(job);
     if (code != Code::kOk) {

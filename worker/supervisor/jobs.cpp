@@ -62,20 +62,21 @@ void Jobs::close_run_handles(Run& run) {
   takeover_.close_handles(run);
 }
 
-void Jobs::start(const std::string& name, const std::string& settings_json, Reply reply) {
-  if (takeover_.wait_for_take([=, this] { start(name, settings_json, reply); })) return;
+void Jobs::start(const std::string& name, const std::string& settings_json, Reply reply, shm::StartReason why) {
+  if (takeover_.wait_for_take([=, this] { start(name, settings_json, reply, why); })) return;
   Run* old = runs_.current(name);
   if (old && old->stopping && !old->exited) {
-    old->queued.push_back([=, this] { start(name, settings_json, reply); });
+    old->queued.push_back([=, this] { start(name, settings_json, reply, why); });
     return;
   }
   if (old && !old->exited) return reply(Code::kFailed, "job \"" + name + "\" is already running");
   auto slot = seg_.table().find(name);
   if (!slot) return reply(Code::kFailed, "job \"" + name + "\" does not exist");
-  spawn(name, *slot, settings_json, std::move(reply));
+  spawn(name, *slot, settings_json, std::move(reply), why);
 }
 
-void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& settings_json, Reply reply) {
+void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& settings_json, Reply reply,
+                 shm::StartReason why) {
   auto run = std::make_unique<Run>();
   SpawnSpec spec;
   if (auto err = read_run_settings(settings_json, run->settings)) return reply(Code::kFailed, *err);
@@ -101,7 +102,7 @@ void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& sett
   const uint64_t ticks = start_ticks(spawned.pid).value_or(0);
   takeover_.hold(spawned.pid, slot, ticks);
   seg_.job_ring(slot).clear();
-  seg_.table().mark_started(slot, spawned.pid, ticks, pump_.clock().seconds(), seg_.job_ring(slot).next_line());
+  seg_.table().mark_started(slot, spawned.pid, ticks, pump_.clock().seconds(), seg_.job_ring(slot).next_line(), why);
   runs_.watch(*run);
   runs_.put(std::move(run));
   reply(Code::kOk, {});
@@ -158,8 +159,9 @@ void Jobs::reap() {
 void Jobs::exited(Run& run, int status) {
   run.exited = true;
   pump_.drain(run);
-  pump_.record(run, exit_line(run.name, status));
   const int64_t now = pump_.clock().seconds();
+  keep_history(run, status, now);  // its last lines before the exit line
+  pump_.record(run, exit_line(run.name, status));
   seg_.table().record_exit(run.slot, status, now);
   // What is left of the group goes too, as systemd does, so that a new
   // start never runs beside the remains of this one.
@@ -182,6 +184,29 @@ void Jobs::exited(Run& run, int status) {
   for (auto& w : waiters) w(Code::kOk, {});
   for (auto& q : queued) q();
   maybe_all_stopped();
+}
+
+// The run as the job's history keeps it: why it began, how it ended, and
+// the last lines it wrote.
+void Jobs::keep_history(const Run& run, int status, int64_t now) {
+  shm::JobInfo info;
+  if (!seg_.table().read(run.slot, info)) return;
+  shm::RunRecord rec{};
+  rec.started_at = info.started_at;
+  rec.exited_at = now;
+  rec.exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  rec.exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  rec.reason = static_cast<uint8_t>(info.start_reason);
+  std::string tail;
+  for (const auto& line : seg_.job_ring(run.slot).last(shm::kTailLines)) {
+    if (!tail.empty()) tail += '\n';
+    tail += line.text;
+  }
+  // The newest lines are the ones worth keeping when they do not all fit.
+  if (tail.size() > shm::kTailBytes) tail.erase(0, tail.size() - shm::kTailBytes);
+  rec.tail_len = static_cast<uint32_t>(tail.size());
+  std::memcpy(rec.tail, tail.data(), tail.size());
+  seg_.history().append(run.slot, rec);
 }
 
 // An earlier run of a job being started again: whatever of it is left dies

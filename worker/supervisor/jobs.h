@@ -31,7 +31,8 @@ class Jobs {
   ~Jobs();
 
   // Answered once the program runs (or with the reason it cannot).
-  void start(const std::string& name, const std::string& settings_json, Reply reply);
+  void start(const std::string& name, const std::string& settings_json, Reply reply,
+             shm::StartReason why = shm::StartReason::kManual);
   // Answered once the process is reaped.
   void stop(const std::string& name, Reply reply);
   void restart(const std::string& name, const std::string& settings_json, Reply reply);
@@ -55,7 +56,9 @@ class Jobs {
   static constexpr uint64_t kExitDeadlineMs = Takeover::kExitDeadlineMs;
 
  private:
-  void spawn(const std::string& name, uint32_t slot, const std::string& settings_json, Reply reply);
+  void spawn(const std::string& name, uint32_t slot, const std::string& settings_json, Reply reply,
+             shm::StartReason why);
+  void keep_history(const Run& run, int status, int64_t now);
   void exited(Run& run, int status);
   void kill_group_later(Run& run, uint32_t seconds);
   void retire(std::unique_ptr<Run> run);

@@ -29,7 +29,9 @@ struct OutputStream {
   OutputCapture::Pumped move(size_t limit) {
     std::string_view prefix = pump->clock_.prefix();
     return capture.pump(limit, prefix, [this, prefix](uint64_t first, const std::vector<std::string_view>& lines) {
-      if (run) pump->log_lines(*run, capture.is_err(), first, lines, prefix);
+      if (!run) return;
+      pump->seg_.table().count_output(run->slot, capture.is_err() ? 1 : 0, lines.size());
+      pump->log_lines(*run, capture.is_err(), first, lines, prefix);
     });
   }
   void close();

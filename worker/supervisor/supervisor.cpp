@@ -225,7 +225,7 @@ const std::string* Supervisor::startable(const std::string& job) const {
 bool Supervisor::running(const std::string& job) const { return jobs_->running(job); }
 
 // A plugin's START is logged as a client's would be, with its result.
-void Supervisor::start(const std::string& job, Result result) {
+void Supervisor::start(const std::string& job, shm::StartReason reason, Result result) {
   spdlog::info("START {{\"jobname\":\"{}\"}} (by a plugin)", job);
   auto done = [result = std::move(result)](Code code, const std::string& error) {
     log_result(code, error);
@@ -234,7 +234,7 @@ void Supervisor::start(const std::string& job, Result result) {
   if (stopping_) return done(Code::kFailed, "the server is stopping");
   const std::string* saved = startable(job);
   if (!saved) return done(Code::kFailed, job_error(job, "does not exist"));
-  jobs_->start(job, *saved, std::move(done));
+  jobs_->start(job, *saved, std::move(done), reason);
 }
 
 void Supervisor::add(uint64_t id, const std::string& job, const rapidjson::Value& params) {

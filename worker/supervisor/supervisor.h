@@ -33,7 +33,7 @@ class Supervisor : private plugins::JobControl {
   std::vector<std::string> job_names() const override;
   const std::string* settings(const std::string& job) const override;
   bool running(const std::string& job) const override;
-  void start(const std::string& job, Result result) override;
+  void start(const std::string& job, shm::StartReason reason, Result result) override;
 
   const std::string* startable(const std::string& job) const;
   void on_channel(ChannelKind kind, uint64_t id, std::string_view payload);

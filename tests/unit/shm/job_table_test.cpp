@@ -136,7 +136,7 @@ TEST(JobTable, MarksOfARunsLife) {
   uint32_t slot = *t.put("job", "{}", 20);
   t.set_next_retry("job", 99);
   t.mark_stop_requested("job");
-  t.mark_started(slot, 4242, 777, 1000, 5);
+  t.mark_started(slot, 4242, 777, 1000, 5, StartReason::kCrash);
   JobInfo info;
   ASSERT_TRUE(t.read(slot, info));
   EXPECT_EQ(info.state, JobState::kUp);
@@ -145,6 +145,9 @@ TEST(JobTable, MarksOfARunsLife) {
   EXPECT_EQ(info.started_at, 1000);
   EXPECT_EQ(info.flags & kJobStopRequested, 0u);  // a new run clears an old STOP
   EXPECT_EQ(info.next_retry_at, 0);
+  EXPECT_EQ(info.start_reason, StartReason::kCrash);
+  EXPECT_EQ(info.starts[size_t(StartReason::kCrash)], 1u);
+  EXPECT_EQ(info.starts[size_t(StartReason::kManual)], 0u);
   EXPECT_EQ(t.log_progress(slot)[0].load(), 5u);
   EXPECT_EQ(t.log_progress(slot)[1].load(), 5u);
   t.mark_stopping(slot);
@@ -172,6 +175,27 @@ TEST(JobTable, MarksOfARunsLife) {
   ASSERT_TRUE(t.read(slot, info));
   EXPECT_EQ(info.state, JobState::kDown);
   EXPECT_EQ(info.pid, 0);
+}
+
+TEST(JobTable, CountersStartAtZeroForEachNewJobInASlot) {
+  ScopedSegment s("counters", {4, 8192, 8192});
+  JobTable t = s.seg.table();
+  uint32_t slot = *t.put("a", "{}", 20);
+  t.mark_started(slot, 1, 1, 1, 0, StartReason::kScheduler);
+  t.count_output(slot, 1, 7);
+  shm::RunRecord run{};
+  run.exit_code = 3;
+  s.seg.history().append(slot, run);
+  JobInfo info;
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.output_lines[1], 7u);
+  EXPECT_EQ(s.seg.history().read(slot).size(), 1u);
+  t.remove("a");
+  ASSERT_EQ(t.put("b", "{}", 20), slot);  // the same slot, another job
+  ASSERT_TRUE(t.read(slot, info));
+  EXPECT_EQ(info.starts[size_t(StartReason::kScheduler)], 0u);
+  EXPECT_EQ(info.output_lines[1], 0u);
+  EXPECT_TRUE(s.seg.history().read(slot).empty());
 }
 
 TEST(JobTable, MarksByNameOfNoJobDoNothing) {

@@ -10,12 +10,16 @@
 namespace backend::shm {
 
 TEST(Layout, VersionAndSizesArePinned) {
-  EXPECT_EQ(kLayoutVersion, 3u);
+  EXPECT_EQ(kLayoutVersion, 4u);
   EXPECT_EQ(sizeof(LockWord), 48u);
-  EXPECT_EQ(sizeof(JobSlot), 192u);
+  EXPECT_EQ(sizeof(JobSlot), 256u);
   EXPECT_EQ(sizeof(SettingsArea), 16384u);
   EXPECT_EQ(sizeof(RingHeader), 192u);
-  EXPECT_EQ(sizeof(Header), 65792u);
+  EXPECT_EQ(sizeof(Header), 67904u);
+  EXPECT_EQ(sizeof(RunRecord), 2080u);
+  EXPECT_EQ(sizeof(HistoryArea), 41664u);
+  EXPECT_EQ(sizeof(ScheduleRecord), 128u);
+  EXPECT_EQ(offsetof(JobSlot, starts), 152u);
   EXPECT_EQ(offsetof(Header, master_pid), 40u);
   EXPECT_EQ(offsetof(JobSlot, name), 8u);
   EXPECT_EQ(offsetof(JobSlot, next_retry_at), 144u);
@@ -29,6 +33,9 @@ TEST(Layout, GeometryOfTheDefaultSegment) {
   EXPECT_GE(g.index_offset, g.settings_offset + 1024 * sizeof(SettingsArea));
   EXPECT_GE(g.rings_offset, g.ring_headers_offset + 1024 * sizeof(RingHeader));
   EXPECT_GE(g.server_ring_offset, g.rings_offset + 1024ull * 256 * 1024);
+  EXPECT_GE(g.history_offset, g.server_ring_offset + sizeof(RingHeader) + 64 * 1024);
+  EXPECT_GE(g.schedules_offset, g.history_offset + 1024 * sizeof(HistoryArea));
+  EXPECT_GE(g.total, g.schedules_offset + kMaxSchedules * sizeof(ScheduleRecord));
   EXPECT_EQ(g.total % 4096, 0u);
 }
 

@@ -36,7 +36,8 @@ class FakeJobs : public JobControl {
     return it == settings_.end() ? nullptr : &it->second;
   }
   bool running(const std::string& job) const override { return running_.count(job) > 0; }
-  void start(const std::string& job, Result result) override {
+  void start(const std::string& job, shm::StartReason reason, Result result) override {
+    EXPECT_EQ(reason, shm::StartReason::kScheduler) << "the scheduler's starts are counted as its own";
     started.push_back(job);
     if (!answer_at_once) return unanswered.push_back(std::move(result));
     running_.insert(job);
