@@ -63,6 +63,7 @@ void Master::worker_died(Worker& w, int status) {
     spdlog::info("{} (pid {}) {}", w.name, pid, describe_exit(status));
     return;
   }
+  h.worker_restarts[w.kind == Kind::kListener ? 0 : 1].fetch_add(1, std::memory_order_relaxed);
   int64_t delay = w.restart_now ? 0 : w.backoff.on_death(now_ms() - w.started_ms);
   w.restart_now = false;
   w.respawn_at = now_ms() + delay;

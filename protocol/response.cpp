@@ -121,6 +121,17 @@ void append_reply_json(std::string& out, Code code, std::string_view data_json, 
 
 }  // namespace
 
+std::optional<Code> reply_code(std::string_view json) {
+  constexpr std::string_view kStart = "{\"code\":\"";
+  if (!json.starts_with(kStart)) return std::nullopt;
+  json.remove_prefix(kStart.size());
+  for (Code c : {Code::kOk, Code::kFailed, Code::kDenied, Code::kUnknown}) {
+    std::string_view name = code_name(c);
+    if (json.starts_with(name) && json.size() > name.size() && json[name.size()] == '"') return c;
+  }
+  return std::nullopt;
+}
+
 bool parse_reply(std::string_view json, Code& code, std::string& error) {
   rapidjson::Document reply;
   reply.Parse(json.data(), json.size());

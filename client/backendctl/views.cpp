@@ -110,6 +110,37 @@ std::string format_job_names(const Value& data) {
   return out;
 }
 
+// "code 3" or "signal SIGKILL", of a last exit or a run of the history.
+std::string ended_how(const Value& run) {
+  if (const Value* sig = member(run, "signal"); sig && sig->IsString()) return std::string("signal ") + sig->GetString();
+  if (auto code = int_member(run, "code")) return "code " + std::to_string(*code);
+  return "unknown status";
+}
+
+std::string string_of(const Value& obj, const char* key) {
+  const Value* v = member(obj, key);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "-";
+}
+
+// The runs a server with the history extension keeps, newest first: when
+// each ended and how, how long it ran, why it began, and its last lines.
+std::string recent_runs(const Value& detail) {
+  const Value* history = member(detail, "history");
+  if (!history || !history->IsArray() || history->Empty()) return "";
+  std::string out = "  recent runs, newest first:\n";
+  for (const auto& run : history->GetArray()) {
+    if (!run.IsObject()) throw BadReply("a run of the history is not an object");
+    auto started = int_member(run, "started"), exited = int_member(run, "exited");
+    std::string ran = started && exited ? human_duration(*exited - *started) : "-";
+    out += "    " + or_dash(exited, local_time) + "  " + ended_how(run) + ", ran " + ran + ", started by " +
+           string_of(run, "reason") + "\n";
+    if (const Value* lines = member(run, "output"); lines && lines->IsArray())
+      for (const auto& line : lines->GetArray())
+        if (line.IsString()) out += "      | " + std::string(line.GetString(), line.GetStringLength()) + "\n";
+  }
+  return out;
+}
+
 std::string format_job_status(const Value& detail, bool color) {
   // A server without the detail extension answers with the bare word.
   if (detail.IsString()) return paint(detail.GetString(), state_colour(detail), color) + "\n";
@@ -120,7 +151,9 @@ std::string format_job_status(const Value& detail, bool color) {
          "  pid:       " + or_dash(int_member(detail, "pid"), decimal) + "\n" + "  uptime:    " + uptime + "\n" +
          "  memory:    " + or_dash(int_member(detail, "mem"), human_kib) + "\n" +
          "  restarts:  " + or_dash(int_member(detail, "restarts"), decimal) + "\n" +
-         "  last exit: " + last_exit_long(detail) + "\n";
+         "  last exit: " + last_exit_long(detail) + "\n" +
+         (string_of(detail, "reason") != "-" ? "  started by: " + string_of(detail, "reason") + "\n" : "") +
+         recent_runs(detail);
 }
 
 std::string format_mem_list(const Value& data) {

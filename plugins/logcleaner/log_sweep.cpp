@@ -43,6 +43,7 @@ bool sweep_dir(int dir_fd, const std::string& path, time_t older_than, int depth
     if (S_ISREG(st.st_mode) && st.st_mtime < older_than) {
       if (unlinkat(dirfd(dir), e->d_name, 0) == 0) {
         ++r.files_removed;
+        r.bytes_removed += static_cast<uint64_t>(st.st_size);
         continue;
       }
       note_error(r, path + "/" + e->d_name);

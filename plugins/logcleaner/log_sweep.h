@@ -12,6 +12,7 @@ namespace backend::plugins::logcleaner {
 
 struct SweepResult {
   uint64_t files_removed = 0;
+  uint64_t bytes_removed = 0;  // the removed files' sizes
   uint64_t folders_removed = 0;
   uint64_t errors = 0;
   std::string first_error;

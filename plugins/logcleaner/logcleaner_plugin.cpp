@@ -47,6 +47,10 @@ class Logcleaner final : public Plugin {
     worker::run_in_pool(host_->loop, [result, root, older_than] { *result = sweep_logs(root, older_than); },
                 [this, result] {
                   sweeping_ = false;
+                  // Counted in shared memory (/metrics): a supervisor's death resets nothing.
+                  shm::Header& h = host_->segment->header();
+                  h.logcleaner_removed_files.fetch_add(result->files_removed, std::memory_order_relaxed);
+                  h.logcleaner_removed_bytes.fetch_add(result->bytes_removed, std::memory_order_relaxed);
                   if (result->files_removed || result->folders_removed)
                     spdlog::info("logcleaner: removed {} log files and {} empty folders", result->files_removed,
                                  result->folders_removed);

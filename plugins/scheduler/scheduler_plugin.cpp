@@ -52,6 +52,9 @@ std::optional<std::string> SchedulerPlugin::configure(const rapidjson::Value& se
 void SchedulerPlugin::inited(Host& host) {
   loop_ = host.loop;
   jobs_ = host.jobs;
+  host_segment_ = host.segment;
+  if (host_segment_)
+    for (const shm::ScheduleRecord& r : host_segment_->schedules().read()) runs_total_[{r.job, r.uuid}] = r.runs;
   store_ = std::make_unique<ScheduleStore>(host.data_dir);
   for (const auto& problem : store_->load()) spdlog::error("scheduler: {}", problem);
   for (const auto& [job, schedules] : store_->schedules()) {
@@ -298,20 +301,26 @@ time_t& SchedulerPlugin::since(const Key& key, time_t now) {
   return t;
 }
 
+// Every schedule's times go to shared memory as the timer is armed
+// (/metrics), with the runs counted since the server started.
 void SchedulerPlugin::arm() {
   if (!timer_) return;
   int64_t now_ms = clock_();
   time_t now_s = static_cast<time_t>(now_ms / 1000);
   std::optional<time_t> soonest;
   bool any = false;
+  std::vector<shm::ScheduleRecord> published;
   for (const auto& [job, schedules] : store_->schedules()) {
     for (const auto& [uuid, s] : schedules) {
+      shm::ScheduleRecord& r = published.emplace_back(record_of(job, uuid));
       if (!runnable(job, s)) continue;
       any = true;
       auto due = next_due(s.condition, since({job, uuid}, now_s));
       if (due && (!soonest || *due < *soonest)) soonest = due;
+      r.next_at = due.value_or(0);
     }
   }
+  if (host_segment_) host_segment_->schedules().publish(published);
   if (!any) return timer_->stop();
   int64_t target = now_ms + static_cast<int64_t>(kRecheckMs);
   if (soonest) target = std::min<int64_t>(target, static_cast<int64_t>(*soonest) * 1000);
@@ -357,8 +366,23 @@ void SchedulerPlugin::start_scheduled(const std::string& job, const std::string&
     }
     if (!store_->find(job, uuid)) return;  // deleted while it started
     store_->record_run(job, uuid, at);
+    ++runs_total_[{job, uuid}];
     save_history(job);
+    arm();  // republishes this one's last run
   });
+}
+
+shm::ScheduleRecord SchedulerPlugin::record_of(const std::string& job, const std::string& uuid) {
+  shm::ScheduleRecord r{};
+  std::snprintf(r.job, sizeof r.job, "%s", job.c_str());
+  std::snprintf(r.uuid, sizeof r.uuid, "%s", uuid.c_str());
+  const RunTimes& runs = store_->runs(job, uuid);
+  r.last_at = runs.empty() ? 0 : runs.front();
+  // Counted since the server started; a supervisor started again takes the
+  // count over from shared memory, else from the runs the file keeps.
+  auto [it, fresh] = runs_total_.try_emplace({job, uuid}, runs.size());
+  r.runs = it->second;
+  return r;
 }
 
 namespace {

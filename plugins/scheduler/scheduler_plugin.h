@@ -91,6 +91,8 @@ class SchedulerPlugin : public Plugin {
   void arm();
   void fire();
   void start_scheduled(const std::string& job, const std::string& uuid);
+  // A schedule as /metrics shows it (next_at left 0 for the caller).
+  shm::ScheduleRecord record_of(const std::string& job, const std::string& uuid);
 
   Clock clock_;
   uv_loop_t* loop_ = nullptr;
@@ -104,6 +106,8 @@ class SchedulerPlugin : public Plugin {
   // with: a schedule added or enabled does not run for times before that.
   std::map<Key, time_t> since_;
   std::set<std::string> starting_;  // jobs whose START has not answered yet
+  const shm::Segment* host_segment_ = nullptr;
+  std::map<Key, uint64_t> runs_total_;  // runs since the server started, by schedule
   // Tells callbacks that outlive the plugin (START answers) not to touch it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -202,18 +202,22 @@ TEST_F(backendctl, StatusPrintsTheStateThenTheDetails) {
             "  last exit: -\n");
 
   r = run({"status", "failed"});
-  EXPECT_EQ(mask_times(r.out),
+  std::string shown = mask_times(r.out);
+  EXPECT_EQ(shown.substr(0, shown.find("  started by")),
             "DOWN\n"
             "  pid:       -\n"
             "  uptime:    -\n"
             "  memory:    -\n"
             "  restarts:  0\n"
             "  last exit: code 3 at <time>\n");
+  EXPECT_NE(shown.find("  started by: manual\n  recent runs, newest first:\n    <time>  code 3, ran "),
+            std::string::npos)
+      << shown;
 
   r = run({"status", "up"});
   ASSERT_EQ(r.exit_code(), 0) << r.describe();
   auto lines = split_lines(r.out);
-  ASSERT_EQ(lines.size(), 6u) << r.out;
+  ASSERT_EQ(lines.size(), 7u) << r.out;
   std::smatch m;
   ASSERT_TRUE(std::regex_match(lines[2], m, std::regex(R"(  uptime:    (.*) \(since .*\))"))) << lines[2];
   std::string uptime = m[1];
@@ -227,6 +231,7 @@ TEST_F(backendctl, StatusPrintsTheStateThenTheDetails) {
   expected += "  memory:    " + mem + "\n";
   expected += "  restarts:  0\n";
   expected += "  last exit: -\n";
+  expected += "  started by: manual\n";
   EXPECT_EQ(mask_times(r.out), expected);
 
   EXPECT_EQ(run({"status", "-s", "up"}).out, "UP\n");
@@ -490,7 +495,7 @@ TEST_F(backendctl, JsonPrintsEachReplyAsReceived) {
   EXPECT_EQ(r.exit_code(), 0) << r.describe();
   EXPECT_EQ(r.out, direct->raw + "\n");
   EXPECT_EQ(r.out, R"({"code":"OK","data":{"state":"DOWN","pid":null,"started":null,"uptime":null,"restarts":0,)"
-                   R"("last_exit":null,"mem":null}})"
+                   R"("last_exit":null,"mem":null,"reason":null,"history":[]}})"
                    "\n");
 
   r = run({"get", "idle", "--json"});

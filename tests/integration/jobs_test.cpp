@@ -280,7 +280,7 @@ TEST_F(JobsTest, StatusDetailGivesPidUptimeRestartsLastExitAndMemory) {
   auto down = s.request("STATUS", R"({"jobname":"detailed","detail":true})");
   ASSERT_TRUE(ok(down)) << raw_of(down);
   EXPECT_EQ(raw_of(down), R"({"code":"OK","data":{"state":"DOWN","pid":null,"started":null,"uptime":null,)"
-                          R"("restarts":0,"last_exit":null,"mem":null}})");
+                          R"("restarts":0,"last_exit":null,"mem":null,"reason":null,"history":[]}})");
 
   time_t before = time(nullptr);
   pid_t pid = start_job(s, j);
@@ -308,6 +308,20 @@ TEST_F(JobsTest, StatusDetailGivesPidUptimeRestartsLastExitAndMemory) {
   EXPECT_TRUE(e["code"].IsNull());
   EXPECT_STREQ(e["signal"].GetString(), "SIGTERM");
   EXPECT_GE(e["at"].GetInt64(), before);
+  // The run is in the job's history: why it began, how it ended, and what
+  // it printed last (not the exit line, which comes after).
+  EXPECT_STREQ(stopped->data()["reason"].GetString(), "manual") << raw_of(stopped);
+  const auto& history = stopped->data()["history"];
+  ASSERT_TRUE(history.IsArray() && history.Size() == 1) << raw_of(stopped);
+  const auto& run = history[0];
+  EXPECT_STREQ(run["reason"].GetString(), "manual");
+  EXPECT_GE(run["started"].GetInt64(), before);
+  EXPECT_GE(run["exited"].GetInt64(), run["started"].GetInt64());
+  EXPECT_TRUE(run["code"].IsNull());
+  EXPECT_STREQ(run["signal"].GetString(), "SIGTERM");
+  ASSERT_TRUE(run["output"].IsArray());
+  for (const auto& line : run["output"].GetArray())
+    EXPECT_EQ(std::string(line.GetString()).find("Process \""), std::string::npos) << raw_of(stopped);
 
   auto bad = s.request("STATUS", R"({"jobname":"detailed","detail":"yes"})");
   EXPECT_EQ(code_of(bad), "FAILED") << raw_of(bad);

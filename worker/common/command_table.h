@@ -34,6 +34,10 @@ class CommandTable {
   void add(const plugins::PluginInfo& info, plugins::Plugin* plugin);
   // nullptr when no command has that name.
   const Command* find(std::string_view name) const;
+  // Every command in a fixed order (the core ones, then the plugins' as
+  // loaded), and a command's place in it.
+  const std::vector<Command>& all() const { return commands_; }
+  size_t index_of(const Command& command) const { return static_cast<size_t>(&command - commands_.data()); }
 
  private:
   std::vector<Command> commands_;

@@ -3,6 +3,7 @@
 #include "protocol/response.h"
 #include "worker/common/proc_info.h"
 #include "worker/common/signal_name.h"
+#include "worker/common/start_reason.h"
 
 namespace backend::worker {
 namespace {
@@ -32,9 +33,42 @@ void last_exit(std::string& out, const shm::JobInfo& info) {
   out += "}";
 }
 
+// {"reason", "started", "exited", "code", "signal", "output"}: one ended
+// run, its last lines of output oldest first.
+void run_record(std::string& out, const shm::RunRecord& run) {
+  out += "{\"reason\":";
+  protocol::append_json_string(out, start_reason_name(static_cast<shm::StartReason>(run.reason)));
+  field(out, "started", run.started_at > 0, run.started_at);
+  field(out, "exited", true, run.exited_at);
+  field(out, "code", run.exit_signal == 0 && run.exit_code >= 0, run.exit_code);
+  out += ",\"signal\":";
+  if (run.exit_signal)
+    protocol::append_json_string(out, signal_name(run.exit_signal));
+  else
+    out += "null";
+  out += ",\"output\":[";
+  bool first = true;
+  for (std::string_view line : shm::RunHistory::tail_lines(run)) {
+    if (!first) out += ',';
+    first = false;
+    protocol::append_json_string(out, line);
+  }
+  out += "]}";
+}
+
 }  // namespace
 
-void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now) {
+void append_job_history(std::string& out, const std::vector<shm::RunRecord>& runs) {
+  out += "[";
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (i) out += ',';
+    run_record(out, runs[i]);
+  }
+  out += "]";
+}
+
+void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now,
+                       const std::vector<shm::RunRecord>* history) {
   bool up = info.up();
   bool since_known = up && info.started_at > 0;
   out += up ? "{\"state\":\"UP\"" : "{\"state\":\"DOWN\"";
@@ -45,6 +79,15 @@ void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now) 
   last_exit(out, info);
   auto kb = up ? rss_kb(info.pid) : std::nullopt;
   field(out, "mem", kb.has_value(), kb.value_or(0));
+  out += ",\"reason\":";
+  if (info.started_at > 0)
+    protocol::append_json_string(out, start_reason_name(info.start_reason));
+  else
+    out += "null";
+  if (history) {
+    out += ",\"history\":";
+    append_job_history(out, *history);
+  }
   out += "}";
 }
 

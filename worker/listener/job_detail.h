@@ -4,13 +4,19 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "shm/job_table.h"
+#include "shm/run_history.h"
 
 namespace backend::worker {
 
 // Appends {"state", "pid", "started", "uptime", "restarts", "last_exit",
-// "mem"} for the job as of `now` (Unix seconds).
-void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now);
+// "mem", "reason"} for the job as of `now` (Unix seconds), and "history"
+// when given: its last runs, newest first, each with why it began, how it
+// ended and its last lines of output then.
+void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now,
+                       const std::vector<shm::RunRecord>* history = nullptr);
+void append_job_history(std::string& out, const std::vector<shm::RunRecord>& runs);
 
 }  // namespace backend::worker

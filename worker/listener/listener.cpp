@@ -31,7 +31,8 @@ Listener::Listener(WorkerContext& ctx)
   }
   supervisor_ = std::make_unique<SupervisorClient>(&loop_, ctx_.channel_fd);
   health_ = std::make_unique<SupervisorHealth>(&loop_, seg_, *supervisor_);
-  router_ = std::make_unique<Router>(ctx_.config, queries_, plugins_, *supervisor_);
+  counters_ = std::make_unique<ApiCounters>(seg_.header(), plugins_.commands());
+  router_ = std::make_unique<Router>(ctx_.config, queries_, plugins_, *supervisor_, *counters_);
   clients_ = std::make_unique<ClientConnections>(&loop_, ctx_.config);
   framed_sessions_ = [this](Router::Front& front) {
     return std::make_unique<FramedSession>(ctx_.config, *router_, front);

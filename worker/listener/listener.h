@@ -47,6 +47,7 @@ class Listener {
   Queries queries_;
   PluginHost plugins_;
   std::unique_ptr<SupervisorClient> supervisor_;
+  std::unique_ptr<ApiCounters> counters_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<ClientConnections> clients_;
   std::unique_ptr<SupervisorHealth> health_;

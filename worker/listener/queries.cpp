@@ -87,7 +87,8 @@ void status(Query& q) {
   if (!q.seg.table().read(q.job, info)) return no_such_job(q);
   if (!*detail) return append_reply(q.out, Code::kOk, state_word(info));
   std::string data;
-  append_job_detail(data, info, now_seconds());
+  std::vector<shm::RunRecord> history = q.seg.history().read(info.slot);
+  append_job_detail(data, info, now_seconds(), &history);
   append_reply(q.out, Code::kOk, data);
 }
 

@@ -33,23 +33,39 @@ std::string framed(std::string_view json) {
 // Who asked, for an answer that comes later: small, copied into the
 // callbacks of the slow paths only.
 struct Router::Call {
+  Router* router;
   Front* front;
   uint64_t ticket;
   const Command* command;
-  void answer(std::string framed_reply) const { front->answered(ticket, std::move(framed_reply)); }
+  void answer(std::string framed_reply) const {
+    router->counters_.count_reply(command, std::string_view(framed_reply).substr(protocol::kFrameHeaderSize));
+    front->answered(ticket, std::move(framed_reply));
+  }
 };
 
-Router::Router(const conf::Config& config, Queries& queries, PluginHost& plugins, SupervisorClient& supervisor)
-    : config_(config), queries_(queries), plugins_(plugins), supervisor_(supervisor) {}
+Router::Router(const conf::Config& config, Queries& queries, PluginHost& plugins, SupervisorClient& supervisor,
+               ApiCounters& counters)
+    : config_(config), queries_(queries), plugins_(plugins), supervisor_(supervisor), counters_(counters) {}
 
+// Every reply given at once is counted here, every later one as it is
+// handed on (Call::answer).
 bool Router::route(std::string_view payload, std::string& out, Front& front, uint64_t ticket) {
+  size_t mark = out.size();
+  const Command* found = nullptr;
+  if (!answer(payload, out, front, ticket, found)) return false;
+  counters_.count_reply(found, std::string_view(out).substr(mark + protocol::kFrameHeaderSize));
+  return true;
+}
+
+bool Router::answer(std::string_view payload, std::string& out, Front& front, uint64_t ticket,
+                    const Command*& found) {
   protocol::Request req;
   if (auto err = protocol::parse_request(payload, req)) {
     protocol::append_reply(out, Code::kFailed, {}, *err);
     return true;
   }
   const std::string& command = req.command;
-  const Command* found = protocol::is_command_name(command) ? plugins_.commands().find(command) : nullptr;
+  found = protocol::is_command_name(command) ? plugins_.commands().find(command) : nullptr;
   if (!found) {
     // The name can be as long as a frame: quote only its start.
     std::string shown = command.size() > 64 ? command.substr(0, 64) + "..." : command;
@@ -61,13 +77,14 @@ bool Router::route(std::string_view payload, std::string& out, Front& front, uin
     refuse(command, *verdict.refusal, out);
     return true;
   }
-  Call call{&front, ticket, found};
+  Call call{this, &front, ticket, found};
   if (verdict.later) return admit_later(call, req, std::move(verdict.later));
   return dispatch(call, req, out);
 }
 
 void Router::refuse(const std::string& command, const plugins::Reply& r, std::string& out) {
   spdlog::info("{} {}: {}", command, protocol::code_name(r.code), r.error);
+  if (r.code == protocol::Code::kDenied) counters_.auth_failure();
   protocol::append_reply(out, r.code, r.data, r.error);
 }
 

@@ -16,6 +16,7 @@
 #include "protocol/request.h"
 #include "worker/common/command_table.h"
 #include "worker/common/plugin_host.h"
+#include "worker/listener/api_counters.h"
 #include "worker/listener/queries.h"
 #include "worker/listener/supervisor_client.h"
 
@@ -34,7 +35,8 @@ class Router {
     virtual void answered(uint64_t ticket, std::string framed_reply) = 0;
   };
 
-  Router(const conf::Config& config, Queries& queries, PluginHost& plugins, SupervisorClient& supervisor);
+  Router(const conf::Config& config, Queries& queries, PluginHost& plugins, SupervisorClient& supervisor,
+         ApiCounters& counters);
 
   // One request (a frame's payload). True when it was answered at once,
   // with the reply appended to `out`; false when front.answered(ticket, ...)
@@ -42,6 +44,7 @@ class Router {
   bool route(std::string_view payload, std::string& out, Front& front, uint64_t ticket);
 
  private:
+  bool answer(std::string_view payload, std::string& out, Front& front, uint64_t ticket, const Command*& found);
   struct Call;
   bool admit_later(const Call& call, const protocol::Request& req, std::function<void(plugins::Decided)> later);
   bool dispatch(const Call& call, protocol::Request& req, std::string& out);
@@ -53,6 +56,7 @@ class Router {
   Queries& queries_;
   PluginHost& plugins_;
   SupervisorClient& supervisor_;
+  ApiCounters& counters_;
 };
 
 }  // namespace backend::worker

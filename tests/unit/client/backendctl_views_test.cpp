@@ -90,6 +90,25 @@ TEST_F(backendctlViews, ShowsARunningJobsStatus) {
             "  last exit: signal SIGKILL at 2023-11-14 22:13:10\n");
 }
 
+TEST_F(backendctlViews, ShowsWhyAJobStartedAndItsRecentRuns) {
+  const auto& detail = json(R"({"state":"UP","pid":7,"started":1700000000,"uptime":5,"restarts":1,"last_exit":)"
+                     R"({"code":1,"signal":null,"at":1699999990},"mem":1024,"reason":"crash","history":[)"
+                     R"({"reason":"manual","started":1699999900,"exited":1699999990,"code":1,"signal":null,)"
+                     R"("output":["[23-11-14 22:13:09] about to fail","[23-11-14 22:13:10] failed"]},)"
+                     R"({"reason":"scheduler","started":1699999000,"exited":1699999060,"code":null,)"
+                     R"("signal":"SIGKILL","output":[]}]})");
+  std::string shown = format_job_status(detail, false);
+  EXPECT_NE(shown.find("  started by: crash\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("  recent runs, newest first:\n"
+                       "    2023-11-14 22:13:10  code 1, ran 1m 30s, started by manual\n"
+                       "      | [23-11-14 22:13:09] about to fail\n"
+                       "      | [23-11-14 22:13:10] failed\n"
+                       "    2023-11-14 21:57:40  signal SIGKILL, ran 1m, started by scheduler\n"),
+            std::string::npos)
+      << shown;
+  EXPECT_THROW(format_job_status(json(R"({"state":"UP","history":[1]})"), false), BadReply);
+}
+
 TEST_F(backendctlViews, ShowsAStoppedJobsStatus) {
   EXPECT_EQ(format_job_status(json(kJobs)["cron-thing"], false),
             "DOWN\n"

@@ -200,5 +200,12 @@ TEST(ResponseTest, ParseReplyReadsWhatReplyJsonWrites) {
     EXPECT_FALSE(parse_reply(bad, code, error)) << bad;
 }
 
+TEST(ResponseTest, ReplyCodeReadsTheCodeOfEveryReplyWritten) {
+  for (Code c : {Code::kOk, Code::kFailed, Code::kDenied, Code::kUnknown})
+    EXPECT_EQ(reply_code(reply_json(c, "{\"code\":\"OK\"}", "e")), c);
+  for (std::string_view bad : {"", "{}", R"({"code":"OKAY"})", R"({"code":"OK)", R"({ "code":"OK"})"})
+    EXPECT_FALSE(reply_code(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace backend::protocol

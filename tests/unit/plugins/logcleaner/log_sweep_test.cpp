@@ -39,6 +39,7 @@ TEST(LogSweep, RemovesOldFilesThenTheFoldersLeftEmpty) {
   file(root + "/server/20260124/2026012400.log", 0);
   SweepResult r = sweep_logs(root, kNow - 7 * kDay);
   EXPECT_EQ(r.files_removed, 4u);
+  EXPECT_EQ(r.bytes_removed, 4 * std::string("line\n").size());
   EXPECT_EQ(r.errors, 0u) << r.first_error;
   EXPECT_FALSE(exists(root + "/jobs/a/20260101"));
   EXPECT_TRUE(exists(root + "/jobs/a/20260120/2026012000.log"));

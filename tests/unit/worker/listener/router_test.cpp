@@ -54,7 +54,8 @@ class RouterTest : public ::testing::Test {
     Gate::answers.clear();
     EXPECT_FALSE(plugins_.load(config_));
     client_ = std::make_unique<SupervisorClient>(&pair_.loop, pair_.fds[0]);
-    router_ = std::make_unique<Router>(config_, queries_, plugins_, *client_);
+    counters_ = std::make_unique<ApiCounters>(seg_.seg.header(), plugins_.commands());
+    router_ = std::make_unique<Router>(config_, queries_, plugins_, *client_, *counters_);
   }
   ~RouterTest() override { client_->close(); }
 
@@ -71,8 +72,15 @@ class RouterTest : public ::testing::Test {
   PluginHost plugins_;
   ChannelPair pair_;
   std::unique_ptr<SupervisorClient> client_;
+  std::unique_ptr<ApiCounters> counters_;
   std::unique_ptr<Router> router_;
   RecordingFront front_;
+
+  uint64_t requests(std::string_view command, Code code) {
+    const Command* c = plugins_.commands().find(command);
+    size_t slot = c ? ApiCounters::slot_of(plugins_.commands().index_of(*c)) : shm::kApiCommands - 1;
+    return seg_.seg.header().api_requests[slot][size_t(code)].load();
+  }
 };
 
 TEST_F(RouterTest, QueriesAndRefusalsAreAnsweredAtOnce) {
@@ -85,6 +93,15 @@ TEST_F(RouterTest, QueriesAndRefusalsAreAnsweredAtOnce) {
   EXPECT_EQ(route("START {}"), R"({"code":"FAILED","error":"jobname is required"})");
   pair_.run_until([] { return false; });
   EXPECT_TRUE(pair_.received.empty());
+  // Each counted by command and code: a name nobody knows, and a request
+  // that does not parse, in the last counter.
+  EXPECT_EQ(requests("STATUSALL", Code::kOk), 1u);
+  EXPECT_EQ(requests("STATUS", Code::kFailed), 1u);  // "STATUS {" did not parse: no command known
+  EXPECT_EQ(requests("STATUS", Code::kDenied), 1u);
+  EXPECT_EQ(requests("START", Code::kFailed), 1u);
+  EXPECT_EQ(requests("NOSUCH", Code::kUnknown), 1u);
+  EXPECT_EQ(requests("NOSUCH", Code::kFailed), 1u);
+  EXPECT_EQ(seg_.seg.header().auth_failures.load(), 1u);
 }
 
 TEST_F(RouterTest, ChangesGoToTheSupervisorWithoutCredentialsAndComeBackByTicket) {
@@ -100,6 +117,8 @@ TEST_F(RouterTest, ChangesGoToTheSupervisorWithoutCredentialsAndComeBackByTicket
   ASSERT_TRUE(pair_.run_until([&] { return front_.answers.size() == 2; }));
   EXPECT_EQ(front_.answers[7], R"({"code":"FAILED","error":"e"})");
   EXPECT_EQ(front_.answers[8], R"({"code":"OK","data":2})");
+  EXPECT_EQ(requests("START", Code::kFailed), 1u) << "a later answer is counted as it is handed on";
+  EXPECT_EQ(requests("ELSEWHERE.DO", Code::kOk), 1u);
 }
 
 TEST_F(RouterTest, AListenerPluginAnswersAtOnceOrLater) {
