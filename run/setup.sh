@@ -15,6 +15,7 @@ packages=(
   libboost-dev libuv1-dev rapidjson-dev libspdlog-dev
   libgtest-dev libgmock-dev
   libsodium-dev tzdata faketime
+  prometheus
   python3 php-cli
 )
 if [ "${1:-}" = "--bench" ]; then

@@ -33,21 +33,6 @@ testing::AssertionResult add_job(const Server& s, const JobScript& j, const std:
   return testing::AssertionFailure() << "ADD " << j.name << ": " << raw_of(r);
 }
 
-// START, then waits until the script has written its pid; 0 on failure.
-pid_t start_job(const Server& s, const JobScript& j, int timeout_ms = 3000) {
-  unlink(j.pidfile.c_str());
-  auto r = s.request("START", jp(j.name));
-  if (!ok(r)) {
-    ADD_FAILURE() << "START " << j.name << ": " << raw_of(r);
-    return 0;
-  }
-  pid_t pid = 0;
-  if (!wait_until([&] { return (pid = read_pidfile(j.pidfile)) > 0; }, timeout_ms, 5)) {
-    ADD_FAILURE() << j.name << " did not write its pid within " << timeout_ms << " ms";
-    return 0;
-  }
-  return pid;
-}
 
 std::string status_of(const Server& s, const std::string& job, int timeout_ms = 5000) {
   auto r = s.request("STATUS", jp(job), timeout_ms);

@@ -7,6 +7,8 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <string>
 
 #include "tests/support/server_fixture.h"
@@ -44,6 +46,22 @@ inline const char* const kIdle = "while :; do sleep 1; done\n";
 inline std::string number_printer_body(long interval_us, int lines_per_write, int width) {
   return std::string("exec '") + NUMBER_PRINTER_BIN + "' " + std::to_string(interval_us) + " " +
          std::to_string(lines_per_write) + " " + std::to_string(width) + " \"$0\"\n";
+}
+
+// START, then waits until the script has written its pid; 0 on failure.
+inline pid_t start_job(const Server& s, const JobScript& j, int timeout_ms = 3000) {
+  unlink(j.pidfile.c_str());
+  auto r = s.request("START", R"({"jobname":")" + j.name + "\"}");
+  if (!ok(r)) {
+    ADD_FAILURE() << "START " << j.name << ": " << raw_of(r);
+    return 0;
+  }
+  pid_t pid = 0;
+  if (!wait_until([&] { return (pid = read_pidfile(j.pidfile)) > 0; }, timeout_ms, 5)) {
+    ADD_FAILURE() << j.name << " did not write its pid within " << timeout_ms << " ms";
+    return 0;
+  }
+  return pid;
 }
 
 }  // namespace itest

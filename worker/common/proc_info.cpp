@@ -25,6 +25,14 @@ bool read_proc(pid_t pid, const char* file, char (&buf)[N]) {
   return true;
 }
 
+// Field `n` (from 1, as proc(5) counts) of /proc/PID/stat as read into buf.
+const char* stat_field(const char* buf, int n) {
+  // The name in parentheses may hold spaces: count fields after its end.
+  const char* p = std::strrchr(buf, ')');
+  for (int field = 2; field < n && p; ++field) p = std::strchr(p + 1, ' ');
+  return p ? p + 1 : nullptr;
+}
+
 }  // namespace
 
 std::optional<long> rss_kb(pid_t pid) {
@@ -38,12 +46,23 @@ std::optional<long> rss_kb(pid_t pid) {
 std::optional<uint64_t> start_ticks(pid_t pid) {
   char buf[1024];
   if (!read_proc(pid, "stat", buf)) return std::nullopt;
-  // The name in parentheses may hold spaces: count fields after its end.
-  const char* p = std::strrchr(buf, ')');
+  const char* p = stat_field(buf, 22);
   if (!p) return std::nullopt;
-  for (int field = 2; field < 22 && p; ++field) p = std::strchr(p + 1, ' ');
-  if (!p) return std::nullopt;
-  return std::strtoull(p + 1, nullptr, 10);
+  return std::strtoull(p, nullptr, 10);
+}
+
+std::optional<ProcUsage> proc_usage(pid_t pid) {
+  static const long ticks_per_s = sysconf(_SC_CLK_TCK);
+  static const long page = sysconf(_SC_PAGESIZE);
+  char buf[1024];
+  if (!read_proc(pid, "stat", buf)) return std::nullopt;
+  const char* utime = stat_field(buf, 14);
+  const char* rss = stat_field(buf, 24);
+  if (!utime || !rss) return std::nullopt;
+  char* end = nullptr;
+  uint64_t user = std::strtoull(utime, &end, 10);
+  uint64_t sys = std::strtoull(end, nullptr, 10);
+  return ProcUsage{std::strtoull(rss, nullptr, 10) * uint64_t(page), double(user + sys) / double(ticks_per_s)};
 }
 
 bool same_process(pid_t pid, uint64_t ticks) { return ticks && start_ticks(pid).value_or(0) == ticks; }

@@ -10,6 +10,15 @@ namespace backend::worker {
 // VmRSS of pid in kB; nullopt when the process is gone.
 std::optional<long> rss_kb(pid_t pid);
 
+// What a process costs, from one read of /proc/PID/stat (for /metrics,
+// where a scrape reads it for every running job): resident memory, and
+// the CPU time it used so far, user and system.
+struct ProcUsage {
+  uint64_t rss_bytes;
+  double cpu_seconds;
+};
+std::optional<ProcUsage> proc_usage(pid_t pid);
+
 // When the process started, in clock ticks since boot (field 22 of
 // /proc/PID/stat): with the pid, it names one process for good, so a reused
 // pid is never mistaken for a job.

@@ -38,6 +38,9 @@ class ClientConnections : public Router::Front {
   // once no connection is left.
   void stop(std::function<void()> done);
 
+  // Connections open now (/metrics).
+  size_t count() const { return open_.size(); }
+
   bool waiting(uint64_t ticket) const override { return waiting_.count(ticket) > 0; }
   void answered(uint64_t ticket, std::string framed_reply) override;
 

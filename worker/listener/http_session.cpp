@@ -84,8 +84,14 @@ constexpr std::string_view kJson = "application/json";
 
 }  // namespace
 
-HttpSession::HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, Router::Front& front)
-    : config_(config), router_(router), health_(health), front_(front), reader_(config.max_frame_bytes) {}
+HttpSession::HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, const Metrics& metrics,
+                         Router::Front& front)
+    : config_(config),
+      router_(router),
+      health_(health),
+      metrics_(metrics),
+      front_(front),
+      reader_(config.max_frame_bytes) {}
 
 void HttpSession::feed(const char* data, size_t size) {
   reader_.set_body_limit(config_.max_frame_bytes);  // follows a reload
@@ -127,11 +133,15 @@ Session::Step HttpSession::serve(HttpRequest& req, std::string& out, uint64_t ti
     if (!is_json(req.content_type)) return respond(out, 415, "the body must be Content-Type: application/json\n");
     return api(req, path.substr(5), out, ticket);
   }
+  if (path == "/metrics") {
+    if (req.method != "GET") return respond(out, 405, "use GET\n", "GET");
+    return respond(out, 200, metrics_.scrape(), {}, "text/plain; version=0.0.4; charset=utf-8");
+  }
   if (path == "/healthz") {
     if (req.method != "GET") return respond(out, 405, "use GET\n", "GET");
     return health(out, ticket);
   }
-  return respond(out, 404, "no such path; the API is POST /api/COMMAND\n");
+  return respond(out, 404, "no such path; the API is POST /api/COMMAND, and GET /healthz and /metrics\n");
 }
 
 Session::Step HttpSession::api(HttpRequest& req, std::string_view command, std::string& out, uint64_t ticket) {

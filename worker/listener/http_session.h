@@ -1,7 +1,8 @@
 // The HTTP face (PROTOCOL.md, "The HTTP face"): HTTP/1.1 with keep-alive on
 // http_listen. POST /api/COMMAND takes the params as its JSON body and
 // answers, with 200, exactly the JSON the socket protocol answers, through
-// the same router; GET /healthz says whether both workers run.
+// the same router; GET /healthz says whether both workers run; GET /metrics
+// is for Prometheus (metrics.h).
 //
 // Anything reachable over HTTP is hostile, auth or not: a Host that is not
 // this server's (its address, or a name in http_hosts) is refused, against
@@ -16,6 +17,7 @@
 #include "conf/config.h"
 #include "worker/listener/http_request.h"
 #include "worker/listener/http_response.h"
+#include "worker/listener/metrics.h"
 #include "worker/listener/router.h"
 #include "worker/listener/session.h"
 #include "worker/listener/supervisor_health.h"
@@ -24,7 +26,8 @@ namespace backend::worker {
 
 class HttpSession : public Session {
  public:
-  HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, Router::Front& front);
+  HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, const Metrics& metrics,
+              Router::Front& front);
 
   void feed(const char* data, size_t size) override;
   bool mid_request() const override { return reader_.mid_request(); }
@@ -43,6 +46,7 @@ class HttpSession : public Session {
   const conf::Config& config_;
   Router& router_;
   SupervisorHealth& health_;
+  const Metrics& metrics_;
   Router::Front& front_;
   HttpRequestReader reader_;
   bool keep_alive_ = true;

@@ -34,11 +34,12 @@ Listener::Listener(WorkerContext& ctx)
   counters_ = std::make_unique<ApiCounters>(seg_.header(), plugins_.commands());
   router_ = std::make_unique<Router>(ctx_.config, queries_, plugins_, *supervisor_, *counters_);
   clients_ = std::make_unique<ClientConnections>(&loop_, ctx_.config);
+  metrics_ = std::make_unique<Metrics>(seg_, plugins_.commands(), [this] { return clients_->count(); });
   framed_sessions_ = [this](Router::Front& front) {
     return std::make_unique<FramedSession>(ctx_.config, *router_, front);
   };
   http_sessions_ = [this](Router::Front& front) {
-    return std::make_unique<HttpSession>(ctx_.config, *router_, *health_, front);
+    return std::make_unique<HttpSession>(ctx_.config, *router_, *health_, *metrics_, front);
   };
   auto on_signal = [](uv_signal_t* s, int signum) {
     auto* self = static_cast<Listener*>(s->data);

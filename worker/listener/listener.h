@@ -13,6 +13,7 @@
 #include "worker/common/context.h"
 #include "worker/common/plugin_host.h"
 #include "worker/listener/client_connections.h"
+#include "worker/listener/metrics.h"
 #include "worker/listener/queries.h"
 #include "worker/listener/router.h"
 #include "worker/listener/supervisor_client.h"
@@ -51,6 +52,7 @@ class Listener {
   std::unique_ptr<Router> router_;
   std::unique_ptr<ClientConnections> clients_;
   std::unique_ptr<SupervisorHealth> health_;
+  std::unique_ptr<Metrics> metrics_;
   ClientConnections::SessionFactory framed_sessions_;  // the socket protocol's
   ClientConnections::SessionFactory http_sessions_;    // the HTTP face's
   bool stopping_ = false;

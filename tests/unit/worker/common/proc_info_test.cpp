@@ -41,5 +41,20 @@ TEST(ProcInfo, StartTicksNameOneProcessAndAZombieIsTold) {
   EXPECT_FALSE(start_ticks(pid));
 }
 
+TEST(ProcInfo, UsageCountsMemoryAndTheCpuTimeSpent) {
+  auto before = proc_usage(getpid());
+  ASSERT_TRUE(before);
+  EXPECT_GT(before->rss_bytes, 1u << 20);
+  EXPECT_NEAR(double(before->rss_bytes) / 1024, double(*rss_kb(getpid())), 4096) << "stat's rss and status' VmRSS";
+  // Half a second of work shows, in clock ticks.
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  volatile uint64_t spin = 0;
+  while (std::chrono::steady_clock::now() < until) spin = spin + 1;
+  auto after = proc_usage(getpid());
+  ASSERT_TRUE(after);
+  EXPECT_GE(after->cpu_seconds - before->cpu_seconds, 0.3);
+  EXPECT_FALSE(proc_usage(0));
+}
+
 }  // namespace
 }  // namespace backend::worker
