@@ -19,7 +19,7 @@ packages=(
   python3 php-cli
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(supervisor)
+  packages+=(supervisor wrk curl)
   # A node installed some other way (NodeSource's nodejs brings its own npm,
   # which Debian's npm package would conflict with) is used as it is.
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

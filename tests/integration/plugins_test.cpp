@@ -128,6 +128,19 @@ TEST_F(PluginsTest, ListeningBeyondLoopbackNeedsAuthOrConsent) {
   EXPECT_EQ(r.exit_code(), 0) << r.describe();
 }
 
+// The HTTP face is held to the same rule, the API socket on loopback or not.
+TEST_F(PluginsTest, AnHttpFaceBeyondLoopbackNeedsAuthOrConsent) {
+  s.set("http_listen", "\"0.0.0.0:" + std::to_string(s.http_port) + "\"");
+  auto r = run_command({server_bin(), "--check-config", "-c", (s.write_config(), s.config_path)});
+  EXPECT_NE(r.exit_code(), 0) << r.describe();
+  EXPECT_NE(r.err.find("listening on 0.0.0.0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("allow_insecure_remote"), std::string::npos) << r.err;
+  s.set("allow_insecure_remote", "true");
+  s.write_config();
+  r = run_command({server_bin(), "--check-config", "-c", s.config_path});
+  EXPECT_EQ(r.exit_code(), 0) << r.describe();
+}
+
 TEST_F(PluginsTest, AnUnknownPluginOrSettingStopsTheStartWithItsName) {
   s.set("autoload_plugins", R"(["guarder", "nosuch"])");
   s.write_config();

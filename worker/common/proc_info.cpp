@@ -51,18 +51,22 @@ std::optional<uint64_t> start_ticks(pid_t pid) {
   return std::strtoull(p, nullptr, 10);
 }
 
-std::optional<ProcUsage> proc_usage(pid_t pid) {
+std::optional<ProcUsage> usage_of_stat(const char* stat) {
   static const long ticks_per_s = sysconf(_SC_CLK_TCK);
   static const long page = sysconf(_SC_PAGESIZE);
-  char buf[1024];
-  if (!read_proc(pid, "stat", buf)) return std::nullopt;
-  const char* utime = stat_field(buf, 14);
-  const char* rss = stat_field(buf, 24);
+  const char* utime = stat_field(stat, 14);
+  const char* rss = stat_field(stat, 24);
   if (!utime || !rss) return std::nullopt;
   char* end = nullptr;
   uint64_t user = std::strtoull(utime, &end, 10);
   uint64_t sys = std::strtoull(end, nullptr, 10);
   return ProcUsage{std::strtoull(rss, nullptr, 10) * uint64_t(page), double(user + sys) / double(ticks_per_s)};
+}
+
+std::optional<ProcUsage> proc_usage(pid_t pid) {
+  char buf[1024];
+  if (!read_proc(pid, "stat", buf)) return std::nullopt;
+  return usage_of_stat(buf);
 }
 
 bool same_process(pid_t pid, uint64_t ticks) { return ticks && start_ticks(pid).value_or(0) == ticks; }

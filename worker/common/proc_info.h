@@ -18,6 +18,8 @@ struct ProcUsage {
   double cpu_seconds;
 };
 std::optional<ProcUsage> proc_usage(pid_t pid);
+// The same from the text of a /proc/PID/stat read, NUL-terminated.
+std::optional<ProcUsage> usage_of_stat(const char* stat);
 
 // When the process started, in clock ticks since boot (field 22 of
 // /proc/PID/stat): with the pid, it names one process for good, so a reused

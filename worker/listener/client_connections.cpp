@@ -23,10 +23,12 @@ void alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
 
 }  // namespace
 
-ClientConnections::ClientConnections(uv_loop_t* loop, const conf::Config& config) : loop_(loop), config_(config) {
+ClientConnections::ClientConnections(uv_loop_t* loop, const conf::Config& config, size_t fds_kept)
+    : loop_(loop), config_(config) {
   rlimit fds{};
-  fd_room_ = getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur > 2 * kReservedFds ? fds.rlim_cur - kReservedFds
-                                                                                   : kReservedFds;
+  size_t reserved = kReservedFds + fds_kept;
+  fd_room_ = getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur >= reserved + kReservedFds ? fds.rlim_cur - reserved
+                                                                                     : kReservedFds;
   if (config_.max_connections > fd_room_)
     spdlog::warn("listener: max_connections is {}, but the fd limit ({}) leaves room for {}; more are refused",
                  config_.max_connections, fds.rlim_cur, fd_room_);

@@ -26,7 +26,9 @@ namespace backend::worker {
 
 class ClientConnections : public Router::Front {
  public:
-  ClientConnections(uv_loop_t* loop, const conf::Config& config);
+  // `fds_kept` are the fds the listener keeps open for other ends (the
+  // /proc files of /metrics): connections leave room for them.
+  ClientConnections(uv_loop_t* loop, const conf::Config& config, size_t fds_kept = 0);
 
   // What a new connection of a listening socket speaks.
   using SessionFactory = std::function<std::unique_ptr<Session>(Router::Front& front)>;

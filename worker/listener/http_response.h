@@ -12,7 +12,7 @@ namespace backend::worker {
 struct HttpResponse {
   int status = 200;
   std::string_view content_type = "text/plain; charset=utf-8";
-  std::string body;
+  std::string_view body;
   std::string_view allow;  // for 405: the methods the path takes
   bool close = false;      // Connection: close, and the connection ends
 };

@@ -84,7 +84,7 @@ constexpr std::string_view kJson = "application/json";
 
 }  // namespace
 
-HttpSession::HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, const Metrics& metrics,
+HttpSession::HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, Metrics& metrics,
                          Router::Front& front)
     : config_(config),
       router_(router),
@@ -179,12 +179,12 @@ void HttpSession::refuse(std::string_view why, std::string& out) {
   respond(out, 503, std::string(why) + "\n");
 }
 
-Session::Step HttpSession::respond(std::string& out, int status, std::string body, std::string_view allow,
+Session::Step HttpSession::respond(std::string& out, int status, std::string_view body, std::string_view allow,
                                    std::string_view content_type) {
   HttpResponse r;
   r.status = status;
   r.content_type = content_type;
-  r.body = std::move(body);
+  r.body = body;
   r.allow = allow;
   r.close = !keep_alive_;
   append_response(out, r);

@@ -26,7 +26,7 @@ namespace backend::worker {
 
 class HttpSession : public Session {
  public:
-  HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, const Metrics& metrics,
+  HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, Metrics& metrics,
               Router::Front& front);
 
   void feed(const char* data, size_t size) override;
@@ -39,14 +39,14 @@ class HttpSession : public Session {
   Step serve(HttpRequest& req, std::string& out, uint64_t ticket);
   Step api(HttpRequest& req, std::string_view command, std::string& out, uint64_t ticket);
   Step health(std::string& out, uint64_t ticket);
-  Step respond(std::string& out, int status, std::string body, std::string_view allow = {},
+  Step respond(std::string& out, int status, std::string_view body, std::string_view allow = {},
                std::string_view content_type = "text/plain; charset=utf-8");
   std::optional<std::string> foreign(const HttpRequest& req) const;
 
   const conf::Config& config_;
   Router& router_;
   SupervisorHealth& health_;
-  const Metrics& metrics_;
+  Metrics& metrics_;
   Router::Front& front_;
   HttpRequestReader reader_;
   bool keep_alive_ = true;

@@ -1,8 +1,12 @@
 #include "worker/listener/listener.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 
 #include "protocol/response.h"
+#include "shm/job_table.h"
 #include "worker/common/log.h"
 #include "worker/common/server_log.h"
 #include "worker/listener/framed_session.h"
@@ -33,8 +37,14 @@ Listener::Listener(WorkerContext& ctx)
   health_ = std::make_unique<SupervisorHealth>(&loop_, seg_, *supervisor_);
   counters_ = std::make_unique<ApiCounters>(seg_.header(), plugins_.commands());
   router_ = std::make_unique<Router>(ctx_.config, queries_, plugins_, *supervisor_, *counters_);
-  clients_ = std::make_unique<ClientConnections>(&loop_, ctx_.config);
-  metrics_ = std::make_unique<Metrics>(seg_, plugins_.commands(), [this] { return clients_->count(); });
+  // /metrics keeps each running job's /proc file open (one per job, a
+  // quarter of the fd limit at most), and the clients leave room for them.
+  rlimit fds{};
+  size_t proc_files =
+      getrlimit(RLIMIT_NOFILE, &fds) == 0 ? std::min<size_t>(seg_.table().capacity(), fds.rlim_cur / 4) : 0;
+  clients_ = std::make_unique<ClientConnections>(&loop_, ctx_.config, proc_files);
+  metrics_ =
+      std::make_unique<Metrics>(seg_, plugins_.commands(), [this] { return clients_->count(); }, proc_files);
   framed_sessions_ = [this](Router::Front& front) {
     return std::make_unique<FramedSession>(ctx_.config, *router_, front);
   };

@@ -29,6 +29,8 @@ constexpr std::string_view kStreams[] = {"stdout", "stderr"};
 // The text format, one family at a time: its HELP and TYPE, then its samples.
 class Text {
  public:
+  explicit Text(std::string& out) : out_(out) { out_.clear(); }
+
   void family(std::string_view name, std::string_view type, std::string_view help) {
     out_ += "# HELP ";
     out_ += name;
@@ -62,8 +64,6 @@ class Text {
     out_ += '\n';
   }
 
-  std::string take() { return std::move(out_); }
-
  private:
   // A label value: backslash, quote and newline escaped, as the format says.
   void escaped(std::string_view v) {
@@ -82,7 +82,7 @@ class Text {
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
     out_.append(buf, ec == std::errc() ? end : buf);
   }
-  std::string out_;
+  std::string& out_;
 };
 
 struct Job {
@@ -198,18 +198,19 @@ void schedules(Text& t, const std::vector<shm::ScheduleRecord>& all) {
 
 }  // namespace
 
-std::string Metrics::scrape() const {
+std::string_view Metrics::scrape() {
   std::vector<Job> all;
   all.reserve(seg_.table().count());
   seg_.table().for_each([&](const shm::JobInfo& info, const std::string&) {
-    all.push_back({info, info.up() ? proc_usage(info.pid) : std::nullopt});
+    all.push_back({info, info.up() ? proc_.usage(info.pid) : std::nullopt});
   });
-  Text t;
+  proc_.sweep();
+  Text t(text_);
   jobs(t, all, time(nullptr));
   api(t, seg_.header(), commands_, connections_ ? connections_() : 0);
   server(t, seg_.header());
   schedules(t, seg_.schedules().read());
-  return t.take();
+  return text_;
 }
 
 }  // namespace backend::worker

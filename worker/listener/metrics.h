@@ -12,21 +12,29 @@
 
 #include "shm/segment.h"
 #include "worker/common/command_table.h"
+#include "worker/common/proc_stat_files.h"
 
 namespace backend::worker {
 
 class Metrics {
  public:
-  // `connections` says how many clients the listener serves now.
-  Metrics(const shm::Segment& segment, const CommandTable& commands, std::function<size_t()> connections)
-      : seg_(segment), commands_(commands), connections_(std::move(connections)) {}
+  // `connections` says how many clients the listener serves now; at most
+  // `proc_files` jobs' /proc files are kept open between scrapes.
+  Metrics(const shm::Segment& segment, const CommandTable& commands, std::function<size_t()> connections,
+          size_t proc_files)
+      : seg_(segment), commands_(commands), connections_(std::move(connections)), proc_(proc_files) {}
 
-  std::string scrape() const;
+  // The text, valid until the next scrape.
+  std::string_view scrape();
 
  private:
   const shm::Segment& seg_;
   const CommandTable& commands_;
   std::function<size_t()> connections_;
+  ProcStatFiles proc_;
+  // Kept between scrapes: a scrape of 1,000 jobs is 800 KB, and building it
+  // in fresh memory each time cost more in page faults than in writing.
+  std::string text_;
 };
 
 }  // namespace backend::worker

@@ -150,7 +150,8 @@ void memall(Query& q) {
     if (!kb) return;
     if (data.size() > 1) data.push_back(',');
     protocol::append_json_string(data, info.name);
-    data += ":" + std::to_string(*kb);
+    data.push_back(':');
+    data += std::to_string(*kb);
   });
   data.push_back('}');
   append_reply(q.out, Code::kOk, data);

@@ -111,6 +111,7 @@ class Protocol:
 class BackendServer(Daemon):
     name = "backend-server"
     server_bin = None  # a build of its own (build()), else env.server_bin
+    http = False       # serve the HTTP face too, on self.http_port (run-http.sh)
 
     def start(self, jobs):
         # A port free_port() saw free can be taken before the server binds it
@@ -143,7 +144,9 @@ class BackendServer(Daemon):
         # A build with an HTTP face would serve it on the default port, which
         # the other contestant (or a parallel run) also wants; an older build
         # has none and knows no such option.
-        argv = [binary, "-c", conf] + (["--http-listen", ""] if has_http_face(binary) else [])
+        self.http_port = free_port() if self.http else None
+        http = ["--http-listen", f"127.0.0.1:{self.http_port}" if self.http else ""]
+        argv = [binary, "-c", conf] + (http if has_http_face(binary) else [])
         self.proc = subprocess.Popen(argv, stdout=self.out, stderr=subprocess.STDOUT)
         try:
             wait_until(self._answers, 10, "backend-server to answer")
