@@ -16,10 +16,10 @@ packages=(
   libgtest-dev libgmock-dev
   libsodium-dev tzdata faketime
   prometheus
-  python3 php-cli
+  python3 php-cli curl
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(supervisor wrk curl)
+  packages+=(supervisor wrk)
   # A node installed some other way (NodeSource's nodejs brings its own npm,
   # which Debian's npm package would conflict with) is used as it is.
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

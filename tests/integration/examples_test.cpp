@@ -3,6 +3,8 @@
 // no job, schedule or auth user behind.
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -125,6 +127,44 @@ TEST_F(ExamplesTest, AnExampleFailsWhenNoServerAnswers) {
   CommandResult r = run_command({EXAMPLE_BASE_BIN, "127.0.0.1", std::to_string(port)}, 30000);
   EXPECT_NE(r.exit_code(), 0) << r.describe();
   EXPECT_NE(r.out.find("no server at"), std::string::npos) << r.out;
+}
+
+
+// The curl session of README.md's "The HTTP face", run as written against
+// a server whose HTTP face is on 13124's place: each command's output is
+// the one the README shows.
+TEST_F(ExamplesTest, TheReadmeCurlSessionAnswersAsWritten) {
+  std::ifstream in(README_PATH);
+  ASSERT_TRUE(in) << README_PATH;
+  std::string line;
+  while (std::getline(in, line) && line != "## The HTTP face") {
+  }
+  while (std::getline(in, line) && line != "```") {
+  }
+  struct Step {
+    std::string command, expected;
+  };
+  std::vector<Step> steps;
+  while (std::getline(in, line) && line != "```") {
+    if (line.rfind("$ ", 0) == 0) {
+      steps.push_back({line.substr(2), ""});
+      while (!steps.back().command.empty() && steps.back().command.back() == '\\' && std::getline(in, line))
+        steps.back().command += "\n" + line;
+    } else if (!steps.empty()) {
+      steps.back().expected += line + "\n";
+    }
+  }
+  ASSERT_GE(steps.size(), 5u) << "the README's curl session was not found";
+  const std::string port = std::to_string(s.http_port);
+  for (Step& step : steps) {
+    for (size_t at; (at = step.command.find("13124")) != std::string::npos;) step.command.replace(at, 5, port);
+    CommandResult r = run_command({"/bin/sh", "-c", step.command});
+    ASSERT_EQ(r.exit_code(), 0) << step.command << "\n" << r.describe();
+    std::string out = r.out;
+    if (out.empty() || out.back() != '\n') out += '\n';  // the prompt would follow on a line of its own
+    EXPECT_EQ(out, step.expected) << step.command;
+  }
+  EXPECT_TRUE(ok(s.request("DELETE", R"({"jobname":"clock"})")));
 }
 
 }  // namespace
