@@ -13,16 +13,11 @@ namespace {
 // /proc/PID/<file> into buf, NUL-terminated; false when the process is gone.
 template <size_t N>
 bool read_proc(pid_t pid, const char* file, char (&buf)[N]) {
-  if (pid <= 0) return false;
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/%s", static_cast<int>(pid), file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open_proc(pid, file);
   if (fd < 0) return false;
-  ssize_t n = read(fd, buf, N - 1);
+  bool read = read_proc_file(fd, buf, N);
   close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  return true;
+  return read;
 }
 
 // Field `n` (from 1, as proc(5) counts) of /proc/PID/stat as read into buf.
@@ -34,6 +29,20 @@ const char* stat_field(const char* buf, int n) {
 }
 
 }  // namespace
+
+int open_proc(pid_t pid, const char* file) {
+  if (pid <= 0) return -1;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/%s", static_cast<int>(pid), file);
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+bool read_proc_file(int fd, char* buf, size_t size) {
+  ssize_t n = pread(fd, buf, size - 1, 0);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  return true;
+}
 
 std::optional<long> rss_kb(pid_t pid) {
   char buf[4096];

@@ -1,6 +1,7 @@
 // What /proc tells about a process.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <sys/types.h>
@@ -20,6 +21,12 @@ struct ProcUsage {
 std::optional<ProcUsage> proc_usage(pid_t pid);
 // The same from the text of a /proc/PID/stat read, NUL-terminated.
 std::optional<ProcUsage> usage_of_stat(const char* stat);
+
+// /proc/PID/<file> opened close-on-exec (-1 when the process is gone), and
+// read whole from its start into buf, NUL-terminated: false once the
+// process it names has ended. The file can be read again and again.
+int open_proc(pid_t pid, const char* file);
+bool read_proc_file(int fd, char* buf, size_t size);
 
 // When the process started, in clock ticks since boot (field 22 of
 // /proc/PID/stat): with the pid, it names one process for good, so a reused

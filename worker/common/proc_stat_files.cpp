@@ -1,24 +1,13 @@
 #include "worker/common/proc_stat_files.h"
 
-#include <fcntl.h>
 #include <unistd.h>
-
-#include <cstdio>
 
 namespace backend::worker {
 namespace {
 
-int open_stat(pid_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 std::optional<ProcUsage> read_usage(int fd) {
   char buf[1024];
-  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  if (n <= 0) return std::nullopt;
-  buf[n] = '\0';
+  if (!read_proc_file(fd, buf, sizeof buf)) return std::nullopt;
   return usage_of_stat(buf);
 }
 
@@ -36,7 +25,7 @@ std::optional<ProcUsage> ProcStatFiles::usage(pid_t pid) {
     close(it->second.fd);  // its process ended; the pid may be another's now
     files_.erase(it);
   }
-  int fd = open_stat(pid);
+  int fd = open_proc(pid, "stat");
   if (fd < 0) return std::nullopt;
   auto usage = read_usage(fd);
   if (usage && files_.size() < max_open_)
