@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "plugins/scheduler/next_due.h"
+#include "plugins/scheduler/next_runs.h"
+#include "protocol/coerce.h"
 #include "plugins/scheduler/uuid.h"
 #include "protocol/job_name.h"
 #include "worker/common/log.h"
@@ -129,6 +131,21 @@ void SchedulerPlugin::getall_command(const rapidjson::Value&, Done done) {
   done(ok(removing_.empty() ? schedules_json(store_->schedules()) : schedules_json(live_schedules())));
 }
 
+// The runs due over the next `hours` (24 unless given, at most a week), at
+// most kMaxPlanned of them.
+void SchedulerPlugin::nextruns_command(const rapidjson::Value& params, Done done) {
+  constexpr size_t kMaxPlanned = 1000;
+  if (!store_) return done(failed("the scheduler is not started yet"));
+  int64_t hours = 24;
+  if (params.IsObject() && params.HasMember("hours")) {
+    auto h = protocol::coerce_int(params["hours"]);
+    if (!h || *h < 1 || *h > 168) return done(failed("hours must be an integer from 1 to 168"));
+    hours = *h;
+  }
+  time_t now = std::time(nullptr);
+  done(ok(planned_runs_json(next_runs(live_schedules(), now, now + hours * 3600, kMaxPlanned))));
+}
+
 std::span<const CommandSpec> SchedulerPlugin::commands() {
   static constexpr CommandSpec kCommands[] = {
       {"SCHEDULER.ADD", true, true, handler<&SchedulerPlugin::add_command>},
@@ -137,6 +154,7 @@ std::span<const CommandSpec> SchedulerPlugin::commands() {
       {"SCHEDULER.GET", true, false, handler<&SchedulerPlugin::get_command>},
       {"SCHEDULER.GETALL", false, false, handler<&SchedulerPlugin::getall_command>},
       {"SCHEDULER.GETLOG", true, false, handler<&SchedulerPlugin::getlog_command>},
+      {"SCHEDULER.NEXTRUNS", false, false, handler<&SchedulerPlugin::nextruns_command>},
   };
   return kCommands;
 }

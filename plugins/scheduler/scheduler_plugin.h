@@ -67,6 +67,7 @@ class SchedulerPlugin : public Plugin {
   void get_command(const rapidjson::Value& params, Done done);
   void getlog_command(const rapidjson::Value& params, Done done);
   void getall_command(const rapidjson::Value& params, Done done);
+  void nextruns_command(const rapidjson::Value& params, Done done);
 
   using Key = std::pair<std::string, std::string>;  // job, uuid
   using Committed = std::function<void(std::optional<std::string> error)>;

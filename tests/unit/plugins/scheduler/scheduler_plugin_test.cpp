@@ -145,11 +145,11 @@ class SchedulerPluginTest : public ::testing::Test {
   std::unique_ptr<SchedulerPlugin> plugin_;
 };
 
-TEST_F(SchedulerPluginTest, InfoNamesTheSixCommands) {
+TEST_F(SchedulerPluginTest, InfoNamesTheSevenCommands) {
   const PluginInfo& info = scheduler_plugin_info();
   EXPECT_EQ(info.name, "scheduler");
   EXPECT_EQ(info.side, Side::kSupervisor);
-  ASSERT_EQ(info.commands.size(), 6u);
+  ASSERT_EQ(info.commands.size(), 7u);
   std::map<std::string_view, std::pair<bool, bool>> specs;
   for (const auto& c : info.commands) specs[c.name] = {c.needs_jobname, c.changes_state};
   EXPECT_EQ(specs["SCHEDULER.ADD"], std::make_pair(true, true));
@@ -158,6 +158,7 @@ TEST_F(SchedulerPluginTest, InfoNamesTheSixCommands) {
   EXPECT_EQ(specs["SCHEDULER.GET"], std::make_pair(true, false));
   EXPECT_EQ(specs["SCHEDULER.GETALL"], std::make_pair(false, false));
   EXPECT_EQ(specs["SCHEDULER.GETLOG"], std::make_pair(true, false));
+  EXPECT_EQ(specs["SCHEDULER.NEXTRUNS"], std::make_pair(false, false));
   EXPECT_TRUE(info.make());
 }
 
