@@ -10,7 +10,7 @@ using enum Side;
 using enum CoreCommand;
 
 // In the order of CoreCommand, which command_name() relies on.
-constexpr std::array<CommandInfo, 15> kCoreCommands{{
+constexpr std::array<CommandInfo, 17> kCoreCommands{{
     // name, side, needs_jobname, changes_state, id
     {"ADD", kSupervisor, true, true, kAdd},
     {"DELETE", kSupervisor, true, true, kDelete},
@@ -27,6 +27,8 @@ constexpr std::array<CommandInfo, 15> kCoreCommands{{
     {"MEMALL", kListener, false, false, kMemAll},
     {"SERVERMEM", kListener, false, false, kServerMem},
     {"SERVERREAD", kListener, false, false, kServerRead},
+    {"USAGE", kListener, true, false, kUsage},
+    {"USAGEALL", kListener, false, false, kUsageAll},
 }};
 
 constexpr bool in_id_order() {

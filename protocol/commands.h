@@ -20,6 +20,8 @@ enum class CoreCommand : uint8_t {
   kAdd, kDelete, kUpdate, kStart, kStop, kRestart,
   // the listener's
   kGet, kGetAll, kStatus, kStatusAll, kRead, kMem, kMemAll, kServerMem, kServerRead,
+  // extensions: the usage history the listener samples (the dashboard's charts)
+  kUsage, kUsageAll,
 };
 
 struct CommandInfo {

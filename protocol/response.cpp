@@ -1,5 +1,7 @@
 #include "protocol/response.h"
 
+#include <cstdio>
+
 #include <cmath>
 #include <cstdint>
 
@@ -215,6 +217,12 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out.append(s.data() + run, n - run);
   out += '"';
+}
+
+void append_json_decimal(std::string& out, double v) {
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%.1f", v);
+  out.append(buf, static_cast<size_t>(n));
 }
 
 }  // namespace backend::protocol

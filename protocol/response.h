@@ -34,5 +34,7 @@ std::string to_json(const rapidjson::Value& value);
 
 // Appends s as a JSON string literal (quotes included).
 void append_json_string(std::string& out, std::string_view s);
+// A JSON number with one decimal ("12.5"): percentages of a core.
+void append_json_decimal(std::string& out, double v);
 
 }  // namespace backend::protocol

@@ -68,7 +68,7 @@ void append_job_history(std::string& out, const std::vector<shm::RunRecord>& run
 }
 
 void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now,
-                       const std::vector<shm::RunRecord>* history) {
+                       const std::vector<shm::RunRecord>* history, std::optional<double> cpu) {
   bool up = info.up();
   bool since_known = up && info.started_at > 0;
   out += up ? "{\"state\":\"UP\"" : "{\"state\":\"DOWN\"";
@@ -84,6 +84,13 @@ void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now,
     protocol::append_json_string(out, start_reason_name(info.start_reason));
   else
     out += "null";
+  out += ",\"cpu\":";
+  if (cpu) {
+    protocol::append_json_decimal(out, *cpu);
+  } else {
+    out += "null";
+  }
+  field(out, "backoff", true, info.next_retry_at > now ? info.next_retry_at - now : 0);
   if (history) {
     out += ",\"history\":";
     append_job_history(out, *history);

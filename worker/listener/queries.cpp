@@ -80,7 +80,12 @@ std::string getall_data(const shm::Segment& seg) {
 
 std::string_view state_word(const shm::JobInfo& info) { return info.up() ? "\"UP\"" : "\"DOWN\""; }
 
-void status(Query& q) {
+std::optional<double> cpu_of(const dashboard::UsageHistory* usage, std::string_view job) {
+  auto latest = usage ? usage->latest(job) : std::nullopt;
+  return latest ? latest->cpu : std::nullopt;
+}
+
+void status(Query& q, const dashboard::UsageHistory* usage) {
   auto detail = wants_detail(q.params, q.out);
   if (!detail) return;
   shm::JobInfo info;
@@ -88,7 +93,7 @@ void status(Query& q) {
   if (!*detail) return append_reply(q.out, Code::kOk, state_word(info));
   std::string data;
   std::vector<shm::RunRecord> history = q.seg.history().read(info.slot);
-  append_job_detail(data, info, now_seconds(), &history);
+  append_job_detail(data, info, now_seconds(), &history, cpu_of(usage, info.name));
   append_reply(q.out, Code::kOk, data);
 }
 
@@ -99,10 +104,10 @@ std::string statusall_data(const shm::Segment& seg) {
 }
 
 // Not cached: uptime and memory change by the second.
-std::string statusall_detail(const shm::Segment& seg) {
+std::string statusall_detail(const shm::Segment& seg, const dashboard::UsageHistory* usage) {
   int64_t now = now_seconds();
-  return jobs_object(seg, false, [now](std::string& out, const shm::JobInfo& info, const std::string&) {
-    append_job_detail(out, info, now);
+  return jobs_object(seg, false, [now, usage](std::string& out, const shm::JobInfo& info, const std::string&) {
+    append_job_detail(out, info, now, nullptr, cpu_of(usage, info.name));
   });
 }
 
@@ -171,6 +176,37 @@ void serverread(Query& q) {
   append_reply(q.out, Code::kOk, data);
 }
 
+// USAGE: a day of one job's samples.
+void usage(Query& q, const dashboard::UsageHistory* usage) {
+  shm::JobInfo info;
+  if (!q.seg.table().read(q.job, info)) return no_such_job(q);
+  std::string data;
+  if (usage)
+    usage->append_day(data, q.job, now_seconds());
+  else
+    dashboard::UsageHistory().append_day(data, q.job, now_seconds());
+  append_reply(q.out, Code::kOk, data);
+}
+
+// USAGEALL: the last `points` samples (30 unless given) of every job.
+void usageall(Query& q, const dashboard::UsageHistory* usage) {
+  int64_t points = 30;
+  if (const rapidjson::Value* p = param(q.params, "points")) {
+    auto n = protocol::coerce_int(*p);
+    if (!n || *n < 1 || *n > int64_t(dashboard::UsageHistory::kPoints)) {
+      append_reply(q.out, Code::kFailed, {},
+                   "points must be an integer from 1 to " + std::to_string(dashboard::UsageHistory::kPoints));
+      return;
+    }
+    points = *n;
+  }
+  dashboard::UsageHistory none;
+  const dashboard::UsageHistory& from = usage ? *usage : none;
+  int64_t now = now_seconds();
+  append_reply(q.out, Code::kOk, jobs_object(q.seg, false, [&](std::string& out, const shm::JobInfo& info, const std::string&) {
+    from.append_recent(out, info.name, size_t(points), now);
+  }));
+}
 
 }  // namespace
 
@@ -190,16 +226,18 @@ bool Queries::answer(protocol::CoreCommand command, std::string_view job, const 
   switch (command) {
     case kStatusAll:
       if (auto detail = wants_detail(params, out))
-        append_reply(out, Code::kOk, *detail ? statusall_detail(seg_) : cached(statusall_, statusall_data));
+        append_reply(out, Code::kOk, *detail ? statusall_detail(seg_, usage_) : cached(statusall_, statusall_data));
       return true;
     case kGetAll: append_reply(out, Code::kOk, cached(getall_, getall_data)); return true;
     case kGet: get(q); return true;
-    case kStatus: status(q); return true;
+    case kStatus: status(q, usage_); return true;
     case kRead: read(q); return true;
     case kMem: mem(q); return true;
     case kMemAll: memall(q); return true;
     case kServerMem: servermem(q); return true;
     case kServerRead: serverread(q); return true;
+    case kUsage: usage(q, usage_); return true;
+    case kUsageAll: usageall(q, usage_); return true;
     case kAdd: case kDelete: case kUpdate: case kStart: case kStop: case kRestart: return false;
   }
   return false;

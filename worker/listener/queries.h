@@ -10,12 +10,15 @@
 
 #include "protocol/commands.h"
 #include "shm/segment.h"
+#include "worker/listener/dashboard/usage_history.h"
 
 namespace backend::worker {
 
 class Queries {
  public:
   explicit Queries(const shm::Segment& segment) : seg_(segment) {}
+  // Where USAGE, USAGEALL and the detail's "cpu" come from (none: unknown).
+  void set_usage(const dashboard::UsageHistory* usage) { usage_ = usage; }
 
   // Appends the framed reply to `out`. `job` is the validated jobname (empty
   // for commands without one). False when `command` is not a query.
@@ -32,6 +35,7 @@ class Queries {
   const std::string& cached(Cached& cache, std::string (*build)(const shm::Segment&));
 
   const shm::Segment& seg_;
+  const dashboard::UsageHistory* usage_ = nullptr;
   Cached statusall_;
   Cached getall_;
 };

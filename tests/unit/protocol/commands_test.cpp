@@ -10,10 +10,11 @@ namespace {
 
 const std::set<std::string> kSupervisorCommands{"ADD", "DELETE", "UPDATE", "START", "STOP", "RESTART"};
 const std::set<std::string> kListenerCommands{"GET",  "GETALL", "STATUS",    "STATUSALL", "READ",
-                                              "MEM",  "MEMALL", "SERVERMEM", "SERVERREAD"};
+                                              "MEM",  "MEMALL", "SERVERMEM", "SERVERREAD",
+                                              "USAGE", "USAGEALL"};
 // PROTOCOL.md "Parameters common to all commands".
 const std::set<std::string> kNeedJobname{"ADD",   "DELETE", "UPDATE", "GET",  "START",
-                                         "STOP",  "RESTART", "STATUS", "READ", "MEM"};
+                                         "STOP",  "RESTART", "STATUS", "READ", "MEM", "USAGE"};
 
 TEST(CommandsTest, EveryCoreCommandIsKnown) {
   for (const auto* set : {&kSupervisorCommands, &kListenerCommands}) {

@@ -1,0 +1,100 @@
+#include "worker/listener/dashboard/usage_history.h"
+
+#include <algorithm>
+
+#include "protocol/response.h"
+
+namespace backend::worker::dashboard {
+void UsageHistory::sample(const shm::JobTable& table, double mono_s, int64_t now_s) {
+  ++samples_;
+  int64_t minute = now_s / kStepSeconds;
+  table.for_each([&](const shm::JobInfo& info, const std::string&) {
+    Track& t = tracks_[info.name];
+    t.seen = samples_;
+    if (!info.up()) {
+      t.latest.reset();
+      return;
+    }
+    auto usage = reader_(info.pid);
+    if (!usage) {
+      t.latest.reset();
+      return;
+    }
+    // The same process as at the last read: its CPU time since then over
+    // the time between is its share of a core.
+    std::optional<double> cpu;
+    if (t.pid == info.pid && t.start_ticks == info.start_ticks && mono_s > t.read_at)
+      cpu = std::max(0.0, (usage->cpu_seconds - t.cpu_s) / (mono_s - t.read_at) * 100.0);
+    t.pid = info.pid;
+    t.start_ticks = info.start_ticks;
+    t.cpu_s = usage->cpu_seconds;
+    t.read_at = mono_s;
+    t.latest = Latest{usage->rss_bytes / 1024, cpu};
+    if (t.mem_kb.empty()) {
+      t.mem_kb.assign(kPoints, kNoMem);
+      t.cpu.assign(kPoints, -1.0f);
+    }
+    // Minutes between the last written one and this one had no sample:
+    // cleared, so that a day-old value never shows as today's.
+    if (t.last_minute >= 0 && minute > t.last_minute + 1)
+      for (int64_t m = t.last_minute + 1; m < minute && m <= t.last_minute + int64_t(kPoints); ++m) {
+        t.mem_kb[size_t(m) % kPoints] = kNoMem;
+        t.cpu[size_t(m) % kPoints] = -1.0f;
+      }
+    if (minute >= t.last_minute) {
+      t.mem_kb[size_t(minute) % kPoints] = static_cast<uint32_t>(std::min<uint64_t>(t.latest->mem_kb, kNoMem - 1));
+      t.cpu[size_t(minute) % kPoints] = cpu ? static_cast<float>(*cpu) : -1.0f;
+      t.last_minute = minute;
+    }
+  });
+  // Jobs deleted since the last sample take their history with them.
+  std::erase_if(tracks_, [&](const auto& kv) { return kv.second.seen != samples_; });
+}
+
+std::optional<UsageHistory::Latest> UsageHistory::latest(std::string_view name) const {
+  auto it = tracks_.find(std::string(name));
+  return it == tracks_.end() ? std::nullopt : it->second.latest;
+}
+
+void UsageHistory::append_series(std::string& out, const Track* t, int64_t last_minute, size_t points) const {
+  auto value_at = [&](int64_t m, bool mem) -> std::optional<double> {
+    if (!t || t->mem_kb.empty() || m > t->last_minute || m <= t->last_minute - int64_t(kPoints) || m < 0)
+      return std::nullopt;
+    size_t i = size_t(m) % kPoints;
+    if (t->mem_kb[i] == kNoMem) return std::nullopt;
+    if (mem) return t->mem_kb[i];
+    if (t->cpu[i] < 0) return std::nullopt;
+    return t->cpu[i];
+  };
+  for (bool mem : {true, false}) {
+    out += mem ? "\"mem\":[" : ",\"cpu\":[";
+    for (size_t k = 0; k < points; ++k) {
+      if (k) out += ',';
+      auto v = value_at(last_minute - int64_t(points - 1 - k), mem);
+      if (!v)
+        out += "null";
+      else if (mem)
+        out += std::to_string(static_cast<uint64_t>(*v));
+      else
+        protocol::append_json_decimal(out, *v);
+    }
+    out += ']';
+  }
+}
+
+void UsageHistory::append_day(std::string& out, std::string_view name, int64_t now_s) const {
+  auto it = tracks_.find(std::string(name));
+  int64_t minute = now_s / kStepSeconds;
+  out += "{\"step\":" + std::to_string(kStepSeconds) + ",\"end\":" + std::to_string(minute * kStepSeconds) + ",";
+  append_series(out, it == tracks_.end() ? nullptr : &it->second, minute, kPoints);
+  out += '}';
+}
+
+void UsageHistory::append_recent(std::string& out, std::string_view name, size_t points, int64_t now_s) const {
+  auto it = tracks_.find(std::string(name));
+  out += '{';
+  append_series(out, it == tracks_.end() ? nullptr : &it->second, now_s / kStepSeconds, std::min(points, kPoints));
+  out += '}';
+}
+
+}  // namespace backend::worker::dashboard
