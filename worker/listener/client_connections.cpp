@@ -63,7 +63,19 @@ void ClientConnections::accept_one(uv_stream_t* server) {
     return;
   }
   if (open_.size() > connection_limit()) return refuse(*c);
-  if (tcp) uv_tcp_nodelay(&c->socket.tcp, 1);
+  if (tcp) {
+    uv_tcp_nodelay(&c->socket.tcp, 1);
+    sockaddr_storage addr{};
+    int len = sizeof addr;
+    char name[INET6_ADDRSTRLEN] = "";
+    if (uv_tcp_getpeername(&c->socket.tcp, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      if (addr.ss_family == AF_INET6)
+        uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&addr), name, sizeof name);
+      else
+        uv_ip4_name(reinterpret_cast<sockaddr_in*>(&addr), name, sizeof name);
+    }
+    c->session->set_peer(name);
+  }
   c->last_active = uv_now(loop_);
   arm_timer(*c);
   uv_read_start(c->stream(), alloc_cb, on_read);
@@ -119,8 +131,39 @@ void ClientConnections::process(Connection& c) {
       c.close_after_write = true;
       uv_read_stop(c.stream());
     }
+    if (c.session->streaming()) watch_stream(c);
   }
   flush(c);
+}
+
+// A connection that became an event stream is pumped by the stream timer
+// until it closes; what its client sends now is read only to see it go.
+void ClientConnections::watch_stream(Connection& c) {
+  if (!streams_.insert(&c).second) return;
+  if (!stream_timer_) {
+    stream_timer_ = new uv_timer_t;
+    uv_timer_init(loop_, stream_timer_);
+    stream_timer_->data = this;
+  }
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(stream_timer_)))
+    uv_timer_start(stream_timer_, [](uv_timer_t* t) { static_cast<ClientConnections*>(t->data)->pump_streams(); },
+                   kStreamTickMs, kStreamTickMs);
+}
+
+void ClientConnections::pump_streams() {
+  for (Connection* c : std::vector<Connection*>(streams_.begin(), streams_.end())) {
+    if (c->closing || c->close_after_write) continue;
+    if (c->out.size() + uv_stream_get_write_queue_size(c->stream()) > kMaxStreamBacklog) {
+      close(*c);
+      continue;
+    }
+    c->session->pump(c->out);
+    if (!c->out.empty()) {
+      c->last_active = uv_now(loop_);
+      flush(*c);
+    }
+  }
+  if (streams_.empty()) uv_timer_stop(stream_timer_);
 }
 
 void ClientConnections::wait(Connection& c, uint64_t ticket) {
@@ -139,6 +182,7 @@ void ClientConnections::answered(uint64_t ticket, std::string framed_reply) {
     c.close_after_write = true;
     uv_read_stop(c.stream());
   }
+  if (c.session->streaming()) watch_stream(c);
   resume_reading(c);
 }
 
@@ -223,6 +267,7 @@ void ClientConnections::close(Connection& c) {
   if (c.closing) return;
   c.closing = true;
   open_.erase(&c);
+  streams_.erase(&c);
   if (c.waiting_ticket) waiting_.erase(c.waiting_ticket);
   auto done = [](uv_handle_t* h) {
     auto* conn = static_cast<Connection*>(h->data);
@@ -246,7 +291,9 @@ void ClientConnections::on_timer(uv_timer_t* timer) {
   // A request still being worked on is not idleness, nor is a client still
   // taking in the replies it asked for.
   size_t queued = uv_stream_get_write_queue_size(c->stream());
-  if (c->waiting_ticket || queued < c->queued_at_tick) c->last_active = uv_now(self.loop_);
+  // Nor is an event stream: it is quiet by nature, and one whose reader
+  // stopped reading is closed by its backlog instead.
+  if (c->waiting_ticket || queued < c->queued_at_tick || self.streams_.count(c)) c->last_active = uv_now(self.loop_);
   c->queued_at_tick = queued;
   uint64_t now = uv_now(self.loop_);
   if (now - c->last_active >= idle) return self.close(*c);
@@ -278,6 +325,10 @@ void ClientConnections::stop(std::function<void()> done) {
 }
 
 void ClientConnections::finish_stop() {
+  if (stream_timer_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(stream_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    stream_timer_ = nullptr;
+  }
   if (drain_timer_) {
     uv_close(reinterpret_cast<uv_handle_t*>(drain_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     drain_timer_ = nullptr;

@@ -47,6 +47,12 @@ class ClientConnections : public Router::Front {
   void answered(uint64_t ticket, std::string framed_reply) override;
 
   static constexpr uint64_t kDrainMs = 5000;
+  // How often open event streams are asked for news: a line a job printed
+  // reaches a page within this, plus the time to write it.
+  static constexpr uint64_t kStreamTickMs = 20;
+  // An event stream whose reader lets this much pile up is closed: its page
+  // reconnects and resumes from where it stopped reading.
+  static constexpr size_t kMaxStreamBacklog = 1u << 20;
 
  private:
   static void on_connection(uv_stream_t* server, int status);
@@ -67,6 +73,8 @@ class ClientConnections : public Router::Front {
   void arm_timer(Connection& c);
   void finish_stop();
   size_t connection_limit() const;
+  void watch_stream(Connection& c);
+  void pump_streams();
 
   // A listening socket's handle data: whose it is, and what its clients speak.
   struct Served {
@@ -88,6 +96,10 @@ class ClientConnections : public Router::Front {
   static constexpr size_t kReservedFds = 64;
   bool stopping_ = false;
   uv_timer_t* drain_timer_ = nullptr;
+  // Connections that are event streams, and the timer that pumps them
+  // (made with the first one).
+  std::unordered_set<Connection*> streams_;
+  uv_timer_t* stream_timer_ = nullptr;
   std::function<void()> stopped_;
 };
 

@@ -98,6 +98,10 @@ HttpRequestReader::Status HttpRequestReader::next(HttpRequest& out) {
     out.origin = field(http::field::origin);
     out.content_type = field(http::field::content_type);
     out.authorization = field(http::field::authorization);
+    out.cookie = field(http::field::cookie);
+    out.accept_encoding = field(http::field::accept_encoding);
+    out.csrf_token = std::string(req["X-CSRF-Token"]);
+    out.last_event_id = std::string(req["Last-Event-ID"]);
     out.keep_alive = req.keep_alive();
     out.body = parser_->beast.release().body();
     parser_.reset();

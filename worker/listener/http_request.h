@@ -21,6 +21,10 @@ struct HttpRequest {
   std::string origin;
   std::string content_type;
   std::string authorization;
+  std::string cookie;
+  std::string accept_encoding;
+  std::string csrf_token;     // X-CSRF-Token, the dashboard's
+  std::string last_event_id;  // an event stream resumed after a reconnect
   std::string body;
   bool keep_alive = true;
 };

@@ -85,12 +85,13 @@ constexpr std::string_view kJson = "application/json";
 }  // namespace
 
 HttpSession::HttpSession(const conf::Config& config, Router& router, SupervisorHealth& health, Metrics& metrics,
-                         Router::Front& front)
+                         dashboard::Dashboard& dashboard, Router::Front& front)
     : config_(config),
       router_(router),
       health_(health),
       metrics_(metrics),
       front_(front),
+      dash_(dashboard),
       reader_(config.max_frame_bytes) {}
 
 void HttpSession::feed(const char* data, size_t size) {
@@ -141,16 +142,31 @@ Session::Step HttpSession::serve(HttpRequest& req, std::string& out, uint64_t ti
     if (req.method != "GET") return respond(out, 405, "use GET\n", "GET");
     return health(out, ticket);
   }
-  return respond(out, 404, "no such path; the API is POST /api/COMMAND, and GET /healthz and /metrics\n");
+  if (path == "/" || path.starts_with("/ui/")) return ui(req, path, out, ticket);
+  return respond(out, 404,
+                 "no such path; the API is POST /api/COMMAND, and GET /healthz and /metrics; the dashboard is at /\n");
 }
 
 Session::Step HttpSession::api(HttpRequest& req, std::string_view command, std::string& out, uint64_t ticket) {
   std::string payload(command);
   std::string params = req.body;
+  // A browser sends the dashboard's cookie with any request to this
+  // origin: the token, which only the dashboard's own page can read, says
+  // that the page sent it.
+  std::string_view sid = dashboard::WebSessions::cookie_value(req.cookie);
+  dashboard::WebSession* web = nullptr;
+  if (!sid.empty()) {
+    web = dash_.sessions.find(sid, dashboard::Dashboard::now_ms());
+    if (!web) return respond_json(out, 401, R"({"code":"DENIED","error":"the session ended; log in again"})");
+    if (!dashboard::WebSessions::token_matches(*web, req.csrf_token))
+      return respond(out, 403, "the X-CSRF-Token header is missing or is not this session's\n");
+  }
   if (!req.authorization.empty()) {
     auto who = basic_credentials(req.authorization);
     if (!who) return respond(out, 400, "Authorization must be Basic credentials\n");
     params = with_credentials(params, *who);
+  } else if (web && !web->user.empty()) {
+    params = with_credentials(params, {web->user, web->password});
   }
   if (!trimmed(params).empty()) payload += " " + params;
   waiting_ = Waiting::kApi;
@@ -169,14 +185,32 @@ Session::Step HttpSession::health(std::string& out, uint64_t ticket) {
 }
 
 bool HttpSession::answered(std::string reply, std::string& out) {
-  if (waiting_ == Waiting::kHealth)
-    return respond(out, reply.empty() ? 200 : 503, reply.empty() ? "ok\n" : reply + "\n") != Step::kEnd;
+  switch (waiting_) {
+    case Waiting::kHealth:
+      return respond(out, reply.empty() ? 200 : 503, reply.empty() ? "ok\n" : reply + "\n") != Step::kEnd;
+    case Waiting::kSession: return session_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
+    case Waiting::kLogin: return login_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
+    case Waiting::kEvents: return events_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
+    case Waiting::kApi: break;
+  }
   return respond(out, 200, json_of(reply), {}, kJson) != Step::kEnd;
 }
 
 void HttpSession::refuse(std::string_view why, std::string& out) {
   keep_alive_ = false;
   respond(out, 503, std::string(why) + "\n");
+}
+
+Session::Step HttpSession::respond_json(std::string& out, int status, std::string_view body,
+                                        std::string_view headers) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = kJson;
+  r.body = body;
+  r.headers = headers;
+  r.close = !keep_alive_;
+  append_response(out, r);
+  return keep_alive_ ? Step::kAnswered : Step::kEnd;
 }
 
 Session::Step HttpSession::respond(std::string& out, int status, std::string_view body, std::string_view allow,

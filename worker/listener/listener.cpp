@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 
 #include "protocol/response.h"
 #include "shm/job_table.h"
@@ -48,8 +49,10 @@ Listener::Listener(WorkerContext& ctx)
   framed_sessions_ = [this](Router::Front& front) {
     return std::make_unique<FramedSession>(ctx_.config, *router_, front);
   };
+  dashboard_ = std::make_unique<dashboard::Dashboard>(seg_);
+  queries_.set_usage(&dashboard_->usage);
   http_sessions_ = [this](Router::Front& front) {
-    return std::make_unique<HttpSession>(ctx_.config, *router_, *health_, *metrics_, front);
+    return std::make_unique<HttpSession>(ctx_.config, *router_, *health_, *metrics_, *dashboard_, front);
   };
   auto on_signal = [](uv_signal_t* s, int signum) {
     auto* self = static_cast<Listener*>(s->data);
@@ -83,6 +86,15 @@ void Listener::wait_for_table() {
     return;
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
+  uv_timer_init(&loop_, &usage_timer_);
+  usage_timer_.data = this;
+  sampling_ = true;
+  auto sample = [](uv_timer_t* t) {
+    auto* self = static_cast<Listener*>(t->data);
+    self->dashboard_->usage.sample(self->seg_.table(), double(uv_now(t->loop)) / 1000, std::time(nullptr));
+  };
+  sample(&usage_timer_);
+  uv_timer_start(&usage_timer_, sample, dashboard::UsageHistory::kSampleMs, dashboard::UsageHistory::kSampleMs);
   plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.data_root + "/plugins", ctx_.data_root + "/log",
                                 ctx_.server_start, nullptr, {}},
                   [this](const std::string& plugin, const std::string& file, std::string content,
@@ -132,6 +144,7 @@ void Listener::stop() {
   stopping_ = true;
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&ready_timer_)))
     uv_close(reinterpret_cast<uv_handle_t*>(&ready_timer_), nullptr);
+  if (sampling_) uv_close(reinterpret_cast<uv_handle_t*>(&usage_timer_), nullptr);
   for (auto [server, sessions] : servers()) uv_close(reinterpret_cast<uv_handle_t*>(server), nullptr);
   clients_->stop([this] { finish_stop(); });
 }

@@ -17,6 +17,7 @@
 #include "worker/listener/queries.h"
 #include "worker/listener/router.h"
 #include "worker/listener/supervisor_client.h"
+#include "worker/listener/dashboard/dashboard.h"
 #include "worker/listener/supervisor_health.h"
 
 namespace backend::worker {
@@ -43,6 +44,8 @@ class Listener {
   std::unique_ptr<uv_pipe_t> unix_server_;  // unix_socket's, when set
   std::unique_ptr<uv_tcp_t> http_server_;   // http_listen's, when set
   uv_timer_t ready_timer_;
+  uv_timer_t usage_timer_;  // the dashboard's usage samples, once the table is ready
+  bool sampling_ = false;
   unsigned ready_polls_ = 0;
   uv_signal_t sigterm_, sighup_, sigusr1_;
   Queries queries_;
@@ -53,6 +56,7 @@ class Listener {
   std::unique_ptr<ClientConnections> clients_;
   std::unique_ptr<SupervisorHealth> health_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<dashboard::Dashboard> dashboard_;
   ClientConnections::SessionFactory framed_sessions_;  // the socket protocol's
   ClientConnections::SessionFactory http_sessions_;    // the HTTP face's
   bool stopping_ = false;

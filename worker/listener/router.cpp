@@ -109,7 +109,11 @@ bool Router::admit_later(const Call& call, const protocol::Request& req, std::fu
 bool Router::dispatch(const Call& call, protocol::Request& req, std::string& out) {
   const Command& cmd = *call.command;
   const std::string& command = req.command;
-  protocol::take_auth(req.params);  // never seen, logged or stored past this point
+  rapidjson::Value auth = protocol::take_auth(req.params);  // never seen, logged or stored past this point
+  // Who asked, for the log: the user's name (a password never goes there).
+  std::string by;
+  if (auth.IsObject() && auth.HasMember("username") && auth["username"].IsString())
+    by = " (user \"" + std::string(auth["username"].GetString(), auth["username"].GetStringLength()) + "\")";
   // Changes are logged as the original did: the command, then its result.
   // Queries, the hot path, serialise nothing unless asked to. What goes to
   // the supervisor is serialised once, and logged as it is sent.
@@ -119,7 +123,7 @@ bool Router::dispatch(const Call& call, protocol::Request& req, std::string& out
     return !body.empty() && !holds_password(req.params) ? body : command + " " + loggable_params(req.params);
   };
   if (cmd.changes_state)
-    spdlog::info("{}", logged());
+    spdlog::info("{}{}", logged(), by);
   else if (config_.log_queries)
     spdlog::debug("{}", logged());
   std::string error;

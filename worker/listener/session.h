@@ -35,6 +35,14 @@ class Session {
   // A connection turned away before it asks anything (the server serves
   // its limit): why, in the reply this session's client understands.
   virtual void refuse(std::string_view why, std::string& out) = 0;
+
+  // The client's address ("127.0.0.1"), once accepted.
+  virtual void set_peer(std::string address) { (void)address; }
+  // The last reply began a stream that has no end (server-sent events):
+  // the connection asks pump() for more while it lasts, and closes when the
+  // client goes.
+  virtual bool streaming() const { return false; }
+  virtual void pump(std::string& out) { (void)out; }
 };
 
 }  // namespace backend::worker
