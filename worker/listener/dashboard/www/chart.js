@@ -1,0 +1,91 @@
+// Charts: sparklines drawn on a small <canvas>, and uPlot for the 24 h
+// usage of one job.
+import uPlot from './vendor/uplot/uPlot.esm.js';
+import { h } from './dom.js';
+import { t } from './i18n.js';
+
+function cssVar(name, fallback) {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+// Draws `values` (numbers or null) as a line on `canvas`.
+export function sparkline(canvas, values) {
+  const ratio = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 80, hgt = canvas.clientHeight || 18;
+  if (canvas.width !== Math.round(w * ratio)) canvas.width = Math.round(w * ratio);
+  if (canvas.height !== Math.round(hgt * ratio)) canvas.height = Math.round(hgt * ratio);
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, w, hgt);
+  if (!values || !values.length) return;
+  let max = 0, min = Infinity;
+  for (const v of values) if (v !== null && v !== undefined) { if (v > max) max = v; if (v < min) min = v; }
+  if (min === Infinity) return;
+  if (max === min) { min = Math.max(0, min - 1); max = max + 1; }
+  const n = values.length;
+  const x = (i) => n === 1 ? w - 1 : 1 + (i * (w - 2)) / (n - 1);
+  const y = (v) => hgt - 2 - ((v - min) / (max - min)) * (hgt - 4);
+  ctx.strokeStyle = sparkColor || (sparkColor = cssVar('--accent', '#2563eb'));
+  ctx.lineWidth = 1.25;
+  ctx.beginPath();
+  let pen = false;
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) { pen = false; return; }
+    if (pen) ctx.lineTo(x(i), y(v)); else ctx.moveTo(x(i), y(v));
+    pen = true;
+  });
+  ctx.stroke();
+}
+let sparkColor = '';
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => { sparkColor = ''; });
+
+// The memory (MiB) and CPU (%) of one job over its USAGE reply, in `box`.
+// Returns {destroy()}.
+export function usageChart(box, usage) {
+  const step = Number(usage.step) || 60;
+  const mem = Array.isArray(usage.mem) ? usage.mem : [];
+  const cpu = Array.isArray(usage.cpu) ? usage.cpu : [];
+  const n = Math.max(mem.length, cpu.length);
+  const end = Number(usage.end) || Math.floor(Date.now() / 1000);
+  const xs = [], ms = [], cs = [];
+  for (let i = 0; i < n; i++) {
+    xs.push(end - (n - 1 - i) * step);
+    const m = mem[i];
+    ms.push(m === null || m === undefined ? null : m / 1024);
+    const c = cpu[i];
+    cs.push(c === null || c === undefined ? null : c);
+  }
+  if (!n) {
+    box.appendChild(h('p', { class: 'muted', text: t('job.noUsage') }));
+    return { destroy() {} };
+  }
+  const accent = cssVar('--accent', '#2563eb'), second = cssVar('--accent2', '#d97706');
+  const axisColor = cssVar('--muted', '#666'), grid = cssVar('--grid', '#e5e7eb');
+  const axis = (scale, side, fmt) => ({
+    scale, side, stroke: axisColor, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid },
+    values: (u, vals) => vals.map(fmt), size: 56,
+  });
+  const opts = {
+    width: Math.max(300, box.clientWidth || 600),
+    height: 220,
+    scales: { x: { time: true }, mem: { auto: true, range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] }, cpu: { auto: true, range: (u, lo, hi) => [0, Math.max(5, hi * 1.1)] } },
+    series: [
+      {},
+      { label: t('job.memMiB'), scale: 'mem', stroke: accent, width: 1.5, value: (u, v) => v === null ? '-' : v.toFixed(1) + ' MiB' },
+      { label: t('job.cpuPct'), scale: 'cpu', stroke: second, width: 1.5, value: (u, v) => v === null ? '-' : v.toFixed(1) + '%' },
+    ],
+    axes: [
+      { stroke: axisColor, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+      axis('mem', 3, (v) => v + ' MiB'),
+      Object.assign(axis('cpu', 1, (v) => v + '%'), { grid: { show: false } }),
+    ],
+  };
+  const plot = new uPlot(opts, [xs, ms, cs], box);
+  const ro = new ResizeObserver(() => {
+    const w = box.clientWidth;
+    if (w && Math.abs(w - plot.width) > 4) plot.setSize({ width: Math.max(300, w), height: 220 });
+  });
+  ro.observe(box);
+  return { destroy() { ro.disconnect(); plot.destroy(); } };
+}
