@@ -157,8 +157,11 @@ void ClientConnections::pump_streams() {
       close(*c);
       continue;
     }
-    c->session->pump(c->out);
-    if (!c->out.empty()) {
+    if (!c->session->pump(c->out)) {
+      c->close_after_write = true;
+      uv_read_stop(c->stream());
+    }
+    if (!c->out.empty() || c->close_after_write) {
       c->last_active = uv_now(loop_);
       flush(*c);
     }

@@ -95,11 +95,13 @@ HttpSession::HttpSession(const conf::Config& config, Router& router, SupervisorH
       reader_(config.max_frame_bytes) {}
 
 void HttpSession::feed(const char* data, size_t size) {
+  if (stream_) return;  // an event stream's client has nothing more to ask
   reader_.set_body_limit(config_.max_frame_bytes);  // follows a reload
   reader_.feed(data, size);
 }
 
 Session::Step HttpSession::step(std::string& out, uint64_t ticket) {
+  if (stream_) return Step::kNeedMore;
   HttpRequest req;
   switch (reader_.next(req)) {
     case HttpRequestReader::Status::kNeedMore: return Step::kNeedMore;

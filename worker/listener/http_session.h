@@ -44,7 +44,7 @@ class HttpSession : public Session {
   void refuse(std::string_view why, std::string& out) override;
   void set_peer(std::string address) override { peer_ = std::move(address); }
   bool streaming() const override { return stream_ != nullptr; }
-  void pump(std::string& out) override;
+  bool pump(std::string& out) override;
 
  private:
   Step serve(HttpRequest& req, std::string& out, uint64_t ticket);
@@ -86,6 +86,7 @@ class HttpSession : public Session {
   std::string pending_job_;
   uint64_t pending_since_ = 0;
   std::unique_ptr<dashboard::EventStream> stream_;
+  std::string stream_session_;  // the stream ends with the session it was opened in
 };
 
 }  // namespace backend::worker

@@ -226,6 +226,7 @@ Session::Step HttpSession::logout(const HttpRequest& req, std::string& out) {
 Session::Step HttpSession::events(const HttpRequest& req, std::string& out, uint64_t ticket) {
   dashboard::WebSession* s = dash_.sessions.find(WebSessions::cookie_value(req.cookie), Dashboard::now_ms());
   if (!s) return respond(out, 401, "the session ended; log in again\n");
+  stream_session_ = s->id;
   auto job = query_param(req.target, "job");
   auto server = query_param(req.target, "server");
   pending_since_ = 0;
@@ -277,8 +278,10 @@ bool HttpSession::events_answered(std::string_view json, std::string& out) {
   return true;
 }
 
-void HttpSession::pump(std::string& out) {
-  if (stream_) stream_->pump(out, std::time(nullptr), Dashboard::now_ms());
+bool HttpSession::pump(std::string& out) {
+  if (!stream_ || !dash_.sessions.alive(stream_session_)) return false;
+  stream_->pump(out, std::time(nullptr), Dashboard::now_ms());
+  return true;
 }
 
 }  // namespace backend::worker

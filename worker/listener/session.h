@@ -40,9 +40,12 @@ class Session {
   virtual void set_peer(std::string address) { (void)address; }
   // The last reply began a stream that has no end (server-sent events):
   // the connection asks pump() for more while it lasts, and closes when the
-  // client goes.
+  // client goes, or pump() says the stream is over (false).
   virtual bool streaming() const { return false; }
-  virtual void pump(std::string& out) { (void)out; }
+  virtual bool pump(std::string& out) {
+    (void)out;
+    return false;
+  }
 };
 
 }  // namespace backend::worker

@@ -57,6 +57,7 @@ void EventStream::begin(std::string& out, int64_t now_s, uint64_t now_ms) {
     return event(out, "jobs", data);
   }
   scan_table(out, now_s, true);
+  if (slot_ != UINT32_MAX) lines(out, seg_.job_ring(slot_));
   table_changes_ = seg_.table().changes();
   scanned_ms_ = now_ms;
 }
@@ -105,6 +106,7 @@ void EventStream::scan_table(std::string& out, int64_t now_s, bool all) {
     shm::JobInfo info;
     if (!seg_.table().read(job_, info)) {
       if (seen_.erase(job_)) gone(job_);
+      if (slot_ != UINT32_MAX) next_line_ = 0;  // added again, it has a new ring
       slot_ = UINT32_MAX;
       return;
     }

@@ -38,6 +38,8 @@ class WebSessions {
   // long.
   WebSession* find(std::string_view id, uint64_t now_ms);
   void end(std::string_view id);
+  // The session is open (not touched: a page's event stream is no use of it).
+  bool alive(const std::string& id) const { return by_id_.count(id) > 0; }
   size_t size() const { return by_id_.size(); }
 
   // The token a request sent is the session's (in constant time).
