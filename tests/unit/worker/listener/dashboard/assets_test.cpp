@@ -114,4 +114,26 @@ TEST(DashboardAssets, TextAssetsHaveNoNulByteAddedOrLost) {
 }
 
 }  // namespace
+// index.html asks for every module at once (modulepreload) instead of the
+// browser finding them import by import; a module missing from its list
+// would still load, one round trip later, so the list is checked here.
+TEST(DashboardAssets, IndexPreloadsEveryModule) {
+  const Asset* index = find_asset("index.html");
+  ASSERT_NE(index, nullptr);
+  for (const Asset& a : assets()) {
+    if (extension(a.path) != "js" || a.path == "app.js") continue;
+    std::string link = "<link rel=\"modulepreload\" href=\"/ui/" + std::string(a.path) + "\">";
+    EXPECT_NE(index->body.find(link), std::string_view::npos) << a.path << " is not preloaded by index.html";
+  }
+}
+
+// The page's weight as a browser takes it, gzipped: everything under www/
+// (the licence too) under 200 KB.
+TEST(DashboardAssets, ThePageWeighsUnder200KBGzipped) {
+  size_t total = 0;
+  for (const Asset& a : assets()) total += a.gzipped.size();
+  EXPECT_GT(total, 0u);
+  EXPECT_LT(total, 200u * 1024) << total << " bytes gzipped";
+}
+
 }  // namespace backend::worker::dashboard
