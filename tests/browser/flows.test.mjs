@@ -288,12 +288,19 @@ describe('dashboard flows', () => {
     admin.assertClean(benign);
   });
 
-  test('the server page shows its version and output', async () => {
+  test('the server page shows its version, output and processes', async () => {
     const { page } = admin;
     await gotoRoute(page, 'server');
     await tid(page, 'server-version').waitFor();
     assert.match(await tid(page, 'server-version').innerText(), /\d+\.\d+/);
     await tid(page, 'server-output').waitFor({ state: 'attached' });
+    // Its three processes, each with its memory; the workers with their restarts.
+    for (const p of ['master', 'listener', 'supervisor']) {
+      const row = page.locator(`[data-testid="server-workers"] tr[data-process="${p}"]`);
+      await row.waitFor();
+      assert.match(await row.locator('td').nth(1).innerText(), /\d.*B$/, `${p}'s memory`);
+    }
+    assert.match(await page.locator('[data-testid="server-workers"] tr[data-process="listener"] td').nth(3).innerText(), /^\d+$/);
     await shot(page, 'server');
     admin.assertClean(benign);
   });

@@ -219,6 +219,11 @@ export default {
 
   'server.version': 'Version',
   'server.mem': 'Memory (all its processes)',
+  'server.workers': 'Processes',
+  'server.process': 'Process',
+  'server.procMem': 'Memory',
+  'server.procCpu': 'CPU time',
+  'server.restarts': 'Restarts',
   'server.health': 'Health',
   'server.healthy': 'healthy',
   'server.unhealthy': 'unhealthy',

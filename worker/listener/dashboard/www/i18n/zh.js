@@ -219,6 +219,11 @@ export default {
 
   'server.version': '版本',
   'server.mem': '内存（所有进程）',
+  'server.workers': '进程',
+  'server.process': '进程',
+  'server.procMem': '内存',
+  'server.procCpu': 'CPU 时间',
+  'server.restarts': '重启次数',
   'server.health': '健康状态',
   'server.healthy': '正常',
   'server.unhealthy': '异常',
