@@ -688,6 +688,28 @@ TEST_F(DashboardAuthTest, ASessionAsksForALoginAndTheLoginGivesTheUsersPrivilege
   EXPECT_EQ(code_of(parse_reply(smuggled->body)), "DENIED") << smuggled->body;
 }
 
+// A page asks /ui/session on every load; that it finds auth on is no failed
+// login: nothing is counted in backend_auth_failures_total nor logged.
+TEST_F(DashboardAuthTest, AskingWhetherALoginIsNeededIsNoAuthFailure) {
+  auto failures = [&] {
+    auto m = get("/metrics");
+    if (!m) return std::string("no /metrics");
+    auto at = m->body.find("\nbackend_auth_failures_total ");
+    return at == std::string::npos ? std::string("none") : m->body.substr(at, m->body.find('\n', at + 1) - at);
+  };
+  std::string before = failures();
+  ASSERT_NE(before.find("backend_auth_failures_total"), std::string::npos) << before;
+  for (int i = 0; i < 3; ++i) {
+    auto r = get("/ui/session");
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body.find("\"auth\":true"), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(failures(), before);
+  auto said = s.request("SERVERREAD", as_admin("{}"));
+  ASSERT_TRUE(said);
+  EXPECT_EQ(said->raw.find("DENIED"), std::string::npos) << said->raw;
+}
+
 TEST_F(DashboardAuthTest, LogoutNeedsTheTokenAndEndsTheSession) {
   Web w = log_in("viewer", "viewer-pw-1");
   ASSERT_TRUE(is_hex64(w.cookie));

@@ -190,7 +190,6 @@ bool HttpSession::answered(std::string reply, std::string& out) {
   switch (waiting_) {
     case Waiting::kHealth:
       return respond(out, reply.empty() ? 200 : 503, reply.empty() ? "ok\n" : reply + "\n") != Step::kEnd;
-    case Waiting::kSession: return session_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
     case Waiting::kLogin: return login_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
     case Waiting::kEvents: return events_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
     case Waiting::kApi: break;

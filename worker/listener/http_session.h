@@ -56,11 +56,10 @@ class HttpSession : public Session {
   // The dashboard's paths.
   Step ui(HttpRequest& req, std::string_view path, std::string& out, uint64_t ticket);
   Step asset(const HttpRequest& req, std::string_view path, std::string& out);
-  Step session_info(const HttpRequest& req, std::string& out, uint64_t ticket);
+  Step session_info(const HttpRequest& req, std::string& out);
   Step login(HttpRequest& req, std::string& out, uint64_t ticket);
   Step logout(const HttpRequest& req, std::string& out);
   Step events(const HttpRequest& req, std::string& out, uint64_t ticket);
-  bool session_answered(std::string_view json, std::string& out);
   bool login_answered(std::string_view json, std::string& out);
   bool events_answered(std::string_view json, std::string& out);
   // Routes a request the dashboard makes for itself; kWaiting, or the reply
@@ -76,11 +75,10 @@ class HttpSession : public Session {
   dashboard::Dashboard& dash_;
   HttpRequestReader reader_;
   bool keep_alive_ = true;
-  enum class Waiting { kApi, kHealth, kSession, kLogin, kEvents } waiting_ = Waiting::kApi;
+  enum class Waiting { kApi, kHealth, kLogin, kEvents } waiting_ = Waiting::kApi;
   std::string peer_;
-  // What the request being answered later needs once it is: the session
-  // it came with, the login's credentials, the stream asked for.
-  std::string pending_session_;
+  // What the request being answered later needs once it is: the login's
+  // credentials, the stream asked for.
   std::string pending_user_, pending_password_;
   dashboard::EventStream::Kind pending_kind_ = dashboard::EventStream::Kind::kJobs;
   std::string pending_job_;

@@ -83,7 +83,7 @@ Session::Step HttpSession::ui(HttpRequest& req, std::string_view path, std::stri
     return logout(req, out);
   }
   if (req.method != "GET" && req.method != "HEAD") return respond(out, 405, "use GET\n", "GET");
-  if (path == "/ui/session") return session_info(req, out, ticket);
+  if (path == "/ui/session") return session_info(req, out);
   if (path == "/ui/events") return events(req, out, ticket);
   return asset(req, path == "/" ? "index.html" : path.substr(4), out);
 }
@@ -109,41 +109,30 @@ Session::Step HttpSession::ask(std::string payload, std::string& out, uint64_t t
   return answered(std::move(reply), out) ? Step::kAnswered : Step::kEnd;
 }
 
-// A session with a user answers at once. Otherwise whether a login is
-// needed is the auth plugin's to say: AUTH.GETENABLE without credentials is
-// DENIED exactly when auth guards the server.
-Session::Step HttpSession::session_info(const HttpRequest& req, std::string& out, uint64_t ticket) {
+// Whether a login is needed is the auth plugin's to say: a request without
+// credentials is refused exactly when auth guards the server.
+Session::Step HttpSession::session_info(const HttpRequest& req, std::string& out) {
   uint64_t now = Dashboard::now_ms();
   dashboard::WebSession* s = dash_.sessions.find(WebSessions::cookie_value(req.cookie), now);
   if (s && !s->user.empty())
     return respond_json(out, 200, "{\"auth\":true," + who(*s) + ",\"version\":\"" BACKEND_VERSION "\"}");
-  pending_session_ = s ? s->id : "";
-  waiting_ = Waiting::kSession;
-  return ask("AUTH.GETENABLE", out, ticket);
-}
-
-bool HttpSession::session_answered(std::string_view json, std::string& out) {
-  protocol::Code code = protocol::Code::kOk;
-  std::string error;
-  protocol::parse_reply(json, code, error);
-  if (code == protocol::Code::kDenied) {
+  if (!router_.admits_anyone("STATUSALL")) {
     // Auth came on since this session began without a user: it is over.
-    if (!pending_session_.empty()) dash_.sessions.end(pending_session_);
+    if (s) dash_.sessions.end(s->id);
     return respond_json(out, 200,
                         "{\"auth\":true,\"user\":null,\"privileges\":null,\"csrf\":null,\"version\":\"" BACKEND_VERSION
                         "\"}",
-                        pending_session_.empty() ? std::string_view() : WebSessions::set_cookie("")) != Step::kEnd;
+                        s ? WebSessions::set_cookie("") : std::string());
   }
   // No login needed: every page still gets a session, for its token.
-  uint64_t now = Dashboard::now_ms();
-  const dashboard::WebSession* s = dash_.sessions.find(pending_session_, now);
   std::string cookie;
-  if (!s) {
-    s = &dash_.sessions.open("", "", "*", now);
-    cookie = WebSessions::set_cookie(s->id);
+  const dashboard::WebSession* anyone = s;
+  if (!anyone) {
+    anyone = &dash_.sessions.open("", "", "*", now);
+    cookie = WebSessions::set_cookie(anyone->id);
   }
-  return respond_json(out, 200, "{\"auth\":false," + who(*s) + ",\"version\":\"" BACKEND_VERSION "\"}", cookie) !=
-         Step::kEnd;
+  return respond_json(out, 200, "{\"auth\":false," + who(*anyone) + ",\"version\":\"" BACKEND_VERSION "\"}",
+                      cookie);
 }
 
 Session::Step HttpSession::login(HttpRequest& req, std::string& out, uint64_t ticket) {

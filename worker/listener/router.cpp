@@ -82,6 +82,12 @@ bool Router::answer(std::string_view payload, std::string& out, Front& front, ui
   return dispatch(call, req, out);
 }
 
+bool Router::admits_anyone(std::string_view command) {
+  rapidjson::Document no_params(rapidjson::kObjectType);
+  plugins::Verdict verdict = plugins_.received(command, no_params);
+  return !verdict.refusal && !verdict.later;
+}
+
 void Router::refuse(const std::string& command, const plugins::Reply& r, std::string& out) {
   spdlog::info("{} {}: {}", command, protocol::code_name(r.code), r.error);
   if (r.code == protocol::Code::kDenied) counters_.auth_failure();

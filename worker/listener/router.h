@@ -43,6 +43,12 @@ class Router {
   // will be called once, later.
   bool route(std::string_view payload, std::string& out, Front& front, uint64_t ticket);
 
+  // Whether a request for `command` without credentials would be let in:
+  // judged by the listener's plugins as a request is, but neither run,
+  // logged nor counted as an auth failure (the dashboard asks it on every
+  // page load, to know whether a login is needed).
+  bool admits_anyone(std::string_view command);
+
  private:
   bool answer(std::string_view payload, std::string& out, Front& front, uint64_t ticket, const Command*& found);
   struct Call;

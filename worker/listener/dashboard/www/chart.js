@@ -30,12 +30,19 @@ export function sparkline(canvas, values) {
   ctx.lineWidth = 1.25;
   ctx.beginPath();
   let pen = false;
+  const none = (v) => v === null || v === undefined;
   values.forEach((v, i) => {
-    if (v === null || v === undefined) { pen = false; return; }
+    if (none(v)) { pen = false; return; }
     if (pen) ctx.lineTo(x(i), y(v)); else ctx.moveTo(x(i), y(v));
     pen = true;
   });
   ctx.stroke();
+  // A sample with no neighbour has no line: a dot shows it.
+  ctx.fillStyle = ctx.strokeStyle;
+  values.forEach((v, i) => {
+    if (!none(v) && (i === 0 || none(values[i - 1])) && (i === n - 1 || none(values[i + 1])))
+      ctx.fillRect(x(i) - 1.5, y(v) - 1.5, 3, 3);
+  });
 }
 let sparkColor = '';
 matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => { sparkColor = ''; });
@@ -61,10 +68,18 @@ export function usageChart(box, usage) {
     return { destroy() {} };
   }
   const accent = cssVar('--accent', '#2563eb'), second = cssVar('--accent2', '#d97706');
+  // A sample with no neighbour (a job's first minute, a run between gaps)
+  // has no line to be part of: it is drawn as a dot instead.
+  const lone = (u, si) => {
+    const d = u.data[si], idxs = [];
+    for (let i = 0; i < d.length; i++)
+      if (d[i] !== null && (i === 0 || d[i - 1] === null) && (i === d.length - 1 || d[i + 1] === null)) idxs.push(i);
+    return idxs.length ? idxs : null;
+  };
   const axisColor = cssVar('--muted', '#666'), grid = cssVar('--grid', '#e5e7eb');
   const axis = (scale, side, fmt) => ({
     scale, side, stroke: axisColor, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid },
-    values: (u, vals) => vals.map(fmt), size: 56,
+    values: (u, vals) => vals.map(fmt), size: 76,
   });
   const opts = {
     width: Math.max(300, box.clientWidth || 600),
@@ -72,8 +87,8 @@ export function usageChart(box, usage) {
     scales: { x: { time: true }, mem: { auto: true, range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] }, cpu: { auto: true, range: (u, lo, hi) => [0, Math.max(5, hi * 1.1)] } },
     series: [
       {},
-      { label: t('job.memMiB'), scale: 'mem', stroke: accent, width: 1.5, value: (u, v) => v === null ? '-' : v.toFixed(1) + ' MiB' },
-      { label: t('job.cpuPct'), scale: 'cpu', stroke: second, width: 1.5, value: (u, v) => v === null ? '-' : v.toFixed(1) + '%' },
+      { label: t('job.memMiB'), scale: 'mem', stroke: accent, width: 1.5, points: { show: false, filter: lone, size: 5, fill: accent }, value: (u, v) => v === null ? '-' : v.toFixed(1) + ' MiB' },
+      { label: t('job.cpuPct'), scale: 'cpu', stroke: second, width: 1.5, points: { show: false, filter: lone, size: 5, fill: second }, value: (u, v) => v === null ? '-' : v.toFixed(1) + '%' },
     ],
     axes: [
       { stroke: axisColor, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },

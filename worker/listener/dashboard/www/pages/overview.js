@@ -70,7 +70,11 @@ export default async function overviewPage(root) {
       await Promise.all(cand.map(async (n) => {
         const r = await api('STATUS', { jobname: n, detail: true });
         if (r.code !== 'OK' || !r.data || !Array.isArray(r.data.history)) return;
-        for (const x of r.data.history) {
+        // The runs that ended, and the one running now: a run the guarder
+        // began after a crash counts while it still runs.
+        const runs = [...r.data.history];
+        if (r.data.state === 'UP' && r.data.started) runs.push({ reason: r.data.reason, started: r.data.started, code: null, signal: null });
+        for (const x of runs) {
           if (x.started >= since && x.reason && RESTART_REASON.test(String(x.reason))) { count++; recent.push([n, x]); }
         }
       }));
