@@ -3,10 +3,10 @@
 // line at once, stop and restart it and read why each run began, start and
 // stop several at once, add a schedule, read a log file, add a user with
 // fewer rights and see the server refuse that user a STOP.
-// With SCREENSHOTS=1, each page is saved as screenshots/NAME.png (1280x800).
+// The README's screenshots are tour.test.mjs's, of a populated server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launch, openPage, screenshot } from './lib/browser.mjs';
+import { launch, openPage } from './lib/browser.mjs';
 import { clickConfirming, dismissToasts, gotoRoute, loginWithForm, tid, toastTexts } from './lib/dashboard.mjs';
 import { shJob, startServer, waitFor } from './lib/server.mjs';
 
@@ -16,14 +16,6 @@ const VIEWER_PRIVILEGES = 'STATUSALL,STATUS,READ,GETALL,GET,USAGE,USAGEALL,SCHED
 
 // Chromium asks for /favicon.ico on its own; a 404 for it is no fault of the page.
 const benign = (p) => p.kind === 'console' && /favicon\.ico/.test(p.text);
-
-// A screenshot (SCREENSHOTS=1 only) of the page as it stands, without the
-// toasts that earlier steps left.
-async function shot(page, name) {
-  if (process.env.SCREENSHOTS !== '1') return;
-  await dismissToasts(page);
-  await screenshot(page, name);
-}
 
 // The job page's state badge (data-state UP|DOWN) comes to `state`.
 const jobState = (page, state) =>
@@ -57,7 +49,6 @@ describe('dashboard flows', () => {
     // With auth on and no session, every page sends us to the login form.
     await page.locator('main[data-testid="page"][data-page="login"]').waitFor();
     await tid(page, 'login-form').waitFor();
-    await shot(page, 'login');
 
     await tid(page, 'login-user').fill(ADMIN.username);
     await tid(page, 'login-password').fill('wrong-password');
@@ -70,7 +61,6 @@ describe('dashboard flows', () => {
     await page.locator('main[data-testid="page"][data-page="overview"]').waitFor();
     assert.equal((await tid(page, 'session-user').innerText()).trim(), ADMIN.username);
     await tid(page, 'ov-total').waitFor();
-    await shot(page, 'overview');
     admin.assertClean(benign);
   });
 
@@ -98,7 +88,6 @@ describe('dashboard flows', () => {
     assert.equal(stored.params, params);
     assert.equal(stored.writelog, true);
     assert.equal(Number(stored.stoptimeout), 3);
-    await shot(page, 'jobs');
     admin.assertClean(benign);
   });
 
@@ -153,7 +142,6 @@ describe('dashboard flows', () => {
     assert.equal((await status('hello')).state, 'UP');
     // The stream goes on: the next lines come too.
     await tid(page, 'output').locator('.line', { hasText: 'tick 2' }).first().waitFor({ timeout: 4000 });
-    await shot(page, 'job');
     admin.assertClean(benign);
   });
 
@@ -259,7 +247,6 @@ describe('dashboard flows', () => {
     await page.locator(`[data-testid="schedules-table"] tr[data-job="bulk-3"][data-uuid="${uuids[0]}"]`).waitFor();
     // The next runs of the next 24 h: a run every 5 minutes, so some are listed.
     await waitFor(async () => (await tid(page, 'nextruns').innerText()).includes('bulk-3'), { what: 'bulk-3 in nextruns' });
-    await shot(page, 'schedules');
     admin.assertClean(benign);
   });
 
@@ -284,7 +271,6 @@ describe('dashboard flows', () => {
     const text = await content.innerText();
     assert.match(text, /log-line-one/);
     assert.doesNotMatch(text, /err-line-one/, 'stderr goes to the .error.log file, not this one');
-    await shot(page, 'logs');
     admin.assertClean(benign);
   });
 
@@ -301,7 +287,6 @@ describe('dashboard flows', () => {
       assert.match(await row.locator('td').nth(1).innerText(), /\d.*B$/, `${p}'s memory`);
     }
     assert.match(await page.locator('[data-testid="server-workers"] tr[data-process="listener"] td').nth(3).innerText(), /^\d+$/);
-    await shot(page, 'server');
     admin.assertClean(benign);
   });
 
@@ -311,7 +296,6 @@ describe('dashboard flows', () => {
     await tid(page, 'users-table').waitFor();
     assert.equal(await tid(page, 'auth-enable').isChecked(), true, 'auth is shown as on');
     await page.locator(`[data-testid="users-table"] tr[data-user="${ADMIN.username}"]`).waitFor();
-    await shot(page, 'users');
 
     await tid(page, 'add-user').click();
     const form = tid(page, 'user-form');
