@@ -115,6 +115,7 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
     s.next_retry_at = 0;
     for (auto& n : s.starts) n.store(0);
     for (auto& n : s.output_lines) n.store(0);
+    for (auto& intent : s.log_intent) intent.first.store(kNoLogIntent);
     s.start_reason = 0;
     s.buffersize = buffersize;
     std::memcpy(settings(i), settings_json.data(), settings_json.size());
@@ -201,6 +202,7 @@ void JobTable::mark_started(uint32_t i, int32_t pid, uint64_t ticks, int64_t at,
     s.next_retry_at = 0;
     s.logged[0].store(first_line);
     s.logged[1].store(first_line);
+    for (auto& intent : s.log_intent) intent.first.store(kNoLogIntent);
   });
 }
 

@@ -97,6 +97,7 @@ class JobTable {
   // Per stream (stdout, stderr), the first ring line not yet in the job's
   // log file: atomics, advanced by the log writer without the lock.
   std::atomic<uint64_t>* log_progress(uint32_t slot) const { return slots_[slot].logged; }
+  LogIntent* log_intent(uint32_t slot) const { return slots_[slot].log_intent; }
   // Lines the job wrote to a stream (1: stderr), counted as they come.
   void count_output(uint32_t slot, int stream, uint64_t lines) const {
     slots_[slot].output_lines[stream].fetch_add(lines, std::memory_order_relaxed);

@@ -14,7 +14,7 @@
 namespace backend::shm {
 
 inline constexpr char kMagic[8] = {'B', 'K', 'S', 'E', 'R', 'V', 'E', 'R'};
-inline constexpr uint32_t kLayoutVersion = 4;
+inline constexpr uint32_t kLayoutVersion = 5;
 inline constexpr size_t kMaxName = 64;
 inline constexpr size_t kSettingsBytes = 16384;
 inline constexpr size_t kConfigBytes = 65536;
@@ -53,6 +53,18 @@ struct LockWord {
   std::atomic<uint32_t> waiters{0};
 };
 
+// The write to a job's log file under way, recorded by the log writer
+// before it begins: the first ring line it holds and the size the file had.
+// A supervisor killed mid-write leaves it behind; its successor cuts the
+// file back to that size before it writes those lines again, so that no
+// line is logged twice. `first` is kNoLogIntent while none is recorded, and
+// is written last (after bytes_before), so a record is whole once it is set.
+inline constexpr uint64_t kNoLogIntent = UINT64_MAX;
+struct LogIntent {
+  std::atomic<uint64_t> first;
+  std::atomic<uint64_t> bytes_before;
+};
+
 // One job. Written only under the table lock; read without any lock through
 // the seqlock `seq` (odd while a write is under way).
 struct alignas(64) JobSlot {
@@ -81,6 +93,9 @@ struct alignas(64) JobSlot {
   std::atomic<uint64_t> starts[kStartReasons];
   std::atomic<uint64_t> output_lines[2];
   uint8_t start_reason;  // StartReason of the current or last run
+  // Per stream: the log write under way (see LogIntent), written by the log
+  // writer's thread outside the table lock, like `logged`.
+  LogIntent log_intent[2];
 };
 
 // One ended run of a job.

@@ -21,11 +21,28 @@ struct LogWriter::Batch {
     int fd;
     ByteBuffer data;
     std::atomic<uint64_t>* progress;
+    shm::LogIntent* intent;
+    uint64_t from;
     uint64_t upto;
+    int64_t cut;
     std::string error;
   };
   std::vector<Item> items;
 };
+
+namespace {
+
+// Before a write: what to cut the file back to should the writer die in it.
+// `first` is set last, so that a record is whole whenever it is set.
+void record_intent(int fd, shm::LogIntent& intent, uint64_t from) {
+  struct stat st {};
+  intent.first.store(shm::kNoLogIntent, std::memory_order_release);
+  if (fstat(fd, &st) != 0) return;
+  intent.bytes_before.store(static_cast<uint64_t>(st.st_size), std::memory_order_release);
+  intent.first.store(from, std::memory_order_release);
+}
+
+}  // namespace
 
 LogWriter::LogWriter(uv_loop_t* loop) : loop_(loop), timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
@@ -48,11 +65,15 @@ void LogWriter::close() {
   flush();
 }
 
-LogWriter::File& LogWriter::queue_for(const std::string& path, std::atomic<uint64_t>* progress, uint64_t upto) {
+LogWriter::File& LogWriter::queue_for(const std::string& path, const LogMarks& marks) {
   File& f = files_[path];
-  if (progress) {
-    f.progress = progress;
-    f.upto = upto;
+  if (marks.progress) {
+    f.progress = marks.progress;
+    f.upto = marks.upto;
+  }
+  if (marks.intent && (f.pending.empty() || !f.intent)) {
+    f.intent = marks.intent;
+    f.from = marks.from;
   }
   f.last_used = uv_now(loop_);
   return f;
@@ -72,18 +93,22 @@ void LogWriter::arm(uint64_t ms) {
   uv_timer_start(timer_, on_timer, ms, 0);
 }
 
-void LogWriter::append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress,
-                       uint64_t upto) {
-  queue_for(path, progress, upto).pending.append(data);
+void LogWriter::cut_back(const std::string& path, uint64_t size) {
+  File& f = queue_for(path, {});
+  f.cut = static_cast<int64_t>(size);
+  queued(0);
+}
+
+void LogWriter::append(const std::string& path, std::string_view data, const LogMarks& marks) {
+  queue_for(path, marks).pending.append(data);
   queued(data.size());
 }
 
 void LogWriter::append_lines(const std::string& path, std::string_view prefix,
-                             std::span<const std::string_view> lines, std::atomic<uint64_t>* progress,
-                             uint64_t upto) {
+                             std::span<const std::string_view> lines, const LogMarks& marks) {
   size_t add = lines.size() * (prefix.size() + 1);
   for (std::string_view l : lines) add += l.size();
-  char* at = queue_for(path, progress, upto).pending.grow(add);
+  char* at = queue_for(path, marks).pending.grow(add);
   for (std::string_view l : lines) {
     if (!prefix.empty()) std::memcpy(at, prefix.data(), prefix.size());
     at += prefix.size();
@@ -104,7 +129,13 @@ void LogWriter::on_timer(uv_timer_t* t) {
 }
 
 void LogWriter::flush() {
-  if (!in_flight_ && queued_ > 0) start_batch();
+  if (!in_flight_ && (queued_ > 0 || cuts_waiting())) start_batch();
+}
+
+bool LogWriter::cuts_waiting() const {
+  for (const auto& [path, f] : files_)
+    if (f.cut >= 0) return true;
+  return false;
 }
 
 void LogWriter::start_batch() {
@@ -112,8 +143,9 @@ void LogWriter::start_batch() {
   b->req.data = b;
   b->owner = this;
   for (auto& [path, f] : files_) {
-    if (f.pending.empty()) continue;
-    b->items.push_back({path, f.fd, std::move(f.pending), f.progress, f.upto, {}});
+    if (f.pending.empty() && f.cut < 0) continue;
+    b->items.push_back({path, f.fd, std::move(f.pending), f.progress, f.intent, f.from, f.upto, f.cut, {}});
+    f.cut = -1;
     f.pending = std::move(f.spare);
   }
   // Files of one stream (an hour and the next) are written oldest lines
@@ -130,6 +162,12 @@ void LogWriter::start_batch() {
             make_dirs(item.path.substr(0, item.path.rfind('/')));
             item.fd = open(item.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
           }
+          if (item.fd >= 0 && item.cut >= 0 && ftruncate(item.fd, item.cut) != 0) {
+            item.error = std::strerror(errno);
+            continue;
+          }
+          if (item.data.empty()) continue;
+          if (item.fd >= 0 && item.intent) record_intent(item.fd, *item.intent, item.from);
           if (item.fd < 0 || !write_all(item.fd, item.data.view()))
             item.error = std::strerror(errno);
           else if (item.progress)

@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "shm/layout.h"
 #include "worker/common/byte_buffer.h"
 
 namespace backend::worker {
@@ -26,6 +27,18 @@ inline void raise_to(std::atomic<uint64_t>& mark, uint64_t to) {
   while (cur < to && !mark.compare_exchange_weak(cur, to, std::memory_order_release, std::memory_order_relaxed)) {
   }
 }
+
+// Where the caller keeps track of a file: once data is written, *progress
+// is set to upto, the caller's record of how far the file is known to be
+// complete; before a write begins, *intent records its first line (`from`
+// of the data's first append) and the file's size then
+// (shm::LogIntent), so that the write can be undone if it is cut.
+struct LogMarks {
+  std::atomic<uint64_t>* progress = nullptr;
+  shm::LogIntent* intent = nullptr;
+  uint64_t from = 0;
+  uint64_t upto = 0;
+};
 
 class LogWriter {
  public:
@@ -39,13 +52,13 @@ class LogWriter {
   LogWriter& operator=(const LogWriter&) = delete;
 
   // Queues data for the file at path (its folders are made as needed).
-  // Once it is written, *progress is set to upto (if given): the caller's
-  // record of how far the file is known to be complete.
-  void append(const std::string& path, std::string_view data, std::atomic<uint64_t>* progress = nullptr,
-              uint64_t upto = 0);
+  void append(const std::string& path, std::string_view data, const LogMarks& marks = {});
   // Queues lines, each as prefix, text and '\n', with no copy in between.
   void append_lines(const std::string& path, std::string_view prefix, std::span<const std::string_view> lines,
-                    std::atomic<uint64_t>* progress, uint64_t upto);
+                    const LogMarks& marks);
+  // Cuts the file back to `size` bytes before anything queued after this is
+  // written to it (undoing a write a killed predecessor was in).
+  void cut_back(const std::string& path, uint64_t size);
   // Starts writing what is queued now rather than at the next tick.
   void flush();
   // Stops the timer once everything queued is written (for shutdown).
@@ -59,7 +72,10 @@ class LogWriter {
     ByteBuffer spare;  // a written batch's buffer, kept for the next one
     uint64_t last_used = 0;
     std::atomic<uint64_t>* progress = nullptr;
+    shm::LogIntent* intent = nullptr;
+    uint64_t from = 0;  // the first line of what is pending
     uint64_t upto = 0;
+    int64_t cut = -1;  // cut back to this size before the next write; -1: no
     bool failing = false;  // its last write failed (and that was logged once)
   };
   struct Batch;
@@ -68,8 +84,9 @@ class LogWriter {
   void finish_batch(Batch* b);
   void report(File* file, const std::string& path, const std::string& error);
   void close_idle_files();
-  File& queue_for(const std::string& path, std::atomic<uint64_t>* progress, uint64_t upto);
+  File& queue_for(const std::string& path, const LogMarks& marks);
   void queued(size_t bytes);
+  bool cuts_waiting() const;
   void arm(uint64_t ms);
 
   uv_loop_t* loop_;

@@ -185,7 +185,7 @@ void OutputPump::log_lines(Run& run, bool is_err, uint64_t first, std::span<cons
   const int s = is_err ? 1 : 0, other = 1 - s;
   const uint64_t upto = first + lines.size();
   std::atomic<uint64_t>* logged = seg_.table().log_progress(run.slot);
-  logs_.append_lines(run.log_path[s], prefix, lines, &logged[s], upto);
+  logs_.append_lines(run.log_path[s], prefix, lines, {&logged[s], &seg_.table().log_intent(run.slot)[s], first, upto});
   run.appended[s] = upto;
   // The other stream has no line below upto still to write: its progress
   // moves along, so that a successor's catch-up starts here and a quiet
@@ -199,6 +199,24 @@ std::string OutputPump::log_path(const std::string& name, const std::string& hou
 
 // Nothing is lost and nothing doubled unless the ring itself dropped lines
 // (a gap is logged).
+// A write the predecessor was killed in may have reached the file, in part
+// or whole, without being counted in `logged`: the file is cut back to the
+// size it had before that write, and the lines are written again, once.
+void OutputPump::cut_back_uncounted(Run& run, int s, const std::vector<shm::RingLine>& lines, uint64_t logged) {
+  shm::LogIntent& intent = seg_.table().log_intent(run.slot)[s];
+  uint64_t first = intent.first.load(std::memory_order_acquire);
+  if (first == shm::kNoLogIntent || first < logged) return;  // that write was done and counted
+  auto line = std::find_if(lines.begin(), lines.end(), [&](const shm::RingLine& l) { return l.number == first; });
+  if (line == lines.end()) {
+    spdlog::warn("job \"{}\": the log write a killed supervisor was in cannot be found; its lines may be logged twice",
+                 run.name);
+    return;
+  }
+  logs_.cut_back(log_path(run.name, hour_of_prefix(line->text), s == 1),
+                 intent.bytes_before.load(std::memory_order_acquire));
+  intent.first.store(shm::kNoLogIntent, std::memory_order_release);
+}
+
 void OutputPump::catch_up_logs(Run& run) {
   if (!run.settings.writelog) return;
   std::atomic<uint64_t>* logged = seg_.table().log_progress(run.slot);
@@ -208,12 +226,14 @@ void OutputPump::catch_up_logs(Run& run) {
   if (!lines.empty() && lines.front().number > std::min(upto[0], upto[1]))
     spdlog::warn("job \"{}\": {} output lines left the buffer before they were logged", run.name,
                  lines.front().number - std::min(upto[0], upto[1]));
+  shm::LogIntent* intents = seg_.table().log_intent(run.slot);
+  for (int s : {0, 1}) cut_back_uncounted(run, s, lines, upto[s]);
   size_t written = 0;
   for (const auto& line : lines) {
     int s = line.is_err ? 1 : 0;
     if (line.number < upto[s]) continue;
-    logs_.append(log_path(run.name, hour_of_prefix(line.text), line.is_err), line.text + "\n", &logged[s],
-                 line.number + 1);
+    logs_.append(log_path(run.name, hour_of_prefix(line.text), line.is_err), line.text + "\n",
+                 {&logged[s], &intents[s], line.number, line.number + 1});
     run.appended[s] = line.number + 1;
     ++written;
   }

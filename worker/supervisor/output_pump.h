@@ -16,6 +16,7 @@
 
 #include <uv.h>
 
+#include "shm/ring.h"
 #include "shm/segment.h"
 #include "worker/common/clock.h"
 #include "worker/supervisor/log_writer.h"
@@ -51,6 +52,7 @@ class OutputPump {
   // Lines a dead supervisor had put in the ring but not yet written to the
   // log: written now, before anything newer.
   void catch_up_logs(Run& run);
+  void cut_back_uncounted(Run& run, int stream, const std::vector<shm::RingLine>& lines, uint64_t logged);
   // Stops reading the run's pipes and closes them.
   void close(Run& run);
   // Called when the last open pipe of a run closes, by end of file or

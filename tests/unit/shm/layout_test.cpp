@@ -10,7 +10,7 @@
 namespace backend::shm {
 
 TEST(Layout, VersionAndSizesArePinned) {
-  EXPECT_EQ(kLayoutVersion, 4u);
+  EXPECT_EQ(kLayoutVersion, 5u);
   EXPECT_EQ(sizeof(LockWord), 48u);
   EXPECT_EQ(sizeof(JobSlot), 256u);
   EXPECT_EQ(sizeof(SettingsArea), 16384u);
@@ -23,6 +23,8 @@ TEST(Layout, VersionAndSizesArePinned) {
   EXPECT_EQ(offsetof(Header, master_pid), 40u);
   EXPECT_EQ(offsetof(JobSlot, name), 8u);
   EXPECT_EQ(offsetof(JobSlot, next_retry_at), 144u);
+  EXPECT_EQ(offsetof(JobSlot, log_intent), 208u);
+  EXPECT_EQ(sizeof(LogIntent), 16u);
 }
 
 TEST(Layout, GeometryOfTheDefaultSegment) {

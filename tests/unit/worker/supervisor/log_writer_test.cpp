@@ -118,5 +118,36 @@ TEST(LogWriter, AppendsToWhatIsThere) {
   EXPECT_EQ(slurp(path), "old\nnew\n");
 }
 
+// Before each write the writer records where it begins (shm::LogIntent):
+// the first line it holds and the file's size, which a successor cuts the
+// file back to if the write was cut; after it, the progress.
+TEST(LogWriter, RecordsWhereAWriteBeginsBeforeItAndCountsItAfter) {
+  TempDir d;
+  std::string path = d.path + "/f.log";
+  std::ofstream(path) << "old\n";
+  std::atomic<uint64_t> progress{7};
+  shm::LogIntent intent{};
+  intent.first = shm::kNoLogIntent;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    LogWriter w(&loop);
+    std::string_view lines[] = {"seven", "eight"};
+    w.append_lines(path, "", lines, {&progress, &intent, 7, 9});
+    settle(&loop, w);
+    EXPECT_EQ(intent.first.load(), 7u);
+    EXPECT_EQ(intent.bytes_before.load(), 4u);
+    EXPECT_EQ(progress.load(), 9u);
+    // Cut back to where that write began, then written again: once.
+    w.cut_back(path, intent.bytes_before.load());
+    w.append_lines(path, "", lines, {&progress, &intent, 7, 9});
+    settle(&loop, w);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  EXPECT_EQ(slurp(path), "old\nseven\neight\n");
+}
+
 }  // namespace
 }  // namespace backend::worker
