@@ -21,6 +21,7 @@
 #include "worker/common/context.h"
 #include "worker/common/log.h"
 #include "worker/common/server_log.h"
+#include "worker/common/version.h"
 
 namespace backend::master {
 namespace {
@@ -47,7 +48,7 @@ int Master::run() {
     unlink_unix();
     return 1;
   }
-  spdlog::info("backend-server {} started (pid {}), listening on {}:{}{}", BACKEND_VERSION, pid_,
+  spdlog::info("backend-server {} started (pid {}), listening on {}:{}{}", server_version(), pid_,
                config_.listen_host, config_.listen_port,
                config_.unix_socket.empty() ? "" : " and on " + config_.unix_socket);
   spawn(supervisor_);
@@ -97,6 +98,12 @@ void Master::loop() {
     int64_t now = now_ms();
     for (Worker* w : {&supervisor_, &listener_})
       if (!shutting_down_ && w->pid == 0 && w->respawn_at >= 0 && now >= w->respawn_at) spawn(*w);
+    // Ready once the supervisor took the jobs (the sockets were bound before
+    // the workers began): a unit ordered after this one finds jobs running.
+    if (!ready_told_ && !shutting_down_ && segment_->header().table_ready.load(std::memory_order_acquire)) {
+      ready_told_ = true;
+      notify_.ready("serving " + config_.listen_host + ":" + std::to_string(config_.listen_port));
+    }
     if (shutting_down_ && kill_at_ >= 0 && now >= kill_at_) {
       spdlog::warn("workers did not stop within {} ms; killing them", kShutdownGraceMs);
       signal_workers(SIGKILL);
@@ -113,6 +120,9 @@ int Master::poll_timeout() const {
   for (const Worker* w : {&supervisor_, &listener_})
     if (w->pid == 0 && !shutting_down_) consider(w->respawn_at);
   if (shutting_down_) consider(kill_at_);
+  // Until the supervisor took the jobs the loop looks every 10 ms, to tell
+  // systemd at once (it has no fd to wake the loop with).
+  if (!ready_told_ && notify_.enabled()) consider(now_ms() + 10);
   if (held_.take_waiting()) consider(now_ms() + HeldJobs::kRetryMs);
   if (next < 0) return -1;
   return static_cast<int>(std::max<int64_t>(0, next - now_ms()));
@@ -186,6 +196,12 @@ void Master::signal_workers(int signo) {
 // A broken new config is refused whole; what only a restart can change is
 // kept as it runs, with a warning.
 void Master::reload() {
+  notify_.reloading();
+  // READY=1 again however the reload ends, refused or done.
+  struct ReadyAgain {
+    SystemdNotify& notify;
+    ~ReadyAgain() { notify.ready(); }
+  } ready_again{notify_};
   conf::Config next;
   std::string held;
   if (auto err = load_checked_config(options_.config_file, options_.overrides, next, &config_, &held)) {
@@ -227,6 +243,7 @@ void Master::reload() {
 void Master::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  notify_.stopping();
   spdlog::info("stopping");
   signal_workers(SIGTERM);
   kill_at_ = now_ms() + kShutdownGraceMs;

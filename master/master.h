@@ -18,6 +18,7 @@
 #include "master/options.h"
 #include "master/pidfile.h"
 #include "master/respawn.h"
+#include "master/systemd_notify.h"
 #include "shm/segment.h"
 #include "worker/common/context.h"
 
@@ -93,6 +94,8 @@ class Master {
   Worker supervisor_{Kind::kSupervisor, "supervisor"};
   bool shutting_down_ = false;
   int64_t kill_at_ = -1;
+  SystemdNotify notify_;  // made with the master, before any fork
+  bool ready_told_ = false;  // systemd was told READY=1
 };
 
 }  // namespace backend::master

@@ -5,6 +5,7 @@
 #include "master/checked_config.h"
 #include "master/master.h"
 #include "master/options.h"
+#include "worker/common/version.h"
 #include "worker/listener/listener.h"
 #include "worker/supervisor/supervisor.h"
 
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (options.version) {
-    std::cout << "backend-server " << BACKEND_VERSION << "\n";
+    std::cout << "backend-server " << backend::server_version() << "\n";
     return 0;
   }
   if (options.check_config) {

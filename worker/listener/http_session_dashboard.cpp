@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/response.h"
+#include "worker/common/version.h"
 #include "worker/listener/dashboard/assets.h"
 #include "worker/listener/http_session.h"
 
@@ -65,6 +66,8 @@ std::string json_string(std::string_view s) {
   return out;
 }
 
+std::string version() { return json_string(server_version()); }
+
 // The session's part of /ui/session and of a login's reply.
 std::string who(const dashboard::WebSession& s) {
   return "\"user\":" + (s.user.empty() ? std::string("null") : json_string(s.user)) +
@@ -115,13 +118,12 @@ Session::Step HttpSession::session_info(const HttpRequest& req, std::string& out
   uint64_t now = Dashboard::now_ms();
   dashboard::WebSession* s = dash_.sessions.find(WebSessions::cookie_value(req.cookie), now);
   if (s && !s->user.empty())
-    return respond_json(out, 200, "{\"auth\":true," + who(*s) + ",\"version\":\"" BACKEND_VERSION "\"}");
+    return respond_json(out, 200, "{\"auth\":true," + who(*s) + ",\"version\":" + version() + "}");
   if (!router_.admits_anyone("STATUSALL")) {
     // Auth came on since this session began without a user: it is over.
     if (s) dash_.sessions.end(s->id);
     return respond_json(out, 200,
-                        "{\"auth\":true,\"user\":null,\"privileges\":null,\"csrf\":null,\"version\":\"" BACKEND_VERSION
-                        "\"}",
+                        "{\"auth\":true,\"user\":null,\"privileges\":null,\"csrf\":null,\"version\":" + version() + "}",
                         s ? WebSessions::set_cookie("") : std::string());
   }
   // No login needed: every page still gets a session, for its token.
@@ -131,8 +133,7 @@ Session::Step HttpSession::session_info(const HttpRequest& req, std::string& out
     anyone = &dash_.sessions.open("", "", "*", now);
     cookie = WebSessions::set_cookie(anyone->id);
   }
-  return respond_json(out, 200, "{\"auth\":false," + who(*anyone) + ",\"version\":\"" BACKEND_VERSION "\"}",
-                      cookie);
+  return respond_json(out, 200, "{\"auth\":false," + who(*anyone) + ",\"version\":" + version() + "}", cookie);
 }
 
 Session::Step HttpSession::login(HttpRequest& req, std::string& out, uint64_t ticket) {

@@ -10,11 +10,9 @@
 #include "shm/job_table.h"
 #include "worker/common/proc_info.h"
 #include "worker/common/start_reason.h"
+#include "worker/common/version.h"
 #include "worker/listener/api_counters.h"
 
-#ifndef BACKEND_VERSION
-#error "BACKEND_VERSION must be defined by the build"
-#endif
 
 namespace backend::worker {
 namespace {
@@ -165,7 +163,7 @@ void api(Text& t, const shm::Header& h, const CommandTable& commands, size_t con
 
 void server(Text& t, const shm::Header& h) {
   t.family("backend_build_info", "gauge", "The server's version.");
-  t.sample("backend_build_info", {{"version", BACKEND_VERSION}}, 1);
+  t.sample("backend_build_info", {{"version", server_version()}}, 1);
   t.family("backend_worker_restarts_total", "counter", "Workers the master started again after they died.");
   t.sample("backend_worker_restarts_total", {{"worker", "listener"}}, h.worker_restarts[0].load());
   t.sample("backend_worker_restarts_total", {{"worker", "supervisor"}}, h.worker_restarts[1].load());

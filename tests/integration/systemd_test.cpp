@@ -1,0 +1,101 @@
+// The server under a Type=notify unit, with a datagram socket of the test's
+// own standing in for systemd's NOTIFY_SOCKET: READY=1 once the supervisor
+// took the saved jobs, RELOADING=1 and READY=1 around a SIGHUP, STOPPING=1
+// at SIGTERM, and no job ever sees the socket.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/job_script.h"
+#include "tests/support/server_fixture.h"
+#include "tests/support/temp_dir.h"
+
+namespace itest {
+namespace {
+
+class SystemdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path + "/notify";
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd_, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::copy(path_.begin(), path_.end(), addr.sun_path);
+    ASSERT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+  void TearDown() override { close(fd_); }
+
+  // The server started as systemd starts it: NOTIFY_SOCKET in its
+  // environment (and only in its, not the test's).
+  ::testing::AssertionResult start_notified() {
+    setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+    auto started = s.start();
+    unsetenv("NOTIFY_SOCKET");
+    return started;
+  }
+  // The next message, or "" after timeout_ms.
+  std::string next(int timeout_ms = 5000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return "";
+    char buf[1024];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+
+  backend::testing::TempDir dir_{"systemd-test"};
+  std::string path_;
+  int fd_ = -1;
+  Server s;
+};
+
+TEST_F(SystemdTest, ReadyOnceTheJobsAreTakenReloadingAroundAHupStoppingAtATerm) {
+  // A saved job, so that "the supervisor took the jobs" means something.
+  ASSERT_TRUE(s.start());
+  auto j = write_script(s, "saved", "echo \"sock=[$NOTIFY_SOCKET]\"\n" + std::string(kIdle));
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"saved","command":")" + j.path + R"(","autostart":true})")));
+  ASSERT_TRUE(s.stop());
+
+  ASSERT_TRUE(start_notified());
+  std::string ready = next();
+  EXPECT_EQ(ready.rfind("READY=1\nSTATUS=serving 127.0.0.1:", 0), 0u) << ready;
+  EXPECT_TRUE(ok(s.request("GET", R"({"jobname":"saved"})"))) << "READY=1 came before the saved jobs were loaded";
+
+  // The job autostarted with the server: NOTIFY_SOCKET is not in its
+  // environment.
+  ASSERT_TRUE(wait_until([&] {
+    auto r = s.request("READ", R"({"jobname":"saved"})");
+    return r && r->raw.find("sock=[") != std::string::npos;
+  }, 5000));
+  auto read = s.request("READ", R"({"jobname":"saved"})");
+  ASSERT_TRUE(read);
+  EXPECT_NE(read->raw.find("sock=[]"), std::string::npos) << read->raw;
+
+  s.signal(SIGHUP);
+  std::string reloading = next();
+  EXPECT_EQ(reloading.rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0u) << reloading;
+  EXPECT_EQ(next(), "READY=1");
+
+  ASSERT_TRUE(s.stop());
+  EXPECT_EQ(next(), "STOPPING=1");
+  EXPECT_EQ(next(200), "") << "nothing after STOPPING";
+}
+
+TEST_F(SystemdTest, ARefusedReloadSaysReadyAgainToo) {
+  ASSERT_TRUE(start_notified());
+  EXPECT_EQ(next().rfind("READY=1", 0), 0u);
+  write_file(s.config_path, "{ this is no config");
+  s.signal(SIGHUP);
+  EXPECT_EQ(next().rfind("RELOADING=1", 0), 0u);
+  EXPECT_EQ(next(), "READY=1") << "systemd would wait for the reload's end until its timeout";
+  EXPECT_TRUE(ok(s.request("STATUSALL")));
+}
+
+}  // namespace
+}  // namespace itest
