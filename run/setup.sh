@@ -15,7 +15,7 @@ packages=(
   clang libclang-rt-14-dev
   libboost-dev libuv1-dev rapidjson-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  libsodium-dev libsystemd-dev tzdata faketime
+  libsodium-dev libsystemd-dev tzdata faketime scdoc
   prometheus
   python3 php-cli curl
   chromium
