@@ -8,6 +8,11 @@
 #   run/setup.sh --bench   also the peers of tests/bench/compare: supervisord
 #                          (PM2 itself comes from the npm registry, into the
 #                          benchmark's own folder)
+#   run/setup.sh --package also what run/package needs to build and check the
+#                          Debian packages (dpkg-dev, debhelper, lintian; the
+#                          list above holds run/debian/control's
+#                          Build-Depends), and mmdebstrap for their test
+#                          (tests/package/run.sh)
 set -euo pipefail
 
 packages=(
@@ -22,6 +27,9 @@ packages=(
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(supervisor wrk)
+fi
+if [ "${1:-}" = "--package" ]; then
+  packages+=(dpkg-dev debhelper lintian mmdebstrap)
 fi
 # node with npm, for the browser tests (tests/browser) and the benchmark's
 # PM2. A node installed some other way (NodeSource's nodejs brings its own
