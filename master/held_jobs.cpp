@@ -120,4 +120,20 @@ const HeldJobs::Entry* HeldJobs::reaped(pid_t pid, int status) {
   return &it->second;
 }
 
+std::vector<UpgradeState::Held> HeldJobs::hand_over() {
+  find_prepared();
+  drop_prepared();
+  std::vector<UpgradeState::Held> all;
+  for (auto& [pid, e] : held_)
+    all.push_back({pid, e.slot, e.ticks, std::move(e.fds), e.exited, e.status, e.orphan});
+  held_.clear();
+  take_to_ = 0;
+  return all;
+}
+
+void HeldJobs::take_over(std::vector<UpgradeState::Held> held) {
+  for (UpgradeState::Held& h : held)
+    held_[h.pid] = Entry{h.slot, h.ticks, std::move(h.fds), h.exited, h.status, std::move(h.orphan)};
+}
+
 }  // namespace backend::master

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "master/orphaned_jobs.h"
+#include "master/upgrade_state.h"
 #include "worker/ipc/control.h"
 
 namespace backend::master {
@@ -46,6 +47,12 @@ class HeldJobs {
   // one RELEASEs it. It has no pipes: its output died with that server.
   void add_orphan(const OrphanedJob& job);
   size_t size() const { return held_.size(); }
+  // An upgrade in place, once the supervisor is gone: every held job, with
+  // its fds, which the caller now owns (the exec keeps them open). Pipes of
+  // a job being started are found by their writer first, as a crash's are.
+  std::vector<UpgradeState::Held> hand_over();
+  // The new master: the jobs the old one held, fds and all.
+  void take_over(std::vector<UpgradeState::Held> held);
   // A TAKE waits while lent pipes have no job yet; the master calls
   // retry_take every few milliseconds meanwhile.
   static constexpr int64_t kPreparedGraceMs = 500;

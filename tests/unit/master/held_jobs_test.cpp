@@ -199,5 +199,40 @@ TEST(HeldJobs, LentPipesWithoutAJobAreClosedAfterTheGracePeriod) {
   for (int fd : writes) close(fd);
 }
 
+// An upgrade in place: the old master hands every held job over, fds and
+// all, and the new one (the same process after exec) holds them as before.
+TEST(HeldJobs, HandedOverAndTakenOverTheJobsAreHeldAsBefore) {
+  std::vector<int> writes;
+  std::vector<int> fds = two_pipes_read_ends(writes);
+  std::vector<int> kept = fds;
+  std::deque<worker::Control::Outgoing> out;
+  std::vector<UpgradeState::Held> handed;
+  {
+    HeldJobs old;
+    old.on_message(message("HOLD 4242 7 123456"), fds, out);
+    handed = old.hand_over();
+    EXPECT_EQ(old.size(), 0u);
+  }  // the old one closes nothing it handed over
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0].pid, 4242);
+  EXPECT_EQ(handed[0].slot, 7u);
+  EXPECT_EQ(handed[0].ticks, 123456u);
+  EXPECT_EQ(handed[0].fds, kept);
+  for (int fd : kept) EXPECT_TRUE(fd_open(fd));
+  for (int w : writes) EXPECT_TRUE(has_reader(w));
+
+  HeldJobs next;
+  next.take_over(std::move(handed));
+  EXPECT_EQ(next.size(), 1u);
+  std::vector<int> none;
+  next.on_message(message("TAKE 99"), none, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].text, "HELD 99 4242 7 123456 running");
+  EXPECT_EQ(out[0].fds.size(), 2u);
+  for (auto& m : out)
+    for (int fd : m.fds) close(fd);
+  for (int w : writes) close(w);
+}
+
 }  // namespace
 }  // namespace backend::master
