@@ -32,7 +32,7 @@ constexpr int64_t kShutdownGraceMs = 120000;
 sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD, SIGPIPE}) sigaddset(&set, s);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE}) sigaddset(&set, s);
   return set;
 }
 
@@ -96,6 +96,11 @@ void Master::loop() {
     for (int signo : signals)
       if (signo != SIGCHLD) on_signal(signo);
     int64_t now = now_ms();
+    // An upgrade waits for both workers to be gone, and starts none.
+    if (upgrade_ == Upgrade::kStopping && !shutting_down_) {
+      if (listener_.pid == 0 && supervisor_.pid == 0) exec_upgrade();
+      continue;
+    }
     for (Worker* w : {&supervisor_, &listener_})
       if (!shutting_down_ && w->pid == 0 && w->respawn_at >= 0 && now >= w->respawn_at) spawn(*w);
     // Ready once the supervisor took the jobs (the sockets were bound before
@@ -134,6 +139,7 @@ void Master::on_signal(int signo) {
     case SIGHUP: reload(); break;
     case SIGTERM:
     case SIGINT: begin_shutdown(); break;
+    case SIGUSR2: begin_upgrade(); break;
     case SIGUSR1:
       worker::log_reopen();
       signal_workers(SIGUSR1);
@@ -156,6 +162,7 @@ void Master::reap() {
       worker_died(listener_, status);
     }
     else if (pid == supervisor_.pid) worker_died(supervisor_, status);
+    else if (pid == upgrade_check_pid_) upgrade_checked(status);
     else orphan_exited(pid, status);
   }
 }

@@ -69,6 +69,13 @@ class Master {
   void begin_shutdown();
   void cleanup();
   void signal_workers(int signo);
+  // The upgrade in place (upgrade.cpp).
+  static std::string own_path();
+  void begin_upgrade();
+  void upgrade_checked(int status);
+  void exec_upgrade();
+  std::optional<std::string> prepare_upgraded(const char* state_fd);
+  std::optional<std::string> prepare_channels();
 
   Options options_;
   worker::WorkerMains mains_;
@@ -95,6 +102,9 @@ class Master {
   bool shutting_down_ = false;
   int64_t kill_at_ = -1;
   SystemdNotify notify_;  // made with the master, before any fork
+  enum class Upgrade { kNone, kChecking, kStopping } upgrade_ = Upgrade::kNone;
+  pid_t upgrade_check_pid_ = 0;
+  std::string exe_path_ = own_path();
   bool ready_told_ = false;  // systemd was told READY=1
 };
 

@@ -28,21 +28,26 @@ std::string usage() {
          "      --data-dir DIR    keep settings, logs and the pidfile in DIR\n"
          "      --shm-name NAME   name of the shared memory segment\n"
          "      --check-config    check the config file and exit\n"
+         "      --check-upgrade   check that this binary can take over the running server\n"
+         "                        (SIGUSR2 runs it first) and exit\n"
          "      --version         print the version and exit\n"
          "  -h, --help            print this help and exit\n\n"
-         "Signals: HUP reloads the config, TERM and INT stop, USR1 reopens log files.\n";
+         "Signals: HUP reloads the config, TERM and INT stop, USR1 reopens log files,\n"
+         "USR2 upgrades in place: the binary at the server's path takes over, the jobs run on.\n";
 }
 
 std::optional<std::string> parse_options(int argc, char** argv, Options& out) {
-  enum { kDaemon = 1000, kListen, kHttpListen, kDataDir, kShmName, kCheck, kVersion };
+  enum { kDaemon = 1000, kListen, kHttpListen, kDataDir, kShmName, kCheck, kCheckUpgrade, kVersion };
   static const option longopts[] = {
       {"config", required_argument, nullptr, 'c'},     {"daemon", no_argument, nullptr, kDaemon},
       {"listen", required_argument, nullptr, kListen}, {"http-listen", required_argument, nullptr, kHttpListen},
       {"data-dir", required_argument, nullptr, kDataDir},
       {"shm-name", required_argument, nullptr, kShmName}, {"check-config", no_argument, nullptr, kCheck},
+      {"check-upgrade", no_argument, nullptr, kCheckUpgrade},
       {"version", no_argument, nullptr, kVersion},     {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   Options o;
+  o.argv.assign(argv, argv + argc);
   opterr = 0;
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, ":c:h", longopts, nullptr)) != -1;) {
@@ -54,6 +59,7 @@ std::optional<std::string> parse_options(int argc, char** argv, Options& out) {
       case kDataDir: o.overrides.data_dir = absolute_path(optarg); break;
       case kShmName: o.overrides.shm_name = optarg; break;
       case kCheck: o.check_config = true; break;
+      case kCheckUpgrade: o.check_upgrade = true; break;
       case kVersion: o.version = true; break;
       case 'h': o.help = true; break;
       case ':': return std::string("option ") + argv[optind - 1] + " needs a value";

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conf/config.h"
 
@@ -13,6 +14,8 @@ struct Options {
   conf::Overrides overrides;
   bool daemon = false;
   bool check_config = false;
+  bool check_upgrade = false;
+  std::vector<std::string> argv;  // as started: an upgrade in place execs the new binary with them
   bool version = false;
   bool help = false;
 };

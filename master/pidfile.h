@@ -23,6 +23,11 @@ class Pidfile {
   // Removes the file while still holding the lock, then lets go.
   void remove();
   int fd() const { return fd_; }
+  // Takes over the locked pidfile an upgraded master was handed.
+  void adopt(int fd, const std::string& path) {
+    fd_ = fd;
+    path_ = path;
+  }
 
  private:
   std::string path_;

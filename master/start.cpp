@@ -51,6 +51,7 @@ void raise_fd_limit() {
 }  // namespace
 
 std::optional<std::string> Master::prepare() {
+  if (const char* state_fd = getenv(UpgradeState::kEnv)) return prepare_upgraded(state_fd);
   if (auto err = load_checked_config(options_.config_file, options_.overrides, config_)) return err;
   worker::log_set_timezone(config_.timezone);
   worker::make_dirs(config_.data_dir);
@@ -80,6 +81,12 @@ std::optional<std::string> Master::prepare() {
   worker::log_setup(config_.data_dir + "/log/server", !options_.daemon, config_.log_level);
   worker::log_to_ring(segment_->server_ring());
   take_orphans(orphans);
+  return prepare_channels();
+}
+
+// What every start makes anew, a plain one and an upgraded one alike: the
+// signals, the subreaper, the channels to the workers, the fd limit.
+std::optional<std::string> Master::prepare_channels() {
   setup_signals();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel_) != 0)

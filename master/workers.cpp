@@ -59,8 +59,9 @@ void Master::worker_died(Worker& w, int status) {
   if (report.locks || report.seqs)
     spdlog::warn("{} (pid {}) died holding {} lock(s) and {} open write(s); recovered", w.name, pid,
                  report.locks, report.seqs);
-  if (shutting_down_) {
-    spdlog::info("{} (pid {}) {}", w.name, pid, describe_exit(status));
+  if (shutting_down_ || upgrade_ == Upgrade::kStopping) {
+    spdlog::info("{} (pid {}) {}{}", w.name, pid, describe_exit(status),
+                 shutting_down_ ? "" : ", for the upgrade");
     return;
   }
   h.worker_restarts[w.kind == Kind::kListener ? 0 : 1].fetch_add(1, std::memory_order_relaxed);

@@ -5,6 +5,7 @@
 #include "master/checked_config.h"
 #include "master/master.h"
 #include "master/options.h"
+#include "shm/segment.h"
 #include "worker/common/version.h"
 #include "worker/listener/listener.h"
 #include "worker/supervisor/supervisor.h"
@@ -30,6 +31,24 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << options.config_file << ": OK\n";
+    return 0;
+  }
+  // Asked by a running server before it execs this binary in its place
+  // (SIGUSR2): can this build take it over? Its config loads, and the
+  // server's shared memory is of the layout this build reads.
+  if (options.check_upgrade) {
+    backend::conf::Config config;
+    if (auto err = backend::master::load_checked_config(options.config_file, options.overrides, config)) {
+      std::cerr << "backend-server " << backend::server_version() << ": " << *err << "\n";
+      return 1;
+    }
+    try {
+      backend::shm::Segment::attach(config.shm_name, true);
+    } catch (const backend::shm::SegmentError& e) {
+      std::cerr << "backend-server " << backend::server_version() << " cannot take over: " << e.what() << "\n";
+      return 1;
+    }
+    std::cout << "backend-server " << backend::server_version() << " can take over\n";
     return 0;
   }
   // The master forks the workers; their code is linked here, not into it.

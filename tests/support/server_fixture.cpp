@@ -354,7 +354,7 @@ std::string Server::config_json() const {
 void Server::write_config() { write_file(config_path, config_json()); }
 
 std::vector<std::string> Server::argv_for(const std::vector<std::string>& extra) const {
-  std::vector<std::string> args{server_bin(), "-c", config_path};
+  std::vector<std::string> args{binary, "-c", config_path};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

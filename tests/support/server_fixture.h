@@ -146,6 +146,7 @@ class Server {
   std::string dir;          // temp_.path, removed at the end
   std::string data_dir;     // dir/data
   std::string config_path;  // dir/server.conf
+  std::string binary = server_bin();  // the program started (a copy, for an upgrade in place)
   std::string pidfile;      // data_dir/backend-server.pid
   std::string jobs_file;    // data_dir/jobs.json
   std::string shm_name;
