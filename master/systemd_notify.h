@@ -20,6 +20,9 @@ class SystemdNotify {
   SystemdNotify();
 
   bool enabled() const { return !socket_.empty(); }
+  // The socket, for the binary an upgrade in place executes: it speaks for
+  // the same service.
+  const std::string& socket() const { return socket_; }
   void ready(std::string_view status = {});
   void reloading();
   void stopping();

@@ -95,6 +95,10 @@ void Master::begin_upgrade() {
 // The check's end, from reap().
 void Master::upgrade_checked(int status) {
   upgrade_check_pid_ = 0;
+  if (shutting_down_) {
+    upgrade_ = Upgrade::kNone;
+    return;
+  }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     upgrade_ = Upgrade::kNone;
     spdlog::error("upgrade refused: {} --check-upgrade {} {}; the running server stays", exe_path_,
@@ -123,6 +127,7 @@ void Master::exec_upgrade() {
   if (state_fd >= 0) {
     for (int fd : state.fds()) set_cloexec(fd, false);
     setenv(UpgradeState::kEnv, std::to_string(state_fd).c_str(), 1);
+    if (notify_.enabled()) setenv("NOTIFY_SOCKET", notify_.socket().c_str(), 1);
     spdlog::info("upgrade: {} takes over (pid {})", exe_path_, pid_);
     worker::log_flush();
     std::vector<std::string> args = options_.argv;
@@ -132,6 +137,7 @@ void Master::exec_upgrade() {
     execv(exe_path_.c_str(), argv.data());
     error = std::string("exec ") + exe_path_ + ": " + std::strerror(errno);
     unsetenv(UpgradeState::kEnv);
+    unsetenv("NOTIFY_SOCKET");
     close(state_fd);
     for (int fd : state.fds()) set_cloexec(fd, true);
   }

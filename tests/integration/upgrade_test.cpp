@@ -4,7 +4,10 @@
 // STATUS. The jobs keep their pids, every line is in the logs once, no
 // request gets an error, and the new build answers (backend_build_info). A
 // binary that cannot take over changes nothing.
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -35,6 +38,9 @@ class UpgradeTest : public ::testing::Test {
     path_ = dir_.path + "/backend-server";
     put_binary(server_bin());
     s.binary = path_;
+    if (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).find("Systemd") !=
+        std::string::npos)
+      return;  // that test starts it itself
     ASSERT_TRUE(s.start());
   }
   // As a package does: the new file beside the old, renamed over it (the
@@ -158,6 +164,35 @@ TEST_F(UpgradeTest, ABinaryThatCannotTakeOverChangesNothing) {
   EXPECT_EQ(s.listener_pid(), listener) << "the workers were stopped for nothing";
   EXPECT_EQ(s.supervisor_pid(), supervisor);
   EXPECT_TRUE(process_alive(pid));
+}
+
+// Under systemd the new binary speaks for the same service: it says READY=1
+// on the socket the old one was given.
+TEST_F(UpgradeTest, UnderSystemdTheNewBinaryTellsItIsReadyOnTheSameSocket) {
+  std::string sock = dir_.path + "/notify";
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::copy(sock.begin(), sock.end(), addr.sun_path);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  auto next = [&](int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return std::string();
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  };
+  setenv("NOTIFY_SOCKET", sock.c_str(), 1);
+  auto started = s.start();
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(next(5000).rfind("READY=1", 0), 0u);
+  put_binary(BACKEND_SERVER_NEXT_BIN);
+  s.signal(SIGUSR2);
+  EXPECT_EQ(next(15000).rfind("READY=1", 0), 0u) << "the new binary said nothing";
+  EXPECT_EQ(build_version(), BACKEND_NEXT_VERSION);
+  close(fd);
 }
 
 }  // namespace
