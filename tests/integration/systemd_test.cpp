@@ -2,17 +2,13 @@
 // own standing in for systemd's NOTIFY_SOCKET: READY=1 once the supervisor
 // took the saved jobs, RELOADING=1 and READY=1 around a SIGHUP, STOPPING=1
 // at SIGTERM, and no job ever sees the socket.
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdlib>
 
 #include <gtest/gtest.h>
 
 #include "tests/support/job_script.h"
+#include "tests/support/notify_socket.h"
 #include "tests/support/server_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,37 +17,20 @@ namespace {
 
 class SystemdTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    path_ = dir_.path + "/notify";
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd_, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::copy(path_.begin(), path_.end(), addr.sun_path);
-    ASSERT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  }
-  void TearDown() override { close(fd_); }
+  void SetUp() override { ASSERT_TRUE(notify_.ok()) << notify_.path(); }
 
   // The server started as systemd starts it: NOTIFY_SOCKET in its
   // environment (and only in its, not the test's).
   ::testing::AssertionResult start_notified() {
-    setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+    setenv("NOTIFY_SOCKET", notify_.path().c_str(), 1);
     auto started = s.start();
     unsetenv("NOTIFY_SOCKET");
     return started;
   }
-  // The next message, or "" after timeout_ms.
-  std::string next(int timeout_ms = 5000) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) != 1) return "";
-    char buf[1024];
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-  }
+  std::string next(int timeout_ms = 5000) { return notify_.next(timeout_ms); }
 
   backend::testing::TempDir dir_{"systemd-test"};
-  std::string path_;
-  int fd_ = -1;
+  NotifySocket notify_{dir_.path + "/notify"};
   Server s;
 };
 

@@ -4,10 +4,7 @@
 // STATUS. The jobs keep their pids, every line is in the logs once, no
 // request gets an error, and the new build answers (backend_build_info). A
 // binary that cannot take over changes nothing.
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +17,7 @@
 
 #include "tests/support/job_logs.h"
 #include "tests/support/job_script.h"
+#include "tests/support/notify_socket.h"
 #include "tests/support/server_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -169,21 +167,10 @@ TEST_F(UpgradeTest, ABinaryThatCannotTakeOverChangesNothing) {
 // Under systemd the new binary speaks for the same service: it says READY=1
 // on the socket the old one was given.
 TEST_F(UpgradeTest, UnderSystemdTheNewBinaryTellsItIsReadyOnTheSameSocket) {
-  std::string sock = dir_.path + "/notify";
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::copy(sock.begin(), sock.end(), addr.sun_path);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  auto next = [&](int timeout_ms) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) != 1) return std::string();
-    char buf[512];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-  };
-  setenv("NOTIFY_SOCKET", sock.c_str(), 1);
+  NotifySocket notify(dir_.path + "/notify");
+  ASSERT_TRUE(notify.ok());
+  auto next = [&](int timeout_ms) { return notify.next(timeout_ms); };
+  setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
   auto started = s.start();
   unsetenv("NOTIFY_SOCKET");
   ASSERT_TRUE(started);
@@ -192,7 +179,6 @@ TEST_F(UpgradeTest, UnderSystemdTheNewBinaryTellsItIsReadyOnTheSameSocket) {
   s.signal(SIGUSR2);
   EXPECT_EQ(next(15000).rfind("READY=1", 0), 0u) << "the new binary said nothing";
   EXPECT_EQ(build_version(), BACKEND_NEXT_VERSION);
-  close(fd);
 }
 
 }  // namespace

@@ -202,6 +202,14 @@ void HttpSession::refuse(std::string_view why, std::string& out) {
   respond(out, 503, std::string(why) + "\n");
 }
 
+// Every response goes out here: it closes the connection when the request
+// asked for that, or after a request the reader refused.
+Session::Step HttpSession::send(std::string& out, HttpResponse r) {
+  r.close = !keep_alive_;
+  append_response(out, r);
+  return keep_alive_ ? Step::kAnswered : Step::kEnd;
+}
+
 Session::Step HttpSession::respond_json(std::string& out, int status, std::string_view body,
                                         std::string_view headers) {
   HttpResponse r;
@@ -209,9 +217,7 @@ Session::Step HttpSession::respond_json(std::string& out, int status, std::strin
   r.content_type = kJson;
   r.body = body;
   r.headers = headers;
-  r.close = !keep_alive_;
-  append_response(out, r);
-  return keep_alive_ ? Step::kAnswered : Step::kEnd;
+  return send(out, r);
 }
 
 Session::Step HttpSession::respond(std::string& out, int status, std::string_view body, std::string_view allow,
@@ -221,9 +227,7 @@ Session::Step HttpSession::respond(std::string& out, int status, std::string_vie
   r.content_type = content_type;
   r.body = body;
   r.allow = allow;
-  r.close = !keep_alive_;
-  append_response(out, r);
-  return keep_alive_ ? Step::kAnswered : Step::kEnd;
+  return send(out, r);
 }
 
 }  // namespace backend::worker

@@ -66,6 +66,7 @@ class HttpSession : public Session {
   // handed to answered() at once.
   Step ask(std::string payload, std::string& out, uint64_t ticket);
   Step respond_json(std::string& out, int status, std::string_view body, std::string_view headers = {});
+  Step send(std::string& out, HttpResponse response);
 
   const conf::Config& config_;
   Router& router_;

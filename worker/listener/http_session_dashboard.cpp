@@ -100,10 +100,9 @@ Session::Step HttpSession::asset(const HttpRequest& req, std::string_view path, 
   r.body = gzip ? a->gzipped : a->body;
   r.policy = kDashboardPolicy;
   r.headers = gzip ? "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" : "Vary: Accept-Encoding\r\n";
-  r.close = !keep_alive_;
-  append_response(out, r);
+  Step step = send(out, r);
   if (req.method == "HEAD") out.resize(out.size() - r.body.size());
-  return keep_alive_ ? Step::kAnswered : Step::kEnd;
+  return step;
 }
 
 Session::Step HttpSession::ask(std::string payload, std::string& out, uint64_t ticket) {

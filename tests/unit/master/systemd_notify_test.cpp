@@ -3,16 +3,12 @@
 // NOTIFY_SOCKET for a child to find.
 #include "master/systemd_notify.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "tests/support/notify_socket.h"
 #include "tests/support/temp_dir.h"
 
 namespace backend::master {
@@ -21,32 +17,14 @@ namespace {
 class SystemdNotifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = dir_.path + "/notify";
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd_, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    ASSERT_LT(path_.size(), sizeof addr.sun_path);
-    std::copy(path_.begin(), path_.end(), addr.sun_path);
-    ASSERT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+    ASSERT_TRUE(notify_.ok());
+    setenv("NOTIFY_SOCKET", notify_.path().c_str(), 1);
   }
-  void TearDown() override {
-    unsetenv("NOTIFY_SOCKET");
-    if (fd_ >= 0) close(fd_);
-  }
-  // The next datagram, or "" after a second.
-  std::string received() {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 1000) != 1) return "";
-    char buf[512];
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-  }
+  void TearDown() override { unsetenv("NOTIFY_SOCKET"); }
+  std::string received() { return notify_.next(1000); }
 
   backend::testing::TempDir dir_{"notify-test"};
-  std::string path_;
-  int fd_ = -1;
+  itest::NotifySocket notify_{dir_.path + "/notify"};
 };
 
 TEST_F(SystemdNotifyTest, TakesTheSocketOutOfTheEnvironmentAndKeepsItOut) {
