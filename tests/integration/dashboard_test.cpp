@@ -55,22 +55,11 @@ class StreamClient {
     size_t end;
     while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
       if (!fill(deadline)) return false;
-    std::string head = buf_.substr(0, end);
+    HttpReply head;
+    if (!parse_http_head(buf_.substr(0, end), head)) return false;
     buf_.erase(0, end + 4);
-    if (head.rfind("HTTP/1.1 ", 0) != 0) return false;
-    status = std::atoi(head.c_str() + 9);
-    for (size_t at = head.find("\r\n"); at != std::string::npos;) {
-      size_t next = head.find("\r\n", at + 2);
-      std::string line = head.substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
-      auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        size_t v = line.find_first_not_of(' ', colon + 1);
-        headers[name] = v == std::string::npos ? "" : line.substr(v);
-      }
-      at = next;
-    }
+    status = head.status;
+    headers = std::move(head.headers);
     parse();
     return true;
   }

@@ -193,15 +193,8 @@ WireClient::Status WireClient::read_frame(std::string& payload, int timeout_ms) 
   return Status::kOk;
 }
 
-WireClient::Status WireClient::read_http(HttpReply& reply, int timeout_ms) {
-  if (fd_ < 0) return Status::kError;
-  int64_t deadline = now_ms() + timeout_ms;
-  size_t end;
-  while ((end = in_.find("\r\n\r\n")) == std::string::npos)
-    if (Status s = fill(in_.size() + 1, deadline); s != Status::kOk) return s;
-  std::string head = in_.substr(0, end);
-  HttpReply r;
-  if (head.rfind("HTTP/1.1 ", 0) != 0) return Status::kError;
+bool parse_http_head(const std::string& head, HttpReply& r) {
+  if (head.rfind("HTTP/1.1 ", 0) != 0) return false;
   r.status = std::atoi(head.c_str() + 9);
   for (size_t at = head.find("\r\n"); at != std::string::npos;) {
     size_t next = head.find("\r\n", at + 2);
@@ -215,6 +208,17 @@ WireClient::Status WireClient::read_http(HttpReply& reply, int timeout_ms) {
     }
     at = next;
   }
+  return true;
+}
+
+WireClient::Status WireClient::read_http(HttpReply& reply, int timeout_ms) {
+  if (fd_ < 0) return Status::kError;
+  int64_t deadline = now_ms() + timeout_ms;
+  size_t end;
+  while ((end = in_.find("\r\n\r\n")) == std::string::npos)
+    if (Status s = fill(in_.size() + 1, deadline); s != Status::kOk) return s;
+  HttpReply r;
+  if (!parse_http_head(in_.substr(0, end), r)) return Status::kError;
   size_t length = std::strtoull(r.header("content-length").c_str(), nullptr, 10);
   if (Status s = fill(end + 4 + length, deadline); s != Status::kOk) return s;
   r.body = in_.substr(end + 4, length);

@@ -49,6 +49,10 @@ struct HttpReply {
   std::string header(const std::string& name) const;  // "" when absent
 };
 
+// The status line and headers of a response's head (up to, not with, its
+// blank line) into `reply`; false when it is no HTTP/1.1 response.
+bool parse_http_head(const std::string& head, HttpReply& reply);
+
 class WireClient {
  public:
   enum class Status { kOk, kClosed, kTimeout, kError };
