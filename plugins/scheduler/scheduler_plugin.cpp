@@ -209,13 +209,9 @@ void SchedulerPlugin::add(const std::string& job, ScheduleChange change, Done do
     while (store_->find(job, uuid)) uuid = random_uuid();
     Schedules all = store_->schedules();
     all[job][uuid] = {*change.enable, change.condition_json, *change.condition};
-    commit(std::move(all), [this, job, uuid, done, next](std::optional<std::string> error) {
-      if (error) {
-        done(failed(*error));
-      } else {
-        since_[{job, uuid}] = now();
-        done(ok(quoted(uuid)));
-      }
+    since_[{job, uuid}] = now();  // forgotten by commit() if the schedule is not saved
+    commit(std::move(all), [uuid, done, next](std::optional<std::string> error) {
+      done(error ? failed(*error) : ok(quoted(uuid)));
       next();
     });
   });
@@ -244,13 +240,9 @@ void SchedulerPlugin::update(const std::string& job, const std::string& uuid, Sc
       s.condition = *change.condition;
       s.condition_json = change.condition_json;
     }
-    commit(std::move(all), [this, job, uuid, done, next](std::optional<std::string> error) {
-      if (error) {
-        done(failed(*error));
-      } else {
-        since_[{job, uuid}] = now();  // a new condition or a re-enabled one does not run for the past
-        done(ok());
-      }
+    since_[{job, uuid}] = now();  // a new condition or a re-enabled one does not run for the past
+    commit(std::move(all), [done, next](std::optional<std::string> error) {
+      done(error ? failed(*error) : ok());
       next();
     });
   });
@@ -293,11 +285,16 @@ void SchedulerPlugin::commit(Schedules next, Committed then) {
   std::string content = schedules_json(*pending);
   writer_->write(store_->schedules_path(), std::move(content),
                  [this, pending, then = std::move(then)](std::optional<std::string> error) {
-                   if (error) return then("could not save the schedules: " + *error);
+                   if (error) {
+                     std::erase_if(since_, [this](const auto& s) { return !store_->find(s.first.first, s.first.second); });
+                     return then("could not save the schedules: " + *error);
+                   }
                    for (const auto& job : store_->set_schedules(std::move(*pending))) save_history(job);
                    std::erase_if(since_, [this](const auto& s) { return !store_->find(s.first.first, s.first.second); });
-                   then(std::nullopt);
+                   // Published before the reply goes: a client that asks
+                   // /metrics once it has its answer finds the schedule.
                    arm();
+                   then(std::nullopt);
                  });
 }
 
