@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launch, openPage } from './lib/browser.mjs';
-import { clickConfirming, dismissToasts, gotoRoute, loginWithForm, tid, toastTexts } from './lib/dashboard.mjs';
+import { clickConfirming, dismissToasts, gotoRoute, loginWithForm, openScheduleForm, tid, toastTexts } from './lib/dashboard.mjs';
 import { shJob, startServer, waitFor } from './lib/server.mjs';
 
 const ADMIN = { username: 'admin', password: 'admin-pass-1234' };
@@ -219,14 +219,7 @@ describe('dashboard flows', () => {
 
   test('a schedule added through the form is stored and listed', async () => {
     const { page } = admin;
-    await gotoRoute(page, 'schedules');
-    await tid(page, 'schedules-table').waitFor();
-    await tid(page, 'add-schedule').click();
-    const form = tid(page, 'schedule-form');
-    await form.waitFor();
-    const jobname = form.locator('[name="jobname"]');
-    if ((await jobname.evaluate((e) => e.tagName)) === 'SELECT') await jobname.selectOption('bulk-3');
-    else await jobname.fill('bulk-3');
+    const form = await openScheduleForm(page, 'bulk-3');
     const enable = form.locator('[name="enable"]');
     if ((await enable.evaluate((e) => e.type)) === 'checkbox') await enable.check();
     else await enable.selectOption({ index: 0 }).catch(() => {});

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { launch, openPage, watch } from './lib/browser.mjs';
-import { gotoRoute, injectedElements, tid, waitShown } from './lib/dashboard.mjs';
+import { gotoRoute, injectedElements, openScheduleForm, tid, waitShown } from './lib/dashboard.mjs';
 import { freePort, shJob, sleep, startServer, waitFor } from './lib/server.mjs';
 
 const IMG = '<img src=x onerror=alert(1)>';
@@ -152,14 +152,7 @@ describe('hostile input and other origins', () => {
     const { page, assertClean } = await openPage(browser, server.baseURL);
     page.setDefaultTimeout(5000);
     try {
-      await gotoRoute(page, 'schedules');
-      await tid(page, 'schedules-table').waitFor();
-      await tid(page, 'add-schedule').click();
-      const form = tid(page, 'schedule-form');
-      await form.waitFor();
-      const jobname = form.locator('[name="jobname"]');
-      if ((await jobname.evaluate((e) => e.tagName)) === 'SELECT') await jobname.selectOption('sched-target');
-      else await jobname.fill('sched-target');
+      const form = await openScheduleForm(page, 'sched-target');
       const mode = form.locator('[name="mode"]');
       if (await mode.count()) {
         const tag = await mode.first().evaluate((e) => `${e.tagName}:${e.type}`);

@@ -96,3 +96,17 @@ export async function dismissToasts(page) {
     await close.first().click().catch(() => {});
   }
 }
+
+// The schedules page's form, opened for `job`: whether the page offers the
+// jobs as a <select> or a text field. Returns the form's locator.
+export async function openScheduleForm(page, job) {
+  await gotoRoute(page, 'schedules');
+  await tid(page, 'schedules-table').waitFor();
+  await tid(page, 'add-schedule').click();
+  const form = tid(page, 'schedule-form');
+  await form.waitFor();
+  const jobname = form.locator('[name="jobname"]');
+  if ((await jobname.evaluate((e) => e.tagName)) === 'SELECT') await jobname.selectOption(job);
+  else await jobname.fill(job);
+  return form;
+}

@@ -5,12 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "shm/job_table.h"
 #include "shm/ring.h"
+#include "tests/support/server_fixture.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/shm/test_segment.h"
 #include "worker/supervisor/run.h"
@@ -19,13 +19,6 @@ namespace backend::worker {
 namespace {
 
 using backend::testing::TempDir;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class CatchUp : public ::testing::Test {
  protected:
@@ -66,7 +59,7 @@ class CatchUp : public ::testing::Test {
       uv_run(&loop_, UV_RUN_DEFAULT);
     }
     uv_run(&loop_, UV_RUN_DEFAULT);
-    return slurp(path_);
+    return itest::read_file(path_).value_or("");
   }
   std::string all_lines() const {
     std::string all;
