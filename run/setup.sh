@@ -29,7 +29,7 @@ if [ "${1:-}" = "--bench" ]; then
   packages+=(supervisor wrk)
 fi
 if [ "${1:-}" = "--package" ]; then
-  packages+=(dpkg-dev debhelper lintian mmdebstrap)
+  packages+=(dpkg-dev debhelper lintian mmdebstrap systemd-container)
 fi
 # node with npm, for the browser tests (tests/browser) and the benchmark's
 # PM2. A node installed some other way (NodeSource's nodejs brings its own

@@ -22,8 +22,14 @@
 #      libbackendclient-dev with find_package(BackendClient) (static and
 #      shared) and with pkg-config, and runs each against the server;
 #   5. SIGTERM: the server ends with status 0, no pidfile or segment left;
-#   6. apt-get remove: binaries gone, config, data and user kept;
-#   7. apt-get purge: config, data, user, group and unit links gone.
+#   6. boots the tree with systemd-nspawn, where the enabled unit starts
+#      the server; a job runs; dpkg -i of the same package at a higher
+#      version: the unit is neither stopped nor restarted, postinst has the
+#      server take the new binary over in place (same main pid running the
+#      new file, the job under the same pid, still printing); systemctl stop
+#      ends it cleanly;
+#   7. apt-get remove: binaries gone, config, data and user kept;
+#   8. apt-get purge: config, data, user, group and unit links gone.
 # Prints the time of each step. Exits non-zero, naming the step, on the
 # first failure. KEEP_TREE=1 keeps the tree (its path is printed).
 # Takes 35 s to 2 minutes, mostly mmdebstrap's downloads (run/package
@@ -118,7 +124,7 @@ dev_deb="$(find "$debs" -maxdepth 1 -name 'libbackendclient-dev_*.deb' | sort | 
 if [ -z "$server_deb" ] || [ -z "$dev_deb" ]; then
   echo "package test: no backend-server_*.deb and libbackendclient-dev_*.deb in $debs: run run/package first" >&2; exit 2
 fi
-command -v mmdebstrap >/dev/null || "$root/run/setup.sh" --package
+{ command -v mmdebstrap && command -v systemd-nspawn; } >/dev/null || "$root/run/setup.sh" --package
 
 work="$(mktemp -d /var/tmp/package-test.XXXXXX)"
 tree="$work/tree"
@@ -212,7 +218,99 @@ unshare --net --pid --fork --mount --propagation private --mount-proc="$tree/pro
   bash "$here/run.sh" --in-namespace "$tree" || fail "server steps (above)"
 lap "server, backendctl, client library, stop"
 
-echo "--- 6. apt-get remove"
+echo "--- 6. upgrade under systemd: the jobs run on"
+# The tree booted with systemd-nspawn (its own network: loopback only), so
+# the installed unit runs under a real systemd: enabled at install, it
+# starts at boot. A job runs; then dpkg installs the same package with a
+# higher version (its files repacked, so that dpkg replaces the binary as
+# an upgrade does). Its maintainer scripts must neither stop nor restart
+# the unit, and postinst must have the running server take the new binary
+# over in place: the same main pid running the new file, the job under the
+# same pid, still printing. (That a different build takes over, with its
+# version in backend_build_info, is tests/integration/upgrade_test.cpp's.)
+next="$work/next"
+dpkg-deb -R "$server_deb" "$next"
+version="$(sed -n 's/^Version: //p' "$next/DEBIAN/control")"
+sed -i "s/^Version: .*/Version: $version+upgrade1/" "$next/DEBIAN/control"
+# In /root: a booted systemd mounts a fresh /tmp.
+mkdir -p "$tree/root/debs"
+dpkg-deb -b -Zgzip "$next" "$tree/root/debs/backend-server_next.deb" >/dev/null
+rm -rf "$next"
+boot_log="$work/boot.log"
+systemd-nspawn -q -D "$tree" --boot --register=no --keep-unit --private-network --console=passive \
+  >"$boot_log" 2>&1 &
+nspawn_pid=$!
+leader=""
+for _ in $(seq 100); do
+  leader="$(pgrep -P "$nspawn_pid" | head -1 || true)"
+  [ -n "$leader" ] && break
+  kill -0 "$nspawn_pid" 2>/dev/null || { cat "$boot_log" >&2; fail "systemd-nspawn --boot exited"; }
+  sleep 0.1
+done
+[ -n "$leader" ] || { cat "$boot_log" >&2; fail "no container after 10 s"; }
+box() { nsenter --target "$leader" --mount --uts --ipc --net --pid --root --wd=/ -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+poweroff_box() {
+  if kill -0 "$nspawn_pid" 2>/dev/null; then
+    box systemctl poweroff >/dev/null 2>&1 || kill -TERM "$nspawn_pid" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$nspawn_pid" 2>/dev/null || true
+  fi
+  wait "$nspawn_pid" 2>/dev/null || true
+}
+box_fail() { box journalctl -u backend-server --no-pager -n 40 >&2 || true; poweroff_box; fail "$@"; }
+for _ in $(seq 300); do box systemctl is-active --quiet backend-server 2>/dev/null && break; sleep 0.1; done
+box systemctl is-active --quiet backend-server || box_fail "backend-server.service is not active 30 s after boot"
+main_before="$(box systemctl show -P MainPID backend-server)"
+box backendctl add counter /bin/sh --params "-c 'i=0; while :; do i=\$((i+1)); echo n\$i; sleep 0.05; done'" ||
+  box_fail "backendctl add counter"
+box backendctl start counter || box_fail "backendctl start counter"
+job_pid=""
+for _ in $(seq 50); do
+  job_pid="$(box backendctl status counter 2>/dev/null | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
+  [ -n "$job_pid" ] && [ "$job_pid" != 0 ] && break
+  sleep 0.1
+done
+[ -n "$job_pid" ] || box_fail "no pid for the job counter"
+echo "before: unit's main pid $main_before, job counter pid $job_pid"
+box dpkg -i /root/debs/backend-server_next.deb >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log" >&2; box_fail "dpkg -i (upgrade)"; }
+grep -E '^(Preparing|Unpacking|Setting up) backend-server' "$work/upgrade.log" || true
+upgraded=""
+for _ in $(seq 100); do
+  if box journalctl -u backend-server --no-pager -o cat | grep -q 'upgraded in place'; then upgraded=1; break; fi
+  sleep 0.1
+done
+box journalctl -u backend-server --no-pager -o cat | grep -i upgrad || true
+[ -n "$upgraded" ] || box_fail "the server did not say it was upgraded in place"
+for _ in $(seq 100); do box backendctl ls >/dev/null 2>&1 && break; sleep 0.1; done
+main_after="$(box systemctl show -P MainPID backend-server)"
+[ "$main_after" = "$main_before" ] || box_fail "the unit's main pid changed from $main_before to $main_after: restarted, not upgraded"
+box systemctl is-active --quiet backend-server || box_fail "backend-server.service is not active after the upgrade"
+restarts="$(box systemctl show -P NRestarts backend-server)"
+[ "$restarts" = 0 ] || box_fail "the unit restarted $restarts time(s)"
+exe="$(box readlink "/proc/$main_after/exe")"
+[ "$exe" = /usr/sbin/backend-server ] || box_fail "the main process runs '$exe', not the new /usr/sbin/backend-server"
+[ "$(box stat -L -c %i "/proc/$main_after/exe")" = "$(box stat -c %i /usr/sbin/backend-server)" ] ||
+  box_fail "the main process does not run the installed file"
+job_after="$(box backendctl status counter | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
+[ "$job_after" = "$job_pid" ] || box_fail "the job's pid changed from $job_pid to $job_after"
+last_before="$(box backendctl read counter | sed -n 's/.*] n\([0-9]*\)$/\1/p' | tail -1)"
+sleep 0.5
+last_after="$(box backendctl read counter | sed -n 's/.*] n\([0-9]*\)$/\1/p' | tail -1)"
+if [ -z "$last_before" ] || [ -z "$last_after" ] || [ "$last_after" -le "$last_before" ]; then
+  box_fail "the job's output does not go on after the upgrade (n$last_before, then n$last_after)"
+fi
+# shellcheck disable=SC2016 # dpkg-query's own field
+[ "$(box dpkg-query -W -f='${Version}' backend-server)" = "$version+upgrade1" ] || box_fail "dpkg does not know the new version"
+echo "after: main pid $main_after runs the new $exe; job counter pid $job_after, printing (n$last_before, then n$last_after)"
+box systemctl stop backend-server || box_fail "systemctl stop"
+result="$(box systemctl show -P Result backend-server)"
+[ "$result" = success ] || box_fail "the unit's stop: Result=$result"
+box kill -0 "$job_pid" 2>/dev/null && box_fail "the job still runs after systemctl stop"
+echo "systemctl stop: Result=success, the job stopped with the server"
+poweroff_box
+lap "upgrade under systemd"
+
+echo "--- 7. apt-get remove"
 in_chroot_ns env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q backend-server libbackendclient-dev >"$work/remove.log" 2>&1 ||
   { cat "$work/remove.log" >&2; fail "apt-get remove"; }
 for f in /usr/sbin/backend-server /usr/bin/backendctl /lib/systemd/system/backend-server.service /usr/include/backend/client.h; do
@@ -226,7 +324,7 @@ ch dpkg-query -W -f='${db:Status-Abbrev}\n' backend-server | grep -q '^rc' || fa
 echo "remove: binaries gone; /etc/backend-server, /var/lib/backend-server and the user kept"
 lap remove
 
-echo "--- 7. apt-get purge backend-server"
+echo "--- 8. apt-get purge backend-server"
 # libbackendclient-dev has no conffile: remove left nothing of it to purge.
 in_chroot_ns env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q backend-server >"$work/purge.log" 2>&1 ||
   { cat "$work/purge.log" >&2; fail "apt-get purge"; }
