@@ -150,6 +150,10 @@ std::optional<std::string> set_unix_socket_mode(const rapidjson::Value& v, Confi
   return std::nullopt;
 }
 
+std::optional<std::string> set_cluster(const rapidjson::Value& v, Config& c) {
+  return parse_cluster_config(v, c.cluster);
+}
+
 std::optional<std::string> set_interpreters(const rapidjson::Value& v, Config& c) {
   const std::string what = "must be an object of \".ext\": \"program\" strings";
   if (!v.IsObject()) return what;
@@ -188,6 +192,7 @@ const std::map<std::string, Setter>& setters() {
       {"unix_socket_owner", string_key(&Config::unix_socket_owner)},
       {"http_listen", set_http_listen},
       {"http_hosts", set_http_hosts},
+      {"cluster", set_cluster},
   };
   return table;
 }
@@ -256,7 +261,9 @@ std::optional<std::string> finish_config(const Overrides& o, Config& c) {
   if (c.pidfile.empty()) c.pidfile = c.data_dir + "/backend-server.pid";
   if (c.shm_name.empty()) c.shm_name = shm::segment_name_for(c.listen_host, c.listen_port);
   if (!valid_shm_name(c.shm_name)) return "shm_name \"" + c.shm_name + "\" may not contain '/'";
-  return std::nullopt;
+  if (c.cluster.enabled && c.cluster.address.empty())
+    c.cluster.address = c.listen_host + ":" + std::to_string(c.listen_port);
+  return finish_cluster_config(c.cluster);
 }
 
 std::optional<std::string> load_config(const std::string& path, const Overrides& overrides,
@@ -330,6 +337,9 @@ std::string config_to_json(const Config& c) {
   w.StartArray();
   for (const auto& name : c.http_hosts) w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
   w.EndArray();
+  w.Key("cluster");
+  std::string cluster = cluster_config_to_json(c.cluster);
+  w.RawValue(cluster.c_str(), cluster.size(), c.cluster.enabled ? rapidjson::kObjectType : rapidjson::kNullType);
   w.EndObject();
   return sb.GetString();
 }
@@ -362,6 +372,9 @@ constexpr RestartOnly kRestartOnly[] = {
     {"autoload_plugins", hold<&Config::autoload_plugins>, true},
     {"listener_user", hold<&Config::listener_user>, true},
     {"unix_socket", hold<&Config::unix_socket, &Config::unix_socket_mode, &Config::unix_socket_owner>, true},
+    // The host's lease, identity and etcd connection are the supervisor's
+    // from its start; a change would move every cluster job.
+    {"cluster", hold<&Config::cluster>, true},
 };
 
 }  // namespace

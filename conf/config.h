@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "conf/cluster_config.h"
+
 namespace backend::conf {
 
 struct Config {
@@ -56,6 +58,8 @@ struct Config {
   // Names besides http_host that clients may call the HTTP face by: a
   // request whose Host names anything else is refused (DNS rebinding).
   std::vector<std::string> http_hosts{"localhost"};
+  // One host of a fleet on etcd (conf/cluster_config.h); off without the block.
+  ClusterConfig cluster;
 };
 
 // Command-line values that win over the file's, at start and on every reload.

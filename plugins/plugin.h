@@ -93,6 +93,14 @@ class JobControl {
   // commands on the job), for `reason` (counted, and kept with the run);
   // result as the client would get it.
   virtual void start(const std::string& job, shm::StartReason reason, Result result) = 0;
+
+  // The cluster agent's (plugins/cluster): a job's whole settings, a JSON
+  // object as ADD takes them, given to a new job or replacing an existing
+  // one's; then STOP and DELETE. Each is logged and saved as a client's
+  // would be, and answered once saved.
+  virtual void put(const std::string& job, const std::string& settings, Result result) = 0;
+  virtual void stop(const std::string& job, Result result) = 0;
+  virtual void remove(const std::string& job, Result result) = 0;
 };
 
 // What the host hands a plugin when the server is up.
@@ -148,6 +156,11 @@ class Plugin {
 
   // A job's process exited (supervisor side).
   virtual void job_exited(const JobExit& exit) { (void)exit; }
+
+  // The server is stopping and every job has stopped (supervisor side):
+  // last words to the outside (the cluster agent revokes its lease, so its
+  // jobs move at once). done is called once, soon: the stop waits for it.
+  virtual void stopped(std::function<void()> done) { done(); }
 
   // The loop is ending: close every handle; the loop runs until they are.
   virtual void close() {}

@@ -262,4 +262,11 @@ std::optional<std::string> settings_for_update(const Value& params, const Value&
   return std::nullopt;
 }
 
+std::string cluster_of_settings(const Value& settings) {
+  if (!settings.IsObject()) return {};
+  auto it = settings.FindMember("cluster");
+  return it != settings.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                            : std::string();
+}
+
 }  // namespace backend::protocol

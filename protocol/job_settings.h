@@ -26,4 +26,8 @@ std::optional<std::string> settings_for_update(const rapidjson::Value& params,
                                                const rapidjson::Value& current,
                                                rapidjson::Document& out);
 
+// The cluster a job's stored settings say it is a copy of ("cluster", set
+// only by the cluster agent); "" for a job of this host alone.
+std::string cluster_of_settings(const rapidjson::Value& settings);
+
 }  // namespace backend::protocol

@@ -20,7 +20,8 @@ packages=(
   clang libclang-rt-14-dev
   libboost-dev libuv1-dev rapidjson-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  libsodium-dev libsystemd-dev tzdata faketime scdoc
+  libsodium-dev libsystemd-dev libcurl4-openssl-dev tzdata faketime scdoc
+  etcd-server etcd-client
   prometheus
   python3 php-cli curl
   chromium

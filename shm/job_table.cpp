@@ -92,7 +92,7 @@ bool JobTable::read(std::string_view name, JobInfo& out, std::string* settings_j
 }
 
 std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view settings_json,
-                                         uint32_t buffersize) {
+                                         uint32_t buffersize, uint32_t marks) {
   if (name.empty() || name.size() > kMaxName || settings_json.size() > kSettingsBytes)
     return std::nullopt;
   uint32_t i = 0;
@@ -111,7 +111,8 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
     s.start_ticks = 0;
     s.last_exit_code = -1;
     s.last_exit_signal = 0;
-    s.restarts = s.flags = 0;
+    s.restarts = 0;
+    s.flags = marks;
     s.next_retry_at = 0;
     for (auto& n : s.starts) n.store(0);
     for (auto& n : s.output_lines) n.store(0);
@@ -131,9 +132,10 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
   return i;
 }
 
-void JobTable::set_settings(uint32_t i, std::string_view settings_json, uint32_t buffersize) {
+void JobTable::set_settings(uint32_t i, std::string_view settings_json, uint32_t buffersize, uint32_t marks) {
   if (settings_json.size() > kSettingsBytes) return;
   update(i, [&](JobSlot& s) {
+    s.flags = (s.flags & ~kJobCluster) | marks;
     std::memcpy(settings(i), settings_json.data(), settings_json.size());
     s.settings_len = static_cast<uint32_t>(settings_json.size());
     s.buffersize = buffersize;
@@ -166,14 +168,15 @@ void JobTable::rebuild() {
   h_.changes.fetch_add(1, std::memory_order_release);
 }
 
-std::optional<uint32_t> JobTable::put(std::string_view name, std::string_view settings_json, uint32_t buffersize) {
+std::optional<uint32_t> JobTable::put(std::string_view name, std::string_view settings_json, uint32_t buffersize,
+                                      uint32_t marks) {
   LockGuard guard(h_.table_lock);
   if (auto i = find(name)) {
     if (settings_json.size() > kSettingsBytes) return std::nullopt;
-    set_settings(*i, settings_json, buffersize);
+    set_settings(*i, settings_json, buffersize, marks);
     return i;
   }
-  return insert(name, settings_json, buffersize);
+  return insert(name, settings_json, buffersize, marks);
 }
 
 void JobTable::remove(std::string_view name) {

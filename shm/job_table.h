@@ -60,8 +60,10 @@ class JobTable {
   // supervisor; the master records the exits it reaps while none runs.
   //
   // Adds the job, or replaces its settings; the slot, or nullopt when the
-  // table is full or the name or settings do not fit.
-  std::optional<uint32_t> put(std::string_view name, std::string_view settings_json, uint32_t buffersize);
+  // table is full or the name or settings do not fit. marks: the flags the
+  // settings imply (kJobCluster), replacing the old ones.
+  std::optional<uint32_t> put(std::string_view name, std::string_view settings_json, uint32_t buffersize,
+                              uint32_t marks = 0);
   // Removes the job, if there is one.
   void remove(std::string_view name);
   // For a writer that takes over from one that died mid-write: rebuilds the
@@ -110,8 +112,9 @@ class JobTable {
 
  private:
   // The writers proper, for a caller that holds the lock.
-  std::optional<uint32_t> insert(std::string_view name, std::string_view settings_json, uint32_t buffersize);
-  void set_settings(uint32_t slot, std::string_view settings_json, uint32_t buffersize);
+  std::optional<uint32_t> insert(std::string_view name, std::string_view settings_json, uint32_t buffersize,
+                                 uint32_t marks);
+  void set_settings(uint32_t slot, std::string_view settings_json, uint32_t buffersize, uint32_t marks);
   void erase(uint32_t slot);
   void rebuild();
   template <class F>

@@ -40,6 +40,9 @@ inline constexpr size_t kApiCodes = 4;  // protocol::Code
 // JobSlot::flags bits.
 // The last run was ended on request (STOP): guarding stops until a START.
 inline constexpr uint32_t kJobStopRequested = 1u << 0;
+// The job is a cluster job's copy on this host (its settings say "cluster"):
+// set with the settings, shown by STATUS and `backendctl ls`.
+inline constexpr uint32_t kJobCluster = 1u << 1;
 
 // An interprocess lock that survives its holder's death. The holder's pid
 // is the lock itself, taken by compare-and-swap, so there is no moment at

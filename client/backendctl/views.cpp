@@ -93,13 +93,23 @@ std::string exit_text(const Value& last_exit) {
 }
 
 std::string format_job_list(const Value& data, bool color) {
+  auto is_cluster = [](const Value& job) {
+    const Value* cluster = member(job, "cluster");
+    return cluster && cluster->IsBool() && cluster->GetBool();
+  };
+  // The CLUSTER column only where a job is a cluster job's copy: a host of
+  // no fleet sees the columns it always saw.
+  bool any_cluster = false;
+  for (const auto* m : sorted_members(require_object(data, "the job list"))) any_cluster |= is_cluster(m->value);
   std::vector<Row> rows = {{"NAME", "STATE", "PID", "UPTIME", "MEMORY", "RESTARTS", "EXIT"}};
+  if (any_cluster) rows[0].push_back("CLUSTER");
   for (const auto* m : sorted_members(require_object(data, "the job list"))) {
     const Value& job = m->value;
     const Value* last = member(job, "last_exit");
     rows.push_back({name_of(m), Cell(state_of(job), state_colour(job)), or_dash(int_member(job, "pid"), decimal),
                     or_dash(int_member(job, "uptime"), human_duration), or_dash(int_member(job, "mem"), human_kib),
                     or_dash(int_member(job, "restarts"), decimal), last ? exit_text(*last) : "-"});
+    if (any_cluster) rows.back().push_back(is_cluster(job) ? "yes" : "-");
   }
   return format_table(rows, color);
 }

@@ -495,7 +495,7 @@ TEST_F(backendctl, JsonPrintsEachReplyAsReceived) {
   EXPECT_EQ(r.exit_code(), 0) << r.describe();
   EXPECT_EQ(r.out, direct->raw + "\n");
   EXPECT_EQ(r.out, R"({"code":"OK","data":{"state":"DOWN","pid":null,"started":null,"uptime":null,"restarts":0,)"
-                   R"("last_exit":null,"mem":null,"reason":null,"cpu":null,"backoff":0,"history":[]}})"
+                   R"("last_exit":null,"mem":null,"reason":null,"cpu":null,"backoff":0,"cluster":false,"history":[]}})"
                    "\n");
 
   r = run({"get", "idle", "--json"});

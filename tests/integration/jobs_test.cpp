@@ -213,7 +213,7 @@ TEST_F(JobsTest, StatusDetailGivesPidUptimeRestartsLastExitAndMemory) {
   auto down = s.request("STATUS", R"({"jobname":"detailed","detail":true})");
   ASSERT_TRUE(ok(down)) << raw_of(down);
   EXPECT_EQ(raw_of(down), R"({"code":"OK","data":{"state":"DOWN","pid":null,"started":null,"uptime":null,)"
-                          R"("restarts":0,"last_exit":null,"mem":null,"reason":null,"cpu":null,"backoff":0,"history":[]}})");
+                          R"("restarts":0,"last_exit":null,"mem":null,"reason":null,"cpu":null,"backoff":0,"cluster":false,"history":[]}})");
 
   time_t before = time(nullptr);
   pid_t pid = start_job(s, j);

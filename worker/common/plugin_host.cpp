@@ -18,6 +18,11 @@ const PluginInfo* by_name(std::span<const PluginInfo> all, std::string_view name
   return nullptr;
 }
 
+// The plugin that is the cluster agent: its settings are the config's own
+// "cluster" block (conf/cluster_config.h), and a config with that block
+// loads it whatever autoload_plugins says.
+constexpr std::string_view kClusterPlugin = "cluster";
+
 std::optional<std::string> select(std::span<const PluginInfo> all, const conf::Config& config,
                                   std::vector<const PluginInfo*>& out) {
   out.clear();
@@ -31,11 +36,19 @@ std::optional<std::string> select(std::span<const PluginInfo> all, const conf::C
     if (!info) return "autoload_plugins names \"" + name + "\", which is not a plugin";
     if (std::find(out.begin(), out.end(), info) == out.end()) out.push_back(info);
   }
+  const PluginInfo* cluster = by_name(all, kClusterPlugin);
+  if (config.cluster.enabled && cluster && std::find(out.begin(), out.end(), cluster) == out.end())
+    out.push_back(cluster);
   return std::nullopt;
 }
 
 std::optional<std::string> configure(plugins::Plugin& plugin, const PluginInfo& info, const conf::Config& config) {
   rapidjson::Document block;
+  if (info.name == kClusterPlugin) {
+    block.Parse(conf::cluster_config_to_json(config.cluster).c_str());
+    if (auto err = plugin.configure(block)) return "cluster: " + *err;
+    return std::nullopt;
+  }
   auto it = config.plugin_settings.find(std::string(info.name));
   block.Parse(it == config.plugin_settings.end() ? "{}" : it->second.c_str());
   if (auto err = plugin.configure(block)) return "plugin_settings of \"" + std::string(info.name) + "\": " + *err;
@@ -45,8 +58,10 @@ std::optional<std::string> configure(plugins::Plugin& plugin, const PluginInfo& 
 }  // namespace
 
 std::optional<std::string> PluginHost::check(std::span<const PluginInfo> all, const conf::Config& config) {
-  for (const auto& [name, block] : config.plugin_settings)
+  for (const auto& [name, block] : config.plugin_settings) {
     if (!by_name(all, name)) return "plugin_settings names \"" + name + "\", which is not a plugin";
+    if (name == kClusterPlugin) return std::string("the cluster's settings are the top-level \"cluster\" block, not plugin_settings");
+  }
   std::vector<const PluginInfo*> selected;
   if (auto err = select(all, config, selected)) return err;
   for (const PluginInfo* info : selected)
@@ -106,6 +121,13 @@ void PluginHost::finished(std::string_view command, const rapidjson::Value& para
 
 void PluginHost::job_exited(const plugins::JobExit& exit) {
   for (auto& l : mine_) l.plugin->job_exited(exit);
+}
+
+void PluginHost::stopped(std::function<void()> done) { stopped_from(0, std::move(done)); }
+
+void PluginHost::stopped_from(size_t i, std::function<void()> done) {
+  if (i >= mine_.size()) return done();
+  mine_[i].plugin->stopped([this, i, done = std::move(done)]() mutable { stopped_from(i + 1, std::move(done)); });
 }
 
 void PluginHost::close() {

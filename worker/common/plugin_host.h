@@ -47,6 +47,8 @@ class PluginHost {
   plugins::Verdict received(std::string_view command, const rapidjson::Value& params);
   void finished(std::string_view command, const rapidjson::Value& params, plugins::Code code);
   void job_exited(const plugins::JobExit& exit);
+  // Every plugin's stopped(), one after the other; then done.
+  void stopped(std::function<void()> done);
   void close();
   bool empty() const { return mine_.empty(); }
 
@@ -56,6 +58,8 @@ class PluginHost {
     std::unique_ptr<plugins::Plugin> plugin;
     std::unique_ptr<plugins::Host> host;  // plugins keep a reference to theirs
   };
+  void stopped_from(size_t i, std::function<void()> done);
+
   std::span<const plugins::PluginInfo> all_;
   plugins::Side side_;
   std::vector<const plugins::PluginInfo*> selected_;

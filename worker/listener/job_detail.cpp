@@ -91,6 +91,7 @@ void append_job_detail(std::string& out, const shm::JobInfo& info, int64_t now,
     out += "null";
   }
   field(out, "backoff", true, info.next_retry_at > now ? info.next_retry_at - now : 0);
+  out += (info.flags & shm::kJobCluster) ? ",\"cluster\":true" : ",\"cluster\":false";
   if (history) {
     out += ",\"history\":";
     append_job_history(out, *history);

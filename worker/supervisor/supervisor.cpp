@@ -17,11 +17,21 @@ namespace {
 
 using protocol::Code;
 
-uint32_t buffersize_of(const std::string& settings_json) {
+// What the job table keeps beside a job's settings: READ's line count and
+// the marks STATUS shows (a cluster job's copy).
+struct SlotFacts {
+  uint32_t buffersize = 20;
+  uint32_t marks = 0;
+};
+
+SlotFacts slot_facts(const std::string& settings_json) {
   rapidjson::Document d;
   d.Parse(settings_json.c_str(), settings_json.size());
-  if (d.IsObject() && d.HasMember("buffersize") && d["buffersize"].IsUint()) return d["buffersize"].GetUint();
-  return 20;
+  SlotFacts facts;
+  if (!d.IsObject()) return facts;
+  if (d.HasMember("buffersize") && d["buffersize"].IsUint()) facts.buffersize = d["buffersize"].GetUint();
+  if (!protocol::cluster_of_settings(d).empty()) facts.marks |= shm::kJobCluster;
+  return facts;
 }
 
 std::string job_error(const std::string& job, const char* what) { return "job \"" + job + "\" " + what; }
@@ -242,6 +252,8 @@ void Supervisor::add(uint64_t id, const std::string& job, const rapidjson::Value
   if (store_->jobs().size() >= seg_.header().capacity)
     return reply(id, Code::kFailed,
                  "the job table is full (job_capacity " + std::to_string(seg_.header().capacity) + ")");
+  if (!protocol::cluster_of_settings(params).empty())
+    return reply(id, Code::kFailed, "\"cluster\" is set by the cluster agent only: add cluster jobs with CLUSTER.APPLY");
   rapidjson::Document settings;
   if (auto err = protocol::settings_for_add(params, settings)) return reply(id, Code::kFailed, *err);
   store_->put(job, protocol::to_json(settings));
@@ -253,13 +265,18 @@ void Supervisor::update(uint64_t id, const std::string& job, const rapidjson::Va
   if (!current) return reply(id, Code::kFailed, job_error(job, "does not exist"));
   rapidjson::Document old, merged;
   old.Parse(current->c_str(), current->size());
+  if (!protocol::cluster_of_settings(old).empty() || params.HasMember("cluster"))
+    return reply(id, Code::kFailed, job_error(job, "is a cluster job: change it with CLUSTER.APPLY"));
   if (auto err = protocol::settings_for_update(params, old, merged)) return reply(id, Code::kFailed, *err);
   store_->put(job, protocol::to_json(merged));
   save_then_publish(id, job);
 }
 
 void Supervisor::remove(uint64_t id, const std::string& job) {
-  if (!store_->find(job)) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  const std::string* current = store_->find(job);
+  if (!current) return reply(id, Code::kFailed, job_error(job, "does not exist"));
+  if (rapidjson::Document old; !protocol::cluster_of_settings(old.Parse(current->c_str(), current->size())).empty())
+    return reply(id, Code::kFailed, job_error(job, "is a cluster job: remove it with CLUSTER.APPLY"));
   if (jobs_->running(job)) return reply(id, Code::kFailed, job_error(job, "is running: stop it first"));
   store_->erase(job);
   jobs_->forget(job);
@@ -269,21 +286,72 @@ void Supervisor::remove(uint64_t id, const std::string& job) {
 // Others see a change only once it is on disk, so nothing they saw can be
 // lost by a crash.
 void Supervisor::save_then_publish(uint64_t id, const std::string& job) {
-  store_->commit([this, id, job](const std::string& error) {
+  save_then_publish(job, [this, id](Code code, const std::string& error) { reply(id, code, error); });
+}
+
+void Supervisor::save_then_publish(const std::string& job, Result done) {
+  store_->commit([this, job, done = std::move(done)](const std::string& error) {
     if (!error.empty()) {
       spdlog::error("supervisor: {}", error);
-      return reply(id, Code::kFailed, error);
+      return done(Code::kFailed, error);
     }
     publish(job);
-    reply(id, Code::kOk);
+    done(Code::kOk, {});
   });
+}
+
+// The cluster agent's changes, logged as a client's are (with their result)
+// and marked as the cluster's.
+void Supervisor::put(const std::string& job, const std::string& settings, Result result) {
+  bool exists = store_->find(job) != nullptr;
+  spdlog::info("{} {} (by the cluster)", exists ? "UPDATE" : "ADD", settings);
+  auto done = [result = std::move(result)](Code code, const std::string& error) {
+    log_result(code, error);
+    result(code, error);
+  };
+  if (stopping_) return done(Code::kFailed, "the server is stopping");
+  if (!exists && store_->jobs().size() >= seg_.header().capacity)
+    return done(Code::kFailed,
+                "the job table is full (job_capacity " + std::to_string(seg_.header().capacity) + ")");
+  rapidjson::Document params, checked;
+  params.Parse(settings.c_str(), settings.size());
+  if (params.HasParseError() || !params.IsObject()) return done(Code::kFailed, "settings are not a JSON object");
+  params.AddMember("jobname", rapidjson::Value(job.c_str(), static_cast<rapidjson::SizeType>(job.size()),
+                                               params.GetAllocator()),
+                   params.GetAllocator());
+  if (auto err = protocol::settings_for_add(params, checked)) return done(Code::kFailed, *err);
+  store_->put(job, protocol::to_json(checked));
+  save_then_publish(job, std::move(done));
+}
+
+void Supervisor::stop(const std::string& job, Result result) {
+  spdlog::info("STOP {{\"jobname\":\"{}\"}} (by the cluster)", job);
+  auto done = [result = std::move(result)](Code code, const std::string& error) {
+    log_result(code, error);
+    result(code, error);
+  };
+  if (!store_->find(job)) return done(Code::kFailed, job_error(job, "does not exist"));
+  jobs_->stop(job, std::move(done));
+}
+
+void Supervisor::remove(const std::string& job, Result result) {
+  spdlog::info("DELETE {{\"jobname\":\"{}\"}} (by the cluster)", job);
+  auto done = [result = std::move(result)](Code code, const std::string& error) {
+    log_result(code, error);
+    result(code, error);
+  };
+  if (!store_->find(job)) return done(Code::kFailed, job_error(job, "does not exist"));
+  if (jobs_->running(job)) return done(Code::kFailed, job_error(job, "is running: stop it first"));
+  store_->erase(job);
+  jobs_->forget(job);
+  save_then_publish(job, std::move(done));
 }
 
 void Supervisor::publish(const std::string& job) {
   const std::string* settings = store_->find_saved(job);
   if (!settings)
     seg_.table().remove(job);
-  else if (!seg_.table().put(job, *settings, buffersize_of(*settings)))
+  else if (SlotFacts facts = slot_facts(*settings); !seg_.table().put(job, *settings, facts.buffersize, facts.marks))
     spdlog::error("supervisor: no slot left in shared memory for job \"{}\"", job);
 }
 
@@ -303,7 +371,7 @@ void Supervisor::reload() {
 void Supervisor::stop() {
   if (stopping_) return;
   stopping_ = true;
-  jobs_->stop_all([this] { close_loop(); });
+  jobs_->stop_all([this] { plugins_.stopped([this] { close_loop(); }); });
 }
 
 void Supervisor::close_loop() {

@@ -34,6 +34,9 @@ class Supervisor : private plugins::JobControl {
   const std::string* settings(const std::string& job) const override;
   bool running(const std::string& job) const override;
   void start(const std::string& job, shm::StartReason reason, Result result) override;
+  void put(const std::string& job, const std::string& settings, Result result) override;
+  void stop(const std::string& job, Result result) override;
+  void remove(const std::string& job, Result result) override;
 
   const std::string* startable(const std::string& job) const;
   void on_channel(ChannelKind kind, uint64_t id, std::string_view payload);
@@ -46,6 +49,7 @@ class Supervisor : private plugins::JobControl {
   void remove(uint64_t id, const std::string& job);
   void control(uint64_t id, protocol::CoreCommand cmd, const std::string& job);
   void save_then_publish(uint64_t id, const std::string& job);
+  void save_then_publish(const std::string& job, Result done);
   void publish(const std::string& job);
   void publish_all();
   void on_control(ControlMessage& message, std::vector<int>& fds);

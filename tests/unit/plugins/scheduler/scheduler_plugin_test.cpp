@@ -43,6 +43,10 @@ class FakeJobs : public JobControl {
     running_.insert(job);
     result(Code::kOk, {});
   }
+  // Not the scheduler's: a call fails the test.
+  void put(const std::string& job, const std::string&, Result) override { ADD_FAILURE() << "put " << job; }
+  void stop(const std::string& job, Result) override { ADD_FAILURE() << "stop " << job; }
+  void remove(const std::string& job, Result) override { ADD_FAILURE() << "remove " << job; }
 };
 
 int64_t steady_ms() { return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count(); }
