@@ -14,12 +14,13 @@ _backendctl() {
     local global_valued="-H --host -p --port -u --user --timeout"
     local global_opts="-H --host -p --port -u --user --timeout --json -h --help --version"
     local commands="add update delete get getall start stop restart status ls statusall read mem memall
-        server call auth logs schedule"
+        server call auth logs schedule cluster"
     local -A groups=(
         [server]="mem read"
         [auth]="getenable setenable add delete update get getall"
         [logs]="ls files cat server-ls server-files server-cat"
         [schedule]="add delete update get ls log"
+        [cluster]="ls apply drain move"
     )
     # Each command's options (-h, --help and --json are added to all).
     local -A opts=(
@@ -35,6 +36,7 @@ _backendctl() {
         ["logs server-cat"]="--offset --length"
         ["schedule add"]="--cron --condition --enabled --disabled"
         ["schedule update"]="--cron --condition --enabled --disabled"
+        ["cluster drain"]="--undo"
     )
     # What each positional argument is, in order.
     local -A args=(
@@ -45,6 +47,7 @@ _backendctl() {
         ["logs server-files"]="serverdir" ["logs server-cat"]="serverdir serverfile"
         ["schedule add"]="job" ["schedule delete"]="job uuid" ["schedule update"]="job uuid"
         ["schedule get"]="job uuid" ["schedule ls"]="job" ["schedule log"]="job uuid"
+        ["cluster apply"]="file" ["cluster drain"]="none" ["cluster move"]="job none"
     )
     local opts_valued="--params --buffersize --env --cwd --run-as --interpreter --stopsignal --stoptimeout --set
         --privileges --offset --length --cron --condition"

@@ -1,6 +1,6 @@
 // The command table: every command's name, arguments, help and handler.
 // Each group of commands (jobs, status, output, server, auth, logs,
-// schedule) lives in its own file and hands its entries to the table.
+// schedule, cluster) lives in its own file and hands its entries to the table.
 #pragma once
 
 #include <string_view>
@@ -30,6 +30,7 @@ std::vector<Command> server_commands();
 std::vector<Command> auth_commands();
 std::vector<Command> logs_commands();
 std::vector<Command> schedule_commands();
+std::vector<Command> cluster_commands();
 
 const std::vector<Command>& all_commands();
 // The command whose name (or alias) is `name`; nullptr when none.

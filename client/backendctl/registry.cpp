@@ -20,9 +20,10 @@ constexpr Section kSections[] = {
     {"Auth plugin", auth_commands},
     {"Log explorer plugin", logs_commands},
     {"Scheduler plugin", schedule_commands},
+    {"Cluster", cluster_commands},
 };
 
-constexpr std::string_view kGroups[] = {"server", "auth", "logs", "schedule"};
+constexpr std::string_view kGroups[] = {"server", "auth", "logs", "schedule", "cluster"};
 
 std::string first_word(std::string_view name) { return std::string(name.substr(0, name.find(' '))); }
 

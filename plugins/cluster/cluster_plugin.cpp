@@ -102,6 +102,8 @@ class Agent final : public Plugin {
   }
 
   void job_exited(const JobExit& exit) override {
+    if (auto epoch = status_epochs_.find(exit.job); epoch != status_epochs_.end())
+      publish_status(exit.job, "stopped", epoch->second);
     auto run = running_ticks_.find(exit.job);
     if (run == running_ticks_.end()) return;
     // The tick is done: kept (without the lease) so that no host runs it again.
@@ -193,6 +195,7 @@ class Agent final : public Plugin {
   };
   std::map<std::string, TickRun> running_ticks_;
   std::map<std::string, std::string> published_;  // job -> status value last put
+  std::map<std::string, int64_t> status_epochs_;   // job -> the epoch its status last said
   std::set<std::string> conflicts_logged_;
 };
 
@@ -563,11 +566,13 @@ void Agent::let_go(const std::string& name) {
   if (jobs_->running(name)) return jobs_->stop(name, done);
   jobs_->remove(name, done);
   published_.erase(name);
+  status_epochs_.erase(name);
   if (available()) client_->remove(keys_->status(config_.host, name), {}, [](etcd::Parsed<etcd::DeleteResponse>) {});
 }
 
 void Agent::publish_status(const std::string& name, const std::string& state, int64_t epoch) {
   if (!available()) return;
+  status_epochs_[name] = epoch;
   StatusRecord status{state, 0, epoch};
   shm::JobInfo info;
   if (host_->segment && host_->segment->table().read(name, info)) status.pid = info.pid;
