@@ -522,7 +522,7 @@ void Agent::keep_running(const JobDefinition& def, int64_t epoch, Clock::time_po
     return;
   }
   bool scheduled = def.every != 0;
-  std::string wanted = normalised(name, local_settings(def, config_.name, epoch, run_id));
+  std::string wanted = normalised(name, local_settings(def, config_.name, config_.host, epoch, run_id));
   if (!current || *current != wanted) {
     busy_.insert(name);
     if (jobs_->running(name)) {

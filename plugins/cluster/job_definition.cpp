@@ -110,7 +110,8 @@ std::string definition_to_json(const JobDefinition& d) {
   return protocol::to_json(doc);
 }
 
-std::string local_settings(const JobDefinition& d, std::string_view cluster, int64_t epoch, std::string_view run_id) {
+std::string local_settings(const JobDefinition& d, std::string_view cluster, std::string_view host, int64_t epoch,
+                           std::string_view run_id) {
   rapidjson::Document doc;
   doc.Parse(d.settings.c_str(), d.settings.size());
   auto& a = doc.GetAllocator();
@@ -128,7 +129,9 @@ std::string local_settings(const JobDefinition& d, std::string_view cluster, int
   }
   env->value.RemoveMember("BACKEND_EPOCH");
   env->value.RemoveMember("BACKEND_RUN_ID");
+  env->value.RemoveMember("BACKEND_HOST");
   env->value.AddMember("BACKEND_EPOCH", str(std::to_string(epoch)), a);
+  env->value.AddMember("BACKEND_HOST", str(host), a);
   if (!run_id.empty()) env->value.AddMember("BACKEND_RUN_ID", str(run_id), a);
   return protocol::to_json(doc);
 }

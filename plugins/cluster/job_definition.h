@@ -51,10 +51,11 @@ std::string definition_to_json(const JobDefinition& definition);
 
 // The settings of the local job that runs it on this host: the definition's,
 // marked as the cluster's ("cluster": NAME), never guarded or autostarted
-// by the local plugins (the agent decides when it runs), with BACKEND_EPOCH
-// and, for a scheduled run, BACKEND_RUN_ID in its environment.
-std::string local_settings(const JobDefinition& definition, std::string_view cluster, int64_t epoch,
-                           std::string_view run_id = {});
+// by the local plugins (the agent decides when it runs), with BACKEND_EPOCH,
+// BACKEND_HOST (this host's id) and, for a scheduled run, BACKEND_RUN_ID in
+// its environment.
+std::string local_settings(const JobDefinition& definition, std::string_view cluster, std::string_view host,
+                           int64_t epoch, std::string_view run_id = {});
 
 // The cluster a local job's settings mark it as run for; "" for a local job.
 std::string cluster_of(std::string_view settings_json);

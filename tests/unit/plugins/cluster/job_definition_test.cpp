@@ -93,15 +93,16 @@ TEST(JobDefinition, TheLocalCopyIsMarkedUnguardedAndCarriesItsEpochAndRun) {
   JobDefinition d;
   ASSERT_FALSE(
       parse_definition("report", R"({"command": "/bin/report", "env": {"A": "1", "BACKEND_EPOCH": "forged"}})", d));
-  auto settings = parse(local_settings(d, "prod", 77, "report/123"));
+  auto settings = parse(local_settings(d, "prod", "web-1", 77, "report/123"));
   EXPECT_EQ(std::string(settings["cluster"].GetString()), "prod");
   EXPECT_FALSE(settings["guard"].GetBool());
   EXPECT_FALSE(settings["autostart"].GetBool());
   EXPECT_EQ(std::string(settings["env"]["BACKEND_EPOCH"].GetString()), "77");
   EXPECT_EQ(std::string(settings["env"]["BACKEND_RUN_ID"].GetString()), "report/123");
   EXPECT_EQ(std::string(settings["env"]["A"].GetString()), "1");
-  EXPECT_EQ(cluster_of(local_settings(d, "prod", 1)), "prod");
-  EXPECT_FALSE(parse(local_settings(d, "prod", 1))["env"].HasMember("BACKEND_RUN_ID"));
+  EXPECT_EQ(std::string(settings["env"]["BACKEND_HOST"].GetString()), "web-1");
+  EXPECT_EQ(cluster_of(local_settings(d, "prod", "web-1", 1)), "prod");
+  EXPECT_FALSE(parse(local_settings(d, "prod", "web-1", 1))["env"].HasMember("BACKEND_RUN_ID"));
   EXPECT_EQ(cluster_of(R"({"command": "x"})"), "");
   EXPECT_EQ(cluster_of("not json"), "");
 }
