@@ -23,33 +23,6 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
-// Checks nesting depth, and refuses NUL bytes: RapidJSON takes a NUL after
-// the root value for the end of input, so "{}\0junk" would pass as "{}".
-// Exact for valid JSON; anything else is refused by the parser anyway.
-bool shallow_and_nul_free(std::string_view json) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (c == '\0') return false;
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -67,7 +40,7 @@ std::optional<std::string> parse_request(std::string_view payload, Request& out)
   std::string_view json = payload.substr(space + 1);
   if (json.empty()) return std::nullopt;
 
-  if (!shallow_and_nul_free(json)) return std::string(kParamsDecodeFailed);
+  if (!shallow_and_nul_free(json, kMaxDepth)) return std::string(kParamsDecodeFailed);
   out.params.Parse<kParseFlags>(json.data(), json.size());
   if (out.params.HasParseError() || !out.params.IsObject()) {
     out.params.SetObject();
@@ -106,6 +79,32 @@ rapidjson::Value take_auth(rapidjson::Document& params) {
     }
   }
   return auth;
+}
+
+// Exact for valid JSON; anything else is refused by the parser anyway.
+bool shallow_and_nul_free(std::string_view json, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '\0') return false;
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
 }
 
 }  // namespace backend::protocol

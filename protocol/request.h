@@ -46,4 +46,9 @@ bool is_command_name(std::string_view command);
 // allocator: use it while params lives, or CopyFrom it.
 rapidjson::Value take_auth(rapidjson::Document& params);
 
+// JSON text nesting no deeper than max_depth, without NUL bytes: RapidJSON
+// takes a NUL after the root value for the end of input, so "{}\0junk"
+// would pass as "{}". Checked before parsing what a peer sends.
+bool shallow_and_nul_free(std::string_view json, int max_depth);
+
 }  // namespace backend::protocol

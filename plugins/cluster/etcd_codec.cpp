@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "protocol/request.h"
+
 namespace backend::plugins::cluster::etcd {
 
 namespace {
@@ -37,35 +39,6 @@ constexpr std::array<uint8_t, 256> kDecode = make_decode_table();
 constexpr int kMaxDepth = 32;
 
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-
-// RapidJSON takes a NUL after the root value for the end of input, so
-// "{}\0junk" would pass as "{}": a NUL anywhere is refused. JSON has no raw
-// NUL, so nothing valid is lost. Exact for valid JSON; the parser refuses
-// the rest anyway.
-bool shallow_and_nul_free(std::string_view json) {
-  if (json.find('\0') != std::string_view::npos) return false;
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 // The first failure while reading one body; later ones add nothing.
 struct Reader {
@@ -243,7 +216,7 @@ void parse_json(std::string_view text, Body& body) {
     body.error = malformed("the body is empty");
     return;
   }
-  if (!shallow_and_nul_free(text)) {
+  if (!protocol::shallow_and_nul_free(text, kMaxDepth)) {
     body.error = malformed("the body holds a NUL byte or nests deeper than " + std::to_string(kMaxDepth));
     return;
   }
