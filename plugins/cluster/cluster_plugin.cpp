@@ -183,6 +183,8 @@ class Agent final : public Plugin {
   Clock::time_point last_poll_{};
 
   std::map<std::string, Clock::time_point> absent_since_;  // owner key seen absent, per job
+  // A schedule's current tick seen unclaimed, and since when, per job.
+  std::map<std::string, std::pair<int64_t, Clock::time_point>> tick_seen_;
   std::set<std::string> claiming_;
   std::set<std::string> busy_;  // a put, start, stop or delete of the local job in flight
   std::map<std::string, Clock::time_point> last_start_;
@@ -488,10 +490,10 @@ void Agent::run_scheduled(const JobDefinition& def, Clock::time_point now, const
   else if (!snapshot_.hosts[config_.host].draining)
     rank = rank_of(name + "@" + std::to_string(tick), config_.host, candidates, def.selector);
   if (!rank) return;
-  std::string key = name + "@" + std::to_string(tick);
-  auto since = absent_since_.emplace(key, now).first->second;
-  if (now - since < claim_delay(*rank, kClaimStep / 5)) return;
-  absent_since_.erase(key);
+  auto& seen = tick_seen_[name];
+  if (seen.first != tick) seen = {tick, now};
+  if (now - seen.second < claim_delay(*rank, kClaimStep / 5)) return;
+  tick_seen_.erase(name);
   // The record outlives its claimer: a tick is never claimed twice by
   // mistake. It names the claimer's lease, so that at least once can tell
   // a run whose host died.
@@ -585,10 +587,14 @@ void Agent::publish_status(const std::string& name, const std::string& state, in
 
 // ---- commands ----------------------------------------------------------------
 
+Reply not_in_a_cluster() {
+  return {Code::kFailed, {}, "this server is not in a cluster (no \"cluster\" in its config)"};
+}
+
 Reply unavailable(const etcd::Error& error) { return {Code::kFailed, {}, "etcd: " + error.message}; }
 
 void Agent::ls_command(const Value&, Done done) {
-  if (!client_) return done({Code::kFailed, {}, "this server is not in a cluster (no \"cluster\" in its config)"});
+  if (!client_) return done(not_in_a_cluster());
   client_->range(keys_->root(), etcd::prefix_end(keys_->root()),
                  [this, done, alive = alive_](etcd::Parsed<etcd::RangeResponse> range) {
                    if (!*alive) return;
@@ -650,7 +656,7 @@ void Agent::ls_command(const Value&, Done done) {
 // The file's jobs become the cluster's, whole, in one transaction that holds
 // only if no job changed since they were read.
 void Agent::apply_command(const Value& params, Done done) {
-  if (!client_) return done({Code::kFailed, {}, "this server is not in a cluster (no \"cluster\" in its config)"});
+  if (!client_) return done(not_in_a_cluster());
   auto it = params.FindMember("jobs");
   if (it == params.MemberEnd() || !it->value.IsObject())
     return done({Code::kFailed, {}, "\"jobs\" must be an object of job name: definition"});
@@ -722,7 +728,7 @@ void Agent::apply_command(const Value& params, Done done) {
 }
 
 void Agent::drain_command(const Value& params, Done done) {
-  if (!client_) return done({Code::kFailed, {}, "this server is not in a cluster (no \"cluster\" in its config)"});
+  if (!client_) return done(not_in_a_cluster());
   auto host = params.FindMember("host");
   if (host == params.MemberEnd() || !host->value.IsString() || !conf::valid_cluster_id(text_of(host->value)))
     return done({Code::kFailed, {}, "\"host\" must be a host id"});
@@ -738,7 +744,7 @@ void Agent::drain_command(const Value& params, Done done) {
 }
 
 void Agent::move_command(const Value& params, Done done) {
-  if (!client_) return done({Code::kFailed, {}, "this server is not in a cluster (no \"cluster\" in its config)"});
+  if (!client_) return done(not_in_a_cluster());
   auto job = params.FindMember("jobname");
   auto host = params.FindMember("host");
   if (host == params.MemberEnd() || !host->value.IsString() || !conf::valid_cluster_id(text_of(host->value)))

@@ -36,6 +36,15 @@ SlotFacts slot_facts(const std::string& settings_json) {
 
 std::string job_error(const std::string& job, const char* what) { return "job \"" + job + "\" " + what; }
 
+// A plugin's change is answered to the plugin and its result logged, as a
+// client's is by reply().
+plugins::JobControl::Result logged(plugins::JobControl::Result result) {
+  return [result = std::move(result)](Code code, const std::string& error) {
+    log_result(code, error);
+    result(code, error);
+  };
+}
+
 }  // namespace
 
 Supervisor::Supervisor(WorkerContext& ctx)
@@ -237,10 +246,7 @@ bool Supervisor::running(const std::string& job) const { return jobs_->running(j
 // A plugin's START is logged as a client's would be, with its result.
 void Supervisor::start(const std::string& job, shm::StartReason reason, Result result) {
   spdlog::info("START {{\"jobname\":\"{}\"}} (by a plugin)", job);
-  auto done = [result = std::move(result)](Code code, const std::string& error) {
-    log_result(code, error);
-    result(code, error);
-  };
+  auto done = logged(std::move(result));
   if (stopping_) return done(Code::kFailed, "the server is stopping");
   const std::string* saved = startable(job);
   if (!saved) return done(Code::kFailed, job_error(job, "does not exist"));
@@ -305,10 +311,7 @@ void Supervisor::save_then_publish(const std::string& job, Result done) {
 void Supervisor::put(const std::string& job, const std::string& settings, Result result) {
   bool exists = store_->find(job) != nullptr;
   spdlog::info("{} {} (by the cluster)", exists ? "UPDATE" : "ADD", settings);
-  auto done = [result = std::move(result)](Code code, const std::string& error) {
-    log_result(code, error);
-    result(code, error);
-  };
+  auto done = logged(std::move(result));
   if (stopping_) return done(Code::kFailed, "the server is stopping");
   if (!exists && store_->jobs().size() >= seg_.header().capacity)
     return done(Code::kFailed,
@@ -326,20 +329,14 @@ void Supervisor::put(const std::string& job, const std::string& settings, Result
 
 void Supervisor::stop(const std::string& job, Result result) {
   spdlog::info("STOP {{\"jobname\":\"{}\"}} (by the cluster)", job);
-  auto done = [result = std::move(result)](Code code, const std::string& error) {
-    log_result(code, error);
-    result(code, error);
-  };
+  auto done = logged(std::move(result));
   if (!store_->find(job)) return done(Code::kFailed, job_error(job, "does not exist"));
   jobs_->stop(job, std::move(done));
 }
 
 void Supervisor::remove(const std::string& job, Result result) {
   spdlog::info("DELETE {{\"jobname\":\"{}\"}} (by the cluster)", job);
-  auto done = [result = std::move(result)](Code code, const std::string& error) {
-    log_result(code, error);
-    result(code, error);
-  };
+  auto done = logged(std::move(result));
   if (!store_->find(job)) return done(Code::kFailed, job_error(job, "does not exist"));
   if (jobs_->running(job)) return done(Code::kFailed, job_error(job, "is running: stop it first"));
   store_->erase(job);
