@@ -26,7 +26,7 @@ class Env:
     def __init__(self, a):
         self.here = os.path.dirname(os.path.abspath(__file__))
         self.server_bin, self.loadgen, self.writer, self.stamper = a.server_bin, a.loadgen, a.writer, a.stamper
-        self.floor = a.floor
+        self.floor, self.echo_floor, self.spawn_floor = a.floor, a.echo_floor, a.spawn_floor
         self.pm2_module, self.wait_log = a.pm2_module, a.wait_log
 
 
@@ -36,6 +36,8 @@ def parse():
         p.add_argument("--" + name, required=True)
     p.add_argument("--server-bin", help="backend-server beside the peers")
     p.add_argument("--floor", help="restart_floor (scenario 4's floor, beside the peers)")
+    p.add_argument("--echo-floor", help="echo_floor (scenario 1's floor)")
+    p.add_argument("--spawn-floor", help="spawn_floor (scenario 3's floor)")
     p.add_argument("--pm2-module", help="the pm2 package's folder")
     p.add_argument("--old", metavar="BIN", help="A/B mode: the old build's backend-server")
     p.add_argument("--new", metavar="BIN", help="A/B mode: the new build's backend-server")
@@ -47,8 +49,8 @@ def parse():
     a = p.parse_args()
     if bool(a.old) != bool(a.new):
         p.error("--old and --new go together")
-    if not a.old and not (a.server_bin and a.floor and a.pm2_module):
-        p.error("--server-bin, --floor and --pm2-module, or --old and --new")
+    if not a.old and not (a.server_bin and a.floor and a.echo_floor and a.spawn_floor and a.pm2_module):
+        p.error("--server-bin, --floor, --echo-floor, --spawn-floor and --pm2-module, or --old and --new")
     return a
 
 
@@ -70,6 +72,9 @@ def peers(a, env, sizes, tmp, results):
         scenarios.bulk(env, order, wd("bulk"), results, sizes)
         log(f"round {r + 1}: {sizes.trickle_jobs} chatty jobs for {sizes.trickle_s} s")
         scenarios.trickle(env, order, wd("trickle"), results, sizes)
+    # One round only: a peer may take its whole budget (minutes) to get there.
+    log(f"{sizes.huge:,} jobs, the peers for at most {sizes.huge_budget} s each")
+    scenarios.huge(env, daemons.DAEMONS, os.path.join(tmp, "huge"), results, sizes)
     return [daemons.BackendServer.name]
 
 

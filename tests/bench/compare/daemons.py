@@ -73,6 +73,8 @@ def json_line(cmd):
 class Daemon:
     """A daemon under test; subclasses implement the scenarios' verbs."""
     name = "?"
+    capacity = None       # jobs it must be able to hold, when more than its default
+    start_timeout = 300   # seconds start_jobs waits for its jobs to be up
 
     def __init__(self, env, workdir):
         self.env, self.dir = env, workdir
@@ -97,9 +99,12 @@ class Protocol:
     def __init__(self, port):
         self.sock = jobs_client.connect(port)
 
+    def raw(self, command, params=None):
+        """The reply's JSON text as it came."""
+        return jobs_client.call(self.sock, command + (" " + json.dumps(params) if params is not None else ""))
+
     def call(self, command, params=None):
-        payload = command + (" " + json.dumps(params) if params is not None else "")
-        return json.loads(jobs_client.call(self.sock, payload))
+        return json.loads(self.raw(command, params))
 
     def ok(self, command, params=None):
         reply = self.call(command, params)
@@ -135,9 +140,12 @@ class BackendServer(Daemon):
         self.pidfile = os.path.join(data, "backend-server.pid")
         conf = os.path.join(self.dir, "backend-server.conf")
         with open(conf, "w") as f:
-            json.dump({"listen": f"127.0.0.1:{self.port}", "data_dir": data, "pidfile": self.pidfile,
-                       "shm_name": f"compare-{os.getpid()}-{self.port}",
-                       "plugin_settings": {"guarder": {"backoff_reset": 1}}}, f)
+            settings = {"listen": f"127.0.0.1:{self.port}", "data_dir": data, "pidfile": self.pidfile,
+                        "shm_name": f"compare-{os.getpid()}-{self.port}",
+                        "plugin_settings": {"guarder": {"backoff_reset": 1}}}
+            if self.capacity:
+                settings["job_capacity"] = self.capacity
+            json.dump(settings, f)
         out = os.path.join(self.dir, "server.out")
         self.out = open(out, "w")
         binary = self.server_bin or self.env.server_bin
@@ -171,6 +179,22 @@ class BackendServer(Daemon):
             return True
         except OSError:
             return False
+
+    def raw(self, command, params=None):
+        return self.c.raw(command, params)
+
+    def add_all(self, jobs):
+        """ADDs of jobs alike but for their names' numbers (h0, h1, ...) over
+        8 connections: seconds until all are stored."""
+        prefix = os.path.commonprefix([j.name for j in jobs]).rstrip("0123456789")
+        j = jobs[0]
+        request = "ADD " + json.dumps({"jobname": prefix + "{n}", "command": j.argv[0],
+                                       "params": shlex.join(j.argv[1:]), "writelog": j.log, "guard": j.guard})
+        t0 = time.perf_counter()
+        r = self._loadgen("--clients", "8", "--each", str(len(jobs)), "--request", request)
+        if r["errors"]:
+            raise RuntimeError(f"backend-server: ADD failed: {r}")
+        return time.perf_counter() - t0
 
     def add(self, job):
         self.c.ok("ADD", {"jobname": job.name, "command": job.argv[0], "params": shlex.join(job.argv[1:]),
@@ -272,7 +296,7 @@ stdout_logfile_maxbytes=0
         self.out = open(os.path.join(self.dir, "supervisord.out"), "w")
         self.proc = subprocess.Popen(["supervisord", "-c", conf], stdout=self.out, stderr=subprocess.STDOUT)
         self.rpc = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{self.port}/RPC2")
-        wait_until(self._answers, 30, "supervisord to answer")
+        wait_until(self._answers, 120, "supervisord to answer")
         up = {j.name for j in jobs if j.up}
         wait_until(lambda: up <= self._running(), 30, "supervisord's autostart jobs")
 
@@ -302,7 +326,11 @@ stdout_logfile_maxbytes=0
             if r is not True:
                 raise RuntimeError(f"supervisord: startProcess: {r}")
         want = set(names) if wait else set()
+        deadline = t0 + self.start_timeout
         while not want <= self._running():
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"supervisord: {len(want - self._running())} of {len(want)} not running after "
+                                   f"{self.start_timeout} s")
             time.sleep(0.005)
         return time.perf_counter() - t0
 
@@ -369,7 +397,8 @@ class Pm2(Daemon):
         return [self.daemon_pid]
 
     def start_jobs(self, names, wait=True):
-        return self._ask(op="start", apps=[self._app(self.jobs[n]) for n in names], wait=wait)["seconds"]
+        return self._ask(op="start", apps=[self._app(self.jobs[n]) for n in names], wait=wait,
+                         timeout=self.start_timeout)["seconds"]
 
     def load(self, what, clients, seconds):
         if what == "status_all":

@@ -4,7 +4,7 @@
 // on stdin, writes one JSON reply per line on stdout. Anything timed is
 // timed here, next to the API call, so the pipe to the harness never counts.
 //
-//   {"op":"start","apps":[...],"wait":W}
+//   {"op":"start","apps":[...],"wait":W,"timeout":T}
 //                                      pm2.start({apps}), then (W) pm2.list
 //                                      until all are online: {"seconds"}
 //   {"op":"load","method":"describe"|"list","name":N,"clients":C,"seconds":S}
@@ -47,12 +47,14 @@ async function logBus() {
   });
 }
 
-async function allOnline(names) {
+async function allOnline(names, timeout) {
   const want = new Set(names);
+  const t0 = now();
   for (;;) {
     const list = await call(pm2.list);
     const up = list.filter((p) => want.has(p.name) && p.pm2_env.status === 'online' && p.pid > 0).length;
     if (up === want.size) return;
+    if (timeout && seconds(t0) > timeout) throw new Error(`${up} of ${want.size} online after ${timeout} s`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -102,7 +104,7 @@ async function handle(req) {
     case 'start': {
       const t0 = now();
       await call(pm2.start, { apps: req.apps });
-      if (req.wait !== false) await allOnline(req.apps.map((a) => a.name));
+      if (req.wait !== false) await allOnline(req.apps.map((a) => a.name), req.timeout);
       return { seconds: seconds(t0) };
     }
     case 'load': return load(req);

@@ -16,23 +16,46 @@ def num(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
+# What no supervisor can beat on this machine, measured beside the daemons
+# in the same run: per scenario, the name its samples are filed under.
+FLOORS = {"1-1": "minimal C server", "1-32": "minimal C server", "3": "posix_spawn loop",
+          "4": "minimal C supervisor", "5": "writer | cat > file"}
+
+
 class Row:
     """One measured quantity: per daemon a value (the median of the rounds,
-    or a percentile of pooled samples) with its spread, and the ratio of
-    backend-server to the better peer, "times better" either way."""
+    or a percentile of pooled samples) with its spread; the ratio of
+    backend-server to the better peer, "times better" either way; and
+    backend-server's value over the floor's (or ceiling's) where the run
+    measured one. Targets, each optional: `peer`, at least that many times
+    better than the better peer; `floor`, within that factor of the floor
+    (a time at most floor x f, a rate at least ceiling / f); `limit`, an
+    absolute bound (at most, or for a rate at least). Met when all are."""
 
-    def __init__(self, label, values, higher_better, target, digits=0, spread=None):
+    def __init__(self, label, values, higher_better, peer=None, digits=0, spread=None, floor=None, limit=None,
+                 compare=True):
         self.label, self.values, self.higher = label, values, higher_better
-        self.target, self.digits, self.spread = target, digits, spread or {}
+        self.peer, self.floor, self.limit = peer, floor, limit
+        self.digits, self.spread, self.compare = digits, spread or {}, compare
+
+    def floor_value(self):
+        return next((v for d, v in self.values.items() if d not in PEERS and d != US), None)
+
+    def floor_key(self):
+        return next((d for d in self.values if d not in PEERS and d != US), None)
 
     def ratio(self):
         peers = [self.values[p] for p in PEERS if p in self.values]
-        if US not in self.values or not peers or not self.values[US]:
+        if not self.compare or US not in self.values or not peers or not self.values[US] or not all(peers):
             return None
         return self.values[US] / max(peers) if self.higher else min(peers) / self.values[US]
 
+    def of_floor(self):
+        f = self.floor_value()
+        return self.values[US] / f if f and US in self.values else None
+
     def cell(self, daemon):
-        if daemon not in self.values:
+        if daemon is None or daemon not in self.values:
             return "-"
         text = num(self.values[daemon], self.digits)
         if daemon in self.spread:
@@ -40,64 +63,105 @@ class Row:
             text += f" ({num(lo, self.digits)}..{num(hi, self.digits)})"
         return text
 
-    def verdict(self):
+    def checks(self):
+        out = []
         r = self.ratio()
-        if r is None or self.target is None:
-            return "-"
-        return "**met**" if r >= self.target else "**missed**"
+        if self.peer is not None:
+            out.append(r is not None and r >= self.peer)
+        if self.floor is not None:
+            f = self.of_floor()
+            out.append(f is not None and (f >= 1 / self.floor if self.higher else f <= self.floor))
+        if self.limit is not None and US in self.values:
+            v = self.values[US]
+            out.append(v >= self.limit if self.higher else v <= self.limit)
+        return out
+
+    def target(self):
+        parts = []
+        if self.peer is not None:
+            parts.append(f">= {self.peer:g}x peer")
+        if self.floor is not None:
+            parts.append(f">= {1 / self.floor:.2g}x ceiling" if self.higher else f"<= {self.floor:g}x floor")
+        if self.limit is not None:
+            parts.append(f"{'>=' if self.higher else '<='} {num(self.limit, self.digits)}")
+        return "; ".join(parts) or "-"
+
+    def verdict(self):
+        c = self.checks()
+        return "-" if not c else "**met**" if all(c) else "**missed**"
 
     def line(self):
-        r = self.ratio()
-        target = "-" if self.target is None else f">= {self.target:g}x"
+        r, f = self.ratio(), self.of_floor()
         return (f"| {self.label} | {self.cell(US)} | {self.cell('supervisord')} | {self.cell('pm2')} | "
-                f"{'-' if r is None else f'**{r:.1f}x**'} | {target} | {self.verdict()} |")
+                f"{self.cell(self.floor_key())} | {'-' if r is None else f'**{r:.1f}x**'} | "
+                f"{'-' if f is None else f'{f:.2f}'} | {self.target()} | {self.verdict()} |")
 
 
-def median_row(label, samples, key, higher, target, digits=0, scale=1):
+def median_row(label, samples, key, higher, peer, digits=0, scale=1, **targets):
     values, spread = {}, {}
     for d, s in samples.items():
         v = [(x[key] if key else x) * scale for x in s]
         values[d], spread[d] = statistics.median(v), (min(v), max(v))
-    return Row(label, values, higher, target, digits, spread)
+    return Row(label, values, higher, peer, digits, spread, **targets)
 
 
-def pooled_row(label, samples, p, target, scale=1e3, digits=2):
-    return Row(label, {d: pct(s, p) * scale for d, s in samples.items()}, False, target, digits)
+def pooled_row(label, samples, p, peer, scale=1e3, digits=2, **targets):
+    return Row(label, {d: pct(s, p) * scale for d, s in samples.items()}, False, peer, digits, **targets)
+
+
+def huge_rows(results, sizes):
+    """9: per daemon its one sample, at the count it reached."""
+    s = results.get("9", {})
+    one = lambda key, scale=1: {d: v[0][key] * scale for d, v in s.items() if key in v[0]}
+    n = f"{sizes.huge:,}"
+    return [Row(f"9. {n} jobs: how many were up within {sizes.huge_budget} s", one("jobs"), True, compare=False,
+                limit=sizes.huge),
+            Row("9. same, seconds until they were up", one("seconds"), False, digits=2, compare=False, limit=10),
+            Row("9. same, status of all jobs, p99 ms", one("status_all_p99_us", 1e-3), False, digits=2,
+                compare=False, limit=5),
+            Row("9. same, daemon PSS MiB", one("pss_kib", 1 / 1024), False, digits=1, compare=False, limit=64),
+            Row("9. same, daemon RSS MiB", one("rss_kib", 1 / 1024), False, digits=1, compare=False),
+            Row(f"9. backend-server: {n} ADDs over 8 connections, seconds", one("added_s"), False, digits=2,
+                compare=False)]
 
 
 def rows(results, sizes):
     r, many = results, f"{sizes.many:,}"
     out = []
-    for c in (1, 32):
-        s = r.get(f"1-{c}", {})
-        out.append(median_row(f"1. status of one job, {c} client{'s' if c > 1 else ''}: requests/s", s,
-                              "req_per_s", True, 10))
-        out.append(median_row("1. same, p99 µs", s, "p99_us", False, None))
+    s = r.get("1-1", {})
+    out.append(median_row("1. status of one job, 1 client: requests/s", s, "req_per_s", True, None, floor=1.3))
+    out.append(median_row("1. same, p99 µs", s, "p99_us", False, None))
+    s = r.get("1-32", {})
+    out.append(median_row("1. status of one job, 32 clients: requests/s", s, "req_per_s", True, 20))
+    out.append(median_row("1. same, p99 µs", s, "p99_us", False, None))
     s = r.get("2", {})
     out.append(median_row(f"2. status of all jobs, {many} jobs: p50 µs", s, "p50_us", False, 10))
     out.append(median_row("2. same, p99 µs", s, "p99_us", False, 10))
-    out.append(median_row(f"3. start {many} jobs: seconds until all up", r.get("3", {}), None, False, 2, 3))
+    out.append(median_row(f"3. start {many} jobs: seconds until all up", r.get("3", {}), None, False, 15, 3,
+                          floor=1.5))
     s = r.get("4", {})
-    out.append(pooled_row("4. crash to running again: p50 ms", s, 0.5, 10))
-    out.append(pooled_row("4. same, p99 ms", s, 0.99, 10))
+    out.append(pooled_row("4. crash to running again: p50 ms", s, 0.5, None, floor=1.15))
+    out.append(pooled_row("4. same, p99 ms", s, 0.99, None))
     s = {d: v for d, v in r.get("5", {}).items()}
-    out.append(median_row(f"5. output capture, {sizes.bulk_lines * 70 / 1e6:.0f} MB: MB/s", s, "mb_per_s", True, 2))
-    out.append(median_row("5. same, daemon CPU seconds", s, "cpu_s", False, None, 2))
+    out.append(median_row(f"5. output capture, {sizes.bulk_lines * 70 / 1e6:.0f} MB: MB/s", s, "mb_per_s", True, 1,
+                          floor=1 / 0.9))
+    out.append(median_row("5. same, daemon CPU seconds", {d: v for d, v in s.items() if d in PEERS or d == US},
+                          "cpu_s", False, 1, 2))
     out.append(median_row("5. same, lines lost (a daemon that lost the last one has no rate)", s, "lost", False,
                           None))
     s = r.get("6", {})
     out.append(median_row(f"6. {sizes.trickle_jobs} chatty jobs: daemon CPU, % of a core", s, "cpu_pct", False, 1, 1))
     out.append(median_row("6. same, lines lost", s, "lost", False, None))
-    out.append(median_row("7. daemon memory, idle: RSS MiB", r.get("7-idle", {}), "rss_kib", False, 10, 1,
+    out.append(median_row("7. daemon memory, idle: RSS MiB", r.get("7-idle", {}), "rss_kib", False, None, 1,
                           1 / 1024))
-    out.append(median_row("7. same, PSS MiB", r.get("7-idle", {}), "pss_kib", False, None, 1, 1 / 1024))
+    out.append(median_row("7. same, PSS MiB", r.get("7-idle", {}), "pss_kib", False, 6, 1, 1 / 1024))
     out.append(median_row(f"7. daemon memory, {many} jobs running: RSS MiB", r.get("7-many", {}), "rss_kib", False,
-                          10, 1, 1 / 1024))
-    out.append(median_row("7. same, PSS MiB", r.get("7-many", {}), "pss_kib", False, None, 1, 1 / 1024))
+                          None, 1, 1 / 1024))
+    out.append(median_row("7. same, PSS MiB", r.get("7-many", {}), "pss_kib", False, 4, 1, 1 / 1024))
     s = r.get("8", {})
     out.append(pooled_row("8. START to the first line read through the API: p50 ms", s, 0.5, 1))
     out.append(pooled_row("8. same, p99 ms", s, 0.99, None))
-    return out
+    return out + huge_rows(results, sizes)
 
 
 def ceiling_note(results):
@@ -106,6 +170,15 @@ def ceiling_note(results):
         return ""
     return (f"The writer piped into `cat > file`, no supervisor at all, reached "
             f"{num(statistics.median(x['mb_per_s'] for x in c))} MB/s (median): the ceiling of scenario 5 here.")
+
+
+FLOORS_HOW = """The floor or ceiling column is what no supervisor can beat on this machine, measured in the same
+run beside the idle daemons: for 1, `tests/bench/echo_floor.c`, one thread, epoll, answering
+every frame with the very bytes backend-server answered `STATUS j0` with (no parsing, no
+lookup), loaded by the same generator; for 3, `tests/bench/spawn_floor.c`, one loop of 1,000
+`posix_spawn`s of the same `/bin/sleep` (own session, stdio on `/dev/null`) from a process with
+no other descriptor open; for 4 and 5, the two below. ÷ floor is backend-server's value over
+it: a time above 1 is slower than the floor, a rate below 1 slower than the ceiling."""
 
 
 def floor_note(results):
@@ -154,6 +227,15 @@ HOW = """## How each scenario is measured
    `readProcessStdoutLog` from the log's end after `startProcess(name, false)`; PM2 the line
    arriving on `pm2.launchBus()` after `pm2.start(app)`.
 
+9. 10,000 jobs (`/bin/sleep`): backend-server's added by 10,000 `ADD`s over 8 connections
+   (`job_capacity` 10,000, the default ring size), then started by 10,000 `START`s over 8
+   connections; supervisord's from its config, PM2's created as they start; the peers started
+   1,000 at a time, each thousand until it is up, for at most 5 minutes: the count each
+   reached is its row. At that count, `STATUSALL` / `getAllProcessInfo()` / `pm2.list()` from
+   one client for the load point's seconds, and the memory as in 7. Every daemon runs with
+   the descriptor limit the package's unit gives backend-server (65,536) when the run may
+   raise it.
+
 Equivalent settings: supervisord `startsecs=0` (RUNNING once spawned, as the others report
 a job up), `redirect_stderr`, one log file per job without rotation; backend-server's
 guarder `backoff_reset=1`, PM2's default `min_uptime` of 1 s (a run that lasted a second is
@@ -174,14 +256,15 @@ def write(path, results, sizes, args, machine):
           f"{num(args.seconds, 1)} s per load point. Per daemon the median of the rounds (min..max), or for "
           f"scenarios 4 and 8 the percentile of all samples pooled. The ratio is how many times better "
           f"backend-server did than the better of the two peers (higher throughput, or lower time, CPU "
-          f"or memory).")
+          f"or memory). Scenario 9 runs once, after the rounds.")
         w()
         w(machine.rstrip())
         w()
         w("## Results")
         w()
-        w("| scenario | backend-server | supervisord | PM2 | vs better peer | target | verdict |")
-        w("|---|---:|---:|---:|---:|---:|---|")
+        w("| scenario | backend-server | supervisord | PM2 | floor or ceiling | vs better peer | ÷ floor | target "
+          "| verdict |")
+        w("|---|---:|---:|---:|---:|---:|---:|---|---|")
         for row in rows(results, sizes):
             w(row.line())
         w()
@@ -191,13 +274,21 @@ def write(path, results, sizes, args, machine):
           + "; ".join(f"{d} lost {sum(x['lost'] for x in s)}" for d, s in results.get("6", {}).items() if d != US)
           + ".")
         w()
+        w(FLOORS_HOW)
+        w()
         w(floor_note(results))
         w()
         w(ceiling_note(results))
         w()
         w(f"Sizes: {sizes.many} jobs in 2, 3 and 7; {sizes.crashes} kills in 4; "
           f"{sizes.bulk_lines * 70 / 1e6:.0f} MB in 5; {sizes.trickle_jobs} jobs x {sizes.trickle_s} s in 6; "
-          f"{sizes.first_lines} starts per round in 8.")
+          f"{sizes.first_lines} starts per round in 8; {sizes.huge} jobs in 9, the peers {sizes.huge_batch} at a "
+          f"time for at most {sizes.huge_budget} s.")
+        stopped = [f"{d}: {v[0]['stopped_by']}" for d, v in results.get("9", {}).items() if "stopped_by" in v[0]]
+        stopped += [f"{d}: {v[0]['capped_by']}" for d, v in results.get("9", {}).items() if "capped_by" in v[0]]
+        if stopped:
+            w()
+            w("In 9, what stopped a daemon short of all the jobs: " + "; ".join(stopped) + ".")
         w()
         w(HOW.rstrip())
         if args.analysis:

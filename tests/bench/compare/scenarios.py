@@ -8,6 +8,7 @@ import glob
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -15,7 +16,7 @@ import subprocess
 import time
 
 import procs
-from daemons import Job, wait_until
+from daemons import BackendServer, Job, free_port, json_line, wait_until
 
 HELLO = "#!/bin/sh\necho ready\nexec sleep 100000\n"
 NEEDLE = "ready"
@@ -82,6 +83,9 @@ def one_job(env, classes, workdir, results, sizes, crashes, want=None):
             crash_rounds(daemons, results, crashes)
         if want is None:
             restart_floor(env, workdir, results, crashes)
+            if wanted(want, "1"):
+                echo_floor(env, workdir, results, next(d for d in daemons if isinstance(d, BackendServer)),
+                           sizes.seconds)
     finally:
         for d in daemons:
             d.stop()
@@ -116,6 +120,36 @@ def restart_floor(env, workdir, results, kills):
                          check=True, capture_output=True, text=True).stdout
     for line in out.split():
         sample(results, "4", Floor, float(line) / 1000)
+
+
+class EchoFloor:
+    name = "minimal C server"
+
+
+def echo_floor(env, workdir, results, server, seconds):
+    """1's floor: tests/bench/echo_floor.c answers every frame with the bytes
+    backend-server answered STATUS j0 with, and nothing else, loaded by the
+    same generator in the same way, while the daemons sit idle beside it."""
+    reply = os.path.join(workdir, "status-reply.json")
+    with open(reply, "wb") as f:
+        f.write(server.raw("STATUS", {"jobname": "j0"}))
+    for _ in range(5):
+        port = free_port()
+        floor = subprocess.Popen([env.echo_floor, str(port), reply], stdout=subprocess.PIPE, text=True)
+        if floor.stdout.readline().strip() == "ready":
+            break
+        floor.wait()
+    else:
+        raise RuntimeError("echo_floor could not listen, five times")
+    try:
+        for clients in (1, 32):
+            r = json_line([env.loadgen, "--port", str(port), "--clients", str(clients), "--threads",
+                           str(min(clients, 2)), "--seconds", str(seconds), "--request", 'STATUS {"jobname":"j0"}'])
+            sample(results, f"1-{clients}", EchoFloor,
+                   {"req_per_s": r["rps"], "p50_us": r["p50_us"], "p99_us": r["p99_us"], "errors": r["errors"]})
+    finally:
+        floor.kill()
+        floor.wait()
 
 
 def stamps(path):
@@ -154,6 +188,15 @@ def many_jobs(env, classes, workdir, results, sizes, want=None):
         finally:
             d.stop()
         wait_gone(sleep, d.name)
+    if want is None:
+        sleep = own_copy("/bin/sleep", os.path.join(workdir, "floor"))
+        out = subprocess.run([env.spawn_floor, str(sizes.many), sleep, "100000"], check=True, capture_output=True,
+                             text=True).stdout
+        sample(results, "3", SpawnFloor, float(out.strip()))
+
+
+class SpawnFloor:
+    name = "posix_spawn loop"
 
 
 def wait_gone(program, who, timeout=30):
@@ -289,6 +332,63 @@ def check_trickle(seqs, names, count):
     return {"expected": expected, "lost": lost, "duplicated": dup}
 
 
+def huge(env, classes, workdir, results, sizes):
+    """9: sizes.huge jobs (/bin/sleep) configured, then started: backend-server
+    all at once (its START per job over 8 connections), the peers a batch of
+    sizes.huge_batch at a time, each batch until it is up, for at most
+    sizes.huge_budget seconds: the largest count each reaches. At that count,
+    the status of all jobs (1 client) and the daemon's memory. backend-server's
+    jobs are added through ADD over 8 connections, so that saving its
+    settings is measured too; the peers read theirs from their config."""
+    for cls in classes:
+        wd = os.path.join(workdir, cls.name)
+        sleep = own_copy("/bin/sleep", wd)
+        one_by_one = cls is not BackendServer and not issubclass(cls, BackendServer)
+        # backend-server's master keeps each running job's two pipes and its
+        # output stage open (so that a supervisor's death loses no line): at
+        # three descriptors a job, a hard limit below that is a ceiling no
+        # setting lifts. It is then run at the count that fits, and says so.
+        count = sizes.huge if one_by_one else min(sizes.huge, (hard_nofile() - 512) // 3)
+        names = [f"h{i}" for i in range(count)]
+        jobs = [Job(n, [sleep, "100000"]) for n in names]
+        d = cls(env, wd)
+        d.capacity = count
+        try:
+            d.start(jobs if one_by_one else [])
+            row = {"jobs": 0, "seconds": 0.0}
+            if not one_by_one:
+                row["added_s"] = d.add_all(jobs)
+                if count < sizes.huge:
+                    row["capped_by"] = f"descriptor limit {hard_nofile():,}, 3 a job: {count:,} jobs"
+            batch = sizes.huge_batch if one_by_one else count
+            t0 = time.perf_counter()
+            for i in range(0, count, batch):
+                if time.perf_counter() - t0 > sizes.huge_budget:
+                    break
+                try:
+                    d.start_jobs(names[i:i + batch])
+                except Exception as e:  # a peer out of descriptors, say: the count it reached is its result
+                    row["stopped_by"] = f"{type(e).__name__}: {str(e)[:200]}"
+                    break
+                row["jobs"], row["seconds"] = i + len(names[i:i + batch]), time.perf_counter() - t0
+            time.sleep(1)
+            row.update({k: v for k, v in d.memory().items()})
+            status = d.load("status_all", 1, sizes.seconds)
+            row["status_all_p99_us"], row["status_all_p50_us"] = status["p99_us"], status["p50_us"]
+            sample(results, "9", d, row)
+        finally:
+            try:
+                d.stop()
+            except Exception:
+                pass
+        wait_gone(sleep, d.name, timeout=120)
+
+
+def hard_nofile():
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return 1 << 30 if hard == resource.RLIM_INFINITY else hard
+
+
 class Sizes:
     def __init__(self, smoke, seconds):
         self.seconds = seconds
@@ -299,6 +399,9 @@ class Sizes:
         self.trickle_jobs = 5 if smoke else 100
         self.trickle_s = 1 if smoke else 30
         self.bulk_timeout = 30 if smoke else 120
+        self.huge = 50 if smoke else 10000
+        self.huge_batch = 10 if smoke else 1000
+        self.huge_budget = 30 if smoke else 300
 
     def crashes_per_round(self, rounds):
         return math.ceil(self.crashes / rounds)
