@@ -27,6 +27,12 @@ struct Spawned {
   int err_fd = -1;
 };
 
+// Takes the few low fds and the stack that spawning needs (job_spawn.cpp
+// says why), before the caller opens anything else: the child copies every
+// fd below the reserved ones. Done by the first spawn if not before; false
+// if they cannot be had, and spawns then take glibc's posix_spawn.
+bool reserve_spawn_fds();
+
 // The pipes of a job's stdout and stderr, close-on-exec. Opened before the
 // job is spawned, so that their read ends can be lent to the master first.
 struct JobPipes {

@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 
 #include "protocol/job_name.h"
 #include "protocol/job_settings.h"
 #include "protocol/request.h"
 #include "shm/job_table.h"
 #include "worker/common/log.h"
+#include "worker/supervisor/job_spawn.h"
 #include "worker/supervisor/plugin_files.h"
 #include "worker/common/server_log.h"
 
@@ -384,6 +386,9 @@ void Supervisor::close_loop() {
 }
 
 int run_supervisor(WorkerContext& ctx) {
+  // First, while the fd table is short: a job's spawn copies every fd below
+  // the ones reserved here.
+  if (!reserve_spawn_fds()) spdlog::warn("supervisor: spawning jobs through posix_spawn: {}", std::strerror(errno));
   Supervisor supervisor(ctx);
   return supervisor.run();
 }

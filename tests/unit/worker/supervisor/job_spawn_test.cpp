@@ -3,13 +3,17 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "tests/support/temp_dir.h"
 
@@ -109,6 +113,69 @@ TEST(JobSpawn, InheritsNoOtherFd) {
   close(leak);
   // ls sees 0, 1, 2 and the fd it opened to read the folder.
   EXPECT_EQ(std::stoi(out), 4) << out;
+}
+
+// The supervisor holds three fds for every running job: the spawn must not
+// hand any of them on, however many there are (job_spawn.cpp's child copies
+// only the lowest fds).
+TEST(JobSpawn, InheritsNoneOfThousandsOfOpenFds) {
+  rlimit lim{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  rlimit raised{std::min<rlim_t>(lim.rlim_max, 4096), lim.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &raised), 0);
+  const int n = static_cast<int>(std::min<rlim_t>(3000, raised.rlim_cur - 64));
+  ASSERT_GE(n, 900);
+  std::vector<int> held;
+  for (int i = 0; i < n; ++i) held.push_back(open("/dev/null", i % 2 ? O_RDONLY : O_RDONLY | O_CLOEXEC));
+  ASSERT_GE(held.back(), n);
+  Spawned p;
+  ASSERT_FALSE(spawn_job(sh("ls /proc/self/fd | wc -l"), p));
+  std::string out = slurp(p.out_fd);
+  slurp(p.err_fd);
+  reap(p.pid);
+  for (int fd : held) close(fd);
+  setrlimit(RLIMIT_NOFILE, &lim);
+  EXPECT_EQ(std::stoi(out), 4) << out;
+}
+
+// The spawn keeps no copy of a pipe's write end: when the job exits, its
+// pipes hang up at once.
+TEST(JobSpawn, ThePipesHangUpWhenTheJobExits) {
+  Spawned p;
+  ASSERT_FALSE(spawn_job(sh("exit 0"), p));
+  reap(p.pid);
+  for (int fd : {p.out_fd, p.err_fd}) {
+    pollfd q{fd, POLLIN, 0};
+    EXPECT_EQ(poll(&q, 1, 2000), 1);
+    EXPECT_TRUE(q.revents & POLLHUP) << q.revents;
+    char c;
+    EXPECT_EQ(read(fd, &c, 1), 0);
+    close(fd);
+  }
+}
+
+// A failed step leaves nothing behind in the supervisor: no child to reap
+// later, and the same number of open fds.
+TEST(JobSpawn, AFailedSpawnLeavesNoChildAndNoFd) {
+  auto count_fds = [] {
+    int n = 0;
+    for (int fd = 0; fd < 4096; ++fd) n += fcntl(fd, F_GETFD) != -1;
+    return n;
+  };
+  Spawned warm;  // the first spawn reserves its fds
+  ASSERT_FALSE(spawn_job(sh("exit 0"), warm));
+  reap(warm.pid);
+  close(warm.out_fd);
+  close(warm.err_fd);
+  int before = count_fds();
+  SpawnSpec s = sh("true");
+  s.cwd = "/nonexistent-dir";
+  Spawned p;
+  ASSERT_TRUE(spawn_job(s, p));
+  EXPECT_EQ(count_fds(), before);
+  errno = 0;
+  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST(JobSpawn, AFailedExecIsReportedWithItsReason) {
