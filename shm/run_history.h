@@ -17,7 +17,8 @@ class RunHistory {
 
   // The supervisor's: one ended run, its tail cut to kTailBytes.
   void append(uint32_t slot, const RunRecord& run);
-  // A new job in the slot starts with no runs (the table's insert).
+  // A new job in the slot starts with no runs (the table's insert, before
+  // it resets the slot).
   void clear(uint32_t slot);
   // Newest first; empty when the slot stayed mid-write too long.
   std::vector<RunRecord> read(uint32_t slot) const;
@@ -29,8 +30,10 @@ class RunHistory {
 
  private:
   HistoryArea& area(uint32_t slot) const { return areas_[slot]; }
+  bool ever_started(uint32_t slot) const;
   Header& h_;
   HistoryArea* areas_;
+  const JobSlot* slots_;
 };
 
 }  // namespace backend::shm
