@@ -55,7 +55,7 @@ async function allOnline(names, timeout) {
     const up = list.filter((p) => want.has(p.name) && p.pm2_env.status === 'online' && p.pid > 0).length;
     if (up === want.size) return;
     if (timeout && seconds(t0) > timeout) throw new Error(`${up} of ${want.size} online after ${timeout} s`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, Math.max(5, want.size / 100)));  // as compare.py polls
   }
 }
 

@@ -1,10 +1,32 @@
 #include "worker/listener/dashboard/usage_history.h"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 
 #include "protocol/response.h"
 
 namespace backend::worker::dashboard {
+
+UsageHistory::Hour::Hour() {
+  std::fill(std::begin(mem_kb), std::end(mem_kb), kNoMem);
+  std::fill(std::begin(cpu), std::end(cpu), kNoCpu);
+}
+
+void UsageHistory::Track::put(size_t point, uint32_t mem, uint16_t cpu_tenths) {
+  auto& hour = hours[point / kHourPoints];
+  if (!hour) hour = std::make_unique<Hour>();
+  hour->mem_kb[point % kHourPoints] = mem;
+  hour->cpu[point % kHourPoints] = cpu_tenths;
+}
+
+void UsageHistory::Track::clear(size_t point) {
+  if (auto& hour = hours[point / kHourPoints]) {
+    hour->mem_kb[point % kHourPoints] = kNoMem;
+    hour->cpu[point % kHourPoints] = kNoCpu;
+  }
+}
+
 void UsageHistory::sample(const shm::JobTable& table, double mono_s, int64_t now_s) {
   ++samples_;
   int64_t minute = now_s / kStepSeconds;
@@ -30,25 +52,26 @@ void UsageHistory::sample(const shm::JobTable& table, double mono_s, int64_t now
     t.cpu_s = usage->cpu_seconds;
     t.read_at = mono_s;
     t.latest = Latest{usage->rss_bytes / 1024, cpu};
-    if (t.mem_kb.empty()) {
-      t.mem_kb.assign(kPoints, kNoMem);
-      t.cpu.assign(kPoints, -1.0f);
-    }
     // Minutes between the last written one and this one had no sample:
     // cleared, so that a day-old value never shows as today's.
     if (t.last_minute >= 0 && minute > t.last_minute + 1)
-      for (int64_t m = t.last_minute + 1; m < minute && m <= t.last_minute + int64_t(kPoints); ++m) {
-        t.mem_kb[size_t(m) % kPoints] = kNoMem;
-        t.cpu[size_t(m) % kPoints] = -1.0f;
-      }
+      for (int64_t m = t.last_minute + 1; m < minute && m <= t.last_minute + int64_t(kPoints); ++m)
+        t.clear(size_t(m) % kPoints);
     if (minute >= t.last_minute) {
-      t.mem_kb[size_t(minute) % kPoints] = static_cast<uint32_t>(std::min<uint64_t>(t.latest->mem_kb, kNoMem - 1));
-      t.cpu[size_t(minute) % kPoints] = cpu ? static_cast<float>(*cpu) : -1.0f;
+      t.put(size_t(minute) % kPoints, static_cast<uint32_t>(std::min<uint64_t>(t.latest->mem_kb, kNoMem - 1)),
+            cpu ? static_cast<uint16_t>(std::min<double>(std::round(*cpu * 10), kNoCpu - 1)) : kNoCpu);
       t.last_minute = minute;
     }
   });
   // Jobs deleted since the last sample take their history with them.
   std::erase_if(tracks_, [&](const auto& kv) { return kv.second.seen != samples_; });
+}
+
+size_t UsageHistory::hours_held() const {
+  size_t n = 0;
+  for (const auto& [name, t] : tracks_)
+    for (const auto& hour : t.hours) n += hour != nullptr;
+  return n;
 }
 
 std::optional<UsageHistory::Latest> UsageHistory::latest(std::string_view name) const {
@@ -58,13 +81,14 @@ std::optional<UsageHistory::Latest> UsageHistory::latest(std::string_view name) 
 
 void UsageHistory::append_series(std::string& out, const Track* t, int64_t last_minute, size_t points) const {
   auto value_at = [&](int64_t m, bool mem) -> std::optional<double> {
-    if (!t || t->mem_kb.empty() || m > t->last_minute || m <= t->last_minute - int64_t(kPoints) || m < 0)
+    if (!t || t->last_minute < 0 || m > t->last_minute || m <= t->last_minute - int64_t(kPoints) || m < 0)
       return std::nullopt;
     size_t i = size_t(m) % kPoints;
-    if (t->mem_kb[i] == kNoMem) return std::nullopt;
-    if (mem) return t->mem_kb[i];
-    if (t->cpu[i] < 0) return std::nullopt;
-    return t->cpu[i];
+    const Hour* hour = t->hours[i / kHourPoints].get();
+    if (!hour || hour->mem_kb[i % kHourPoints] == kNoMem) return std::nullopt;
+    if (mem) return hour->mem_kb[i % kHourPoints];
+    if (hour->cpu[i % kHourPoints] == kNoCpu) return std::nullopt;
+    return hour->cpu[i % kHourPoints] / 10.0;
   };
   for (bool mem : {true, false}) {
     out += mem ? "\"mem\":[" : ",\"cpu\":[";

@@ -291,5 +291,45 @@ TEST_F(UsageHistoryTest, AppendRecentGivesTheLastNPoints) {
   EXPECT_EQ(tail(unknown["mem"], 3), (std::vector<std::string>{"null", "null", "null"}));
 }
 
+// Memory comes an hour of points at a time as a job's minutes do: 10,000
+// jobs started a minute ago hold an hour each, not a day each; a job that
+// ran for days holds at most the day.
+TEST_F(UsageHistoryTest, PointsAreHeldAnHourAtATimeAndNeverMoreThanADay) {
+  uint32_t a = add("a");
+  uint32_t b = add("b");
+  run(a, 1001);
+  run(b, 1002);
+  uses(1001, 100, 1.0);
+  uses(1002, 200, 1.0);
+  const int64_t hour = (T / 3600 + 1) * 3600;  // the start of an hour
+  history.sample(seg.seg.table(), 100.0, hour);
+  EXPECT_EQ(history.hours_held(), 2u) << "one hour for each job";
+  history.sample(seg.seg.table(), 110.0, hour + 59 * 60);
+  EXPECT_EQ(history.hours_held(), 2u) << "the same hour of the day";
+  history.sample(seg.seg.table(), 120.0, hour + 60 * 60);
+  EXPECT_EQ(history.hours_held(), 4u) << "the next hour";
+  // Three days of minutes, sampled every 10 minutes.
+  for (int64_t m = 70; m < 3 * 1440; m += 10) history.sample(seg.seg.table(), 100.0 + 60.0 * m, hour + 60 * m);
+  EXPECT_EQ(history.hours_held(), 2u * 24);
+  auto d = day("a", hour + 60 * (3 * 1440 - 10));
+  EXPECT_EQ(non_null(d["mem"]), 144u) << "a point every 10 minutes of the last day";
+}
+
+// CPU is kept in tenths of a percent, what USAGE prints; beyond 6,553.4 %
+// (65 cores busy) it is cut there rather than wrapped.
+TEST_F(UsageHistoryTest, CpuKeepsTheTenthItIsPrintedWith) {
+  uint32_t a = add("a");
+  run(a, 1001);
+  uses(1001, 100, 1.0);
+  history.sample(seg.seg.table(), 100.0, T);
+  uses(1001, 100, 1.0 + 12.34);
+  history.sample(seg.seg.table(), 200.0, T + 60);
+  uses(1001, 100, 1.0 + 12.34 + 100000.0);
+  history.sample(seg.seg.table(), 210.0, T + 120);
+  auto d = day("a", T + 120);
+  EXPECT_DOUBLE_EQ(d["cpu"][1438].GetDouble(), 12.3);
+  EXPECT_DOUBLE_EQ(d["cpu"][1439].GetDouble(), 6553.4);
+}
+
 }  // namespace
 }  // namespace backend::worker::dashboard
