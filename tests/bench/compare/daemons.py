@@ -16,6 +16,7 @@ not counted as a crash loop; supervisord has no such count).
 """
 import json
 import os
+import select
 import shlex
 import signal
 import socket
@@ -54,6 +55,15 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pid_alive(pid):
+    """Whether pid is a process that has not been reaped, nor is a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def wait_until(check, timeout, what, interval=0.005):
@@ -397,15 +407,29 @@ class Pm2(Daemon):
     def _ask(self, **req):
         self.agent.stdin.write(json.dumps(req) + "\n")
         self.agent.stdin.flush()
+        # The agent waits on PM2's daemon, which may die under load (it did
+        # at about 4,000 jobs): that is an answer too, not a reason to wait
+        # for ever. One request, one line: nothing is left buffered between.
+        deadline = time.monotonic() + max(self.start_timeout, req.get("seconds", 0)) + 120
+        while not select.select([self.agent.stdout], [], [], 1.0)[0]:
+            if getattr(self, "daemon_pid", None) and not pid_alive(self.daemon_pid):
+                raise RuntimeError(f"pm2 {req.get('op')}: PM2's daemon (pid {self.daemon_pid}) died")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pm2 {req.get('op')}: no answer from pm2_agent.js")
         reply = json.loads(self.agent.stdout.readline() or '{"error": "pm2_agent.js died"}')
         if "error" in reply:
             raise RuntimeError(f"pm2 {req.get('op')}: {reply['error']}")
         return reply
 
     def stop(self):
-        self._ask(op="kill")
-        self.agent.stdin.close()
-        self.agent.wait(timeout=30)
+        try:
+            self._ask(op="kill")
+            self.agent.stdin.close()
+            self.agent.wait(timeout=30)
+        finally:
+            if self.agent.poll() is None:
+                self.agent.kill()
+                self.agent.wait()
 
     def pids(self):
         return [self.daemon_pid]
