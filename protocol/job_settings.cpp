@@ -11,6 +11,7 @@
 #include "protocol/coerce.h"
 #include "protocol/job_name.h"
 #include "protocol/response.h"
+#include "protocol/response.h"
 
 namespace backend::protocol {
 
@@ -215,6 +216,17 @@ std::optional<std::string> settings_for_add(const Value& params, rapidjson::Docu
 
   if (auto e = check_size(doc)) return e;
   out.Swap(doc);
+  return std::nullopt;
+}
+
+std::optional<std::string> settings_for_put(const std::string& job, std::string_view settings, std::string& stored) {
+  rapidjson::Document params, checked;
+  params.Parse(settings.data(), settings.size());
+  if (params.HasParseError() || !params.IsObject()) return "settings are not a JSON object";
+  params.AddMember("jobname", Value(job.c_str(), static_cast<rapidjson::SizeType>(job.size()), params.GetAllocator()),
+                   params.GetAllocator());
+  if (auto err = settings_for_add(params, checked)) return err;
+  stored = to_json(checked);
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <rapidjson/document.h>
 
@@ -19,6 +20,11 @@ inline constexpr size_t kMaxSettingsBytes = 16384;
 // PHP-style values ("1" -> true, "30" -> 30) and keeps unknown keys as given.
 // Returns the error sentence, naming the key, when something is wrong.
 std::optional<std::string> settings_for_add(const rapidjson::Value& params, rapidjson::Document& out);
+
+// A job's settings given as a JSON object without its name (the cluster's
+// definition of one): what settings_for_add stores for them under `job`,
+// serialised, in `stored`; or the error sentence.
+std::optional<std::string> settings_for_put(const std::string& job, std::string_view settings, std::string& stored);
 
 // Merges UPDATE's params into a job's current settings, with the same checks.
 // jobname cannot change; the result replaces the old settings whole.

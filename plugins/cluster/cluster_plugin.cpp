@@ -48,13 +48,8 @@ std::string text_of(const Value& v) { return {v.GetString(), v.GetStringLength()
 
 // A job's settings as the supervisor stores them: what ADD makes of them.
 std::string normalised(const std::string& job, const std::string& settings) {
-  rapidjson::Document params, checked;
-  params.Parse(settings.c_str(), settings.size());
-  if (params.HasParseError() || !params.IsObject()) return settings;
-  params.AddMember("jobname", Value(job.c_str(), static_cast<rapidjson::SizeType>(job.size()), params.GetAllocator()),
-                   params.GetAllocator());
-  if (protocol::settings_for_add(params, checked)) return settings;
-  return protocol::to_json(checked);
+  std::string stored;
+  return protocol::settings_for_put(job, settings, stored) ? settings : stored;
 }
 
 int64_t monotonic_ns(Clock::time_point t) {
@@ -469,17 +464,19 @@ void Agent::run_scheduled(const JobDefinition& def, Clock::time_point now, const
     return;
   }
   if (jobs_->running(name) || busy_.count(name) || claiming_.count(name)) return;
-  int64_t tick = static_cast<int64_t>(::time(nullptr)) / def.every;
-  auto& runs = snapshot_.runs[name];
-  auto run = runs.find(tick);
+  int64_t now_tick = static_cast<int64_t>(::time(nullptr)) / def.every;
+  int64_t tick = now_tick;
   std::vector<etcd::Compare> compares;
-  if (run == runs.end()) {
+  std::optional<int64_t> orphan;
+  if (def.delivery == JobDefinition::Delivery::kAtLeastOnce)
+    orphan = orphaned_tick(snapshot_, name, now_tick - kTicksKept + 1);
+  if (orphan) {
+    // Claimed by a host whose lease is gone, and not done: run again here,
+    // before the current tick, and under the old tick's run id.
+    tick = *orphan;
+    compares.push_back(etcd::Compare::mod_revision_is(keys_->run(name, tick), snapshot_.runs[name][tick].revision));
+  } else if (!snapshot_.runs[name].count(tick)) {
     compares.push_back(etcd::Compare::created_absent(keys_->run(name, tick)));
-  } else if (def.delivery == JobDefinition::Delivery::kAtLeastOnce && run->second.state == "claimed") {
-    // Claimed by a host whose lease is gone, and not done: run again here.
-    auto claimer = snapshot_.hosts.find(run->second.host);
-    if (claimer != snapshot_.hosts.end() && claimer->second.lease == run->second.lease) return;
-    compares.push_back(etcd::Compare::mod_revision_is(keys_->run(name, tick), run->second.revision));
   } else {
     return;
   }
@@ -499,7 +496,8 @@ void Agent::run_scheduled(const JobDefinition& def, Clock::time_point now, const
   // a run whose host died.
   RunRecord record{config_.host, "claimed", lease_, 0};
   std::vector<etcd::Op> ops{etcd::Op::put(keys_->run(name, tick), run_value(record))};
-  if (tick - kTicksKept > 0) ops.push_back(etcd::Op::remove(keys_->runs(name), keys_->run(name, tick - kTicksKept)));
+  if (now_tick - kTicksKept > 0)
+    ops.push_back(etcd::Op::remove(keys_->runs(name), keys_->run(name, now_tick - kTicksKept)));
   claiming_.insert(name);
   uint64_t generation = generation_;
   client_->txn(compares, ops, {}, [this, def, tick, generation, alive = alive_](etcd::Parsed<etcd::TxnResponse> txn) {

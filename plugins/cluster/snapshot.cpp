@@ -115,6 +115,17 @@ Snapshot read_snapshot(const Keys& keys, const etcd::RangeResponse& range) {
   return s;
 }
 
+std::optional<int64_t> orphaned_tick(const Snapshot& snapshot, const std::string& job, int64_t from) {
+  auto runs = snapshot.runs.find(job);
+  if (runs == snapshot.runs.end()) return std::nullopt;
+  for (auto run = runs->second.lower_bound(from); run != runs->second.end(); ++run) {
+    if (run->second.state != "claimed") continue;
+    auto claimer = snapshot.hosts.find(run->second.host);
+    if (claimer == snapshot.hosts.end() || claimer->second.lease != run->second.lease) return run->first;
+  }
+  return std::nullopt;
+}
+
 std::string host_value(const std::string& address, const Labels& labels) {
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();

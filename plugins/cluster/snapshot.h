@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "plugins/cluster/etcd_codec.h"
@@ -54,6 +55,12 @@ struct Snapshot {
 };
 
 Snapshot read_snapshot(const Keys& keys, const etcd::RangeResponse& range);
+
+// The oldest tick of `job` from `from` on that a host claimed and never
+// marked done, and whose claimer's lease has gone since (the host died or
+// restarted): what an at-least-once schedule runs again. Not only the
+// current tick: a lease lapses after lease_ttl, most often ticks later.
+std::optional<int64_t> orphaned_tick(const Snapshot& snapshot, const std::string& job, int64_t from);
 
 // The values the agent writes, as read_snapshot reads them.
 std::string host_value(const std::string& address, const Labels& labels);

@@ -5,12 +5,15 @@
 // tests/support/fenced_ledger.c), "tick" (a schedule every second, each run
 // appending its run id) and "everywhere" (all). Then, one at a time: the
 // owner's server killed outright, the owner stopped, the owner cut off from
-// etcd past its lease, the etcd leader killed, two etcd members down. The
-// figures are printed as FLEET lines (tests/RELIABILITY.md).
+// etcd past its lease, the etcd leader killed, two etcd members down. And
+// what operators do: a job moved, a host drained; and an at-least-once
+// schedule whose host dies mid-run. The figures are printed as FLEET lines
+// (tests/RELIABILITY.md).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -21,6 +24,9 @@
 #include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
 
+#ifndef BACKENDCTL_BIN
+#error "BACKENDCTL_BIN must be defined by the build"
+#endif
 #ifndef FENCED_LEDGER_BIN
 #error "FENCED_LEDGER_BIN must be defined by the build"
 #endif
@@ -85,10 +91,11 @@ class FleetTest : public ::testing::Test {
   static int index_of(const std::string& host) { return host.size() == 2 ? host[1] - '1' : -1; }
   Server& server(int h) { return *servers_[h]; }
 
-  void apply() {
+  // The three jobs above, and `more` ("name": {...} entries) beside them.
+  void apply(const std::string& more = "") {
     std::string jobs =
-        std::string(R"({"jobs": {)") + R"("ledger": {"command": ")" + FENCED_LEDGER_BIN + R"(", "params": ")" +
-        ledger_ + R"(", "stoptimeout": 1},)" +
+        std::string(R"({"jobs": {)") + more + (more.empty() ? "" : ",") + R"("ledger": {"command": ")" +
+        FENCED_LEDGER_BIN + R"(", "params": ")" + ledger_ + R"(", "stoptimeout": 1},)" +
         R"("tick": {"command": "/bin/sh", "params": "-c 'echo $BACKEND_RUN_ID $BACKEND_HOST >> )" + ticks_ +
         R"('", "schedule": {"every": 1}, "stoptimeout": 1},)" +
         R"("everywhere": {"command": "/bin/sleep", "params": "1000", "placement": "all", "stoptimeout": 1}}})";
@@ -143,6 +150,19 @@ class FleetTest : public ::testing::Test {
     wait_until([&] { return !server(h).master_alive(); }, 5000);
   }
 
+  // backendctl against server h, as an operator runs it.
+  CommandResult ctl(int h, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "-i", "PATH=/usr/bin:/bin", BACKENDCTL_BIN, "--port",
+                                     std::to_string(server(h).port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, 20000);
+  }
+
+  bool runs_everywhere(int h) {
+    auto r = server(h).request("STATUS", R"({"jobname": "everywhere"})");
+    return r && r->ok() && r->data_json() == "\"UP\"";
+  }
+
   void pause(int h) {
     for (auto& proxy : proxies_[h]) proxy->pause();
   }
@@ -161,13 +181,7 @@ TEST_F(FleetTest, JobsMoveWhenTheirHostDiesAndNeverRunTwice) {
   apply();
   ASSERT_TRUE(wait_until([&] { return last_entry().has_value(); }, 10000)) << "the ledger job never wrote";
   for (int h = 0; h < 3; ++h)
-    EXPECT_TRUE(wait_until(
-        [&] {
-          auto r = server(h).request("STATUS", R"({"jobname": "everywhere"})");
-          return r && r->ok() && r->data_json() == "\"UP\"";
-        },
-        5000))
-        << "\"everywhere\" does not run on " << host(h);
+    EXPECT_TRUE(wait_until([&] { return runs_everywhere(h); }, 5000)) << "\"everywhere\" does not run on " << host(h);
 
   // 1. The owner's server killed outright: the job runs elsewhere within
   // lease_ttl + 3 s, and the copy left behind can no longer write.
@@ -308,6 +322,150 @@ TEST_F(FleetTest, JobsMoveWhenTheirHostDiesAndNeverRunTwice) {
   }
   std::cout << "FLEET ticks: " << runs.size() << " run in all, none twice: " << (twice == 0) << "; calm stretch "
             << calm_to - calm_from + 1 << " ticks, " << calm_runs << " runs" << std::endl;
+}
+
+// A run of the "report" schedule, as its shell wrote it: RUN_ID HOST start|done.
+struct RunLine {
+  std::string run_id, host, what;
+};
+
+std::vector<RunLine> read_runs(const std::string& path) {
+  std::vector<RunLine> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    RunLine r;
+    if (fields >> r.run_id >> r.host >> r.what) lines.push_back(r);
+  }
+  return lines;
+}
+
+TEST_F(FleetTest, OperatorsMoveAJobAndDrainAHostAndADeadHostsTickRunsAgain) {
+  std::string runs = dir_.path + "/runs";
+  apply(R"("report": {"command": "/bin/sh", "params": "-c 'echo $BACKEND_RUN_ID $BACKEND_HOST start >> )" + runs +
+        R"(; sleep 5; echo $BACKEND_RUN_ID $BACKEND_HOST done >> )" + runs +
+        R"('", "schedule": {"every": 1}, "delivery": "at_least_once", "stoptimeout": 1})");
+  ASSERT_TRUE(wait_until([&] { return last_entry().has_value(); }, 10000)) << "the ledger job never wrote";
+  for (int h = 0; h < 3; ++h)
+    ASSERT_TRUE(wait_until([&] { return runs_everywhere(h); }, 5000)) << "\"everywhere\" does not run on " << host(h);
+
+  // 1. CLUSTER.MOVE: the owner stops its copy, then the target claims it.
+  auto refused = server(0).request("CLUSTER.MOVE", R"({"jobname": "ledger", "host": "h9"})");
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->ok()) << "a move to a host that is not live was taken: " << refused->raw;
+  refused = server(0).request("CLUSTER.MOVE", R"({"jobname": "nosuchjob", "host": "h1"})");
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->ok()) << "a move of a job that is not the cluster's was taken: " << refused->raw;
+  std::string owner = last_entry()->host;
+  std::string target = host((index_of(owner) + 1) % 3);
+  int64_t moved_at = now_ns();
+  CommandResult moved = ctl(1, {"cluster", "move", "ledger", target});
+  ASSERT_EQ(moved.exit_code(), 0) << moved.describe();
+  auto next = wait_new_writer(owner, moved_at, 5000);
+  ASSERT_TRUE(next) << "the ledger did not leave " << owner << " within 5 s of CLUSTER.MOVE";
+  EXPECT_EQ(next->host, target) << "the ledger moved, but not where it was sent";
+  std::cout << "FLEET CLUSTER.MOVE: ledger moved from " << owner << " to " << next->host << " in "
+            << (next->nanos - moved_at) / 1e9 << " s" << std::endl;
+  expect_ledger_fenced();
+
+  // 2. CLUSTER.DRAIN of the ledger's host: it gives the ledger up and its
+  // copy of "everywhere" stops; undone, "everywhere" is back and the ledger
+  // stays where it went.
+  int drained = index_of(target);
+  int64_t drained_at = now_ns();
+  CommandResult drain = ctl(2, {"cluster", "drain", target});
+  ASSERT_EQ(drain.exit_code(), 0) << drain.describe();
+  next = wait_new_writer(target, drained_at, 5000);
+  ASSERT_TRUE(next) << "the ledger did not leave " << target << " within 5 s of CLUSTER.DRAIN";
+  std::cout << "FLEET CLUSTER.DRAIN: ledger moved from " << target << " to " << next->host << " in "
+            << (next->nanos - drained_at) / 1e9 << " s" << std::endl;
+  EXPECT_TRUE(wait_until([&] { return !runs_everywhere(drained); }, 5000))
+      << "\"everywhere\" still runs on the drained " << target;
+  auto ls = server(0).request("CLUSTER.LS", "{}");
+  ASSERT_TRUE(ls && ls->ok()) << (ls ? ls->raw : "no reply");
+  bool shown_draining = false;
+  for (const auto& h : ls->data()["hosts"].GetArray())
+    if (h["host"].GetString() == target) shown_draining = h["draining"].GetBool();
+  EXPECT_TRUE(shown_draining) << "CLUSTER.LS does not show " << target << " draining: " << ls->raw;
+  // The operator's view: every host, and each job with its owner.
+  CommandResult view = ctl(0, {"cluster", "ls"});
+  ASSERT_EQ(view.exit_code(), 0) << view.describe();
+  for (int h = 0; h < 3; ++h) EXPECT_NE(view.out.find(host(h)), std::string::npos) << view.out;
+  for (const char* job : {"ledger", "report", "everywhere", "tick"})
+    EXPECT_NE(view.out.find(job), std::string::npos) << view.out;
+  std::cout << "FLEET backendctl cluster ls while " << target << " drains:\n" << view.out << std::endl;
+  std::string new_owner = next->host;
+  CommandResult undo = ctl(0, {"cluster", "drain", target, "--undo"});
+  ASSERT_EQ(undo.exit_code(), 0) << undo.describe();
+  EXPECT_TRUE(wait_until([&] { return runs_everywhere(drained); }, 5000))
+      << "\"everywhere\" does not run again on " << target << " once its drain is undone";
+  EXPECT_EQ(last_entry()->host, new_owner) << "the ledger moved back when the drain was undone";
+  expect_ledger_fenced();
+
+  // 3. The host of a report run dies a second or two into its five:
+  // once its lease has lapsed, another host runs that tick again, under
+  // the same run id.
+  int victim = -1;
+  int pid = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (int h = 0; h < 3; ++h) {
+          auto st = server(h).request("STATUS", R"({"jobname": "report", "detail": true})");
+          if (!st || !st->ok() || !st->data()["pid"].IsInt() || !st->data()["uptime"].IsNumber()) continue;
+          // Whole seconds: 1 or 2 is past the run's first line and 2 s or more
+          // before its last.
+          double uptime = st->data()["uptime"].GetDouble();
+          if (uptime < 1 || uptime > 2) continue;
+          victim = h;
+          pid = st->data()["pid"].GetInt();
+          return true;
+        }
+        return false;
+      },
+      10000, 20))
+      << "no host began a report run";
+  kill_server_only(victim);
+  ::kill(-pid, SIGKILL);  // the run dies with its host
+  int64_t died_at = now_ns();
+  std::string orphan;
+  for (const RunLine& line : read_runs(runs))
+    if (line.host == host(victim) && line.what == "start") orphan = line.run_id;
+  for (const RunLine& line : read_runs(runs))
+    ASSERT_FALSE(line.run_id == orphan && line.what == "done") << orphan << " was done before its host died";
+  ASSERT_FALSE(orphan.empty());
+  std::string rerun_by;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const RunLine& line : read_runs(runs))
+          if (line.run_id == orphan && line.what == "start" && line.host != host(victim)) rerun_by = line.host;
+        return !rerun_by.empty();
+      },
+      (kLeaseTtl + 12) * 1000))  // the lease, then the run under way on the next host (5 s)
+      << orphan << ", cut short when " << host(victim) << " died, was not run again (at_least_once)";
+  std::cout << "FLEET at_least_once: " << orphan << " of dead " << host(victim) << " run again by " << rerun_by
+            << " " << (now_ns() - died_at) / 1e9 << " s after" << std::endl;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        for (const RunLine& line : read_runs(runs))
+          if (line.run_id == orphan && line.what == "done") return true;
+        return false;
+      },
+      8000))
+      << "the run again of " << orphan << " never finished";
+  // Every run that finished started once; the orphan twice.
+  std::map<std::string, int> starts;
+  std::set<std::string> done;
+  for (const RunLine& line : read_runs(runs)) {
+    if (line.what == "start") ++starts[line.run_id];
+    if (line.what == "done") done.insert(line.run_id);
+  }
+  for (const auto& [run_id, count] : starts)
+    EXPECT_EQ(count, run_id == orphan ? 2 : 1) << run_id << " started " << count << " times";
+  EXPECT_EQ(done.count(orphan), 1u);
+  // Back, the dead host stops what it ran before and is a member again.
+  ASSERT_TRUE(server(victim).start());
+  EXPECT_TRUE(wait_until([&] { return runs_everywhere(victim); }, (kLeaseTtl + 3) * 1000))
+      << host(victim) << " does not run \"everywhere\" again after its restart";
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include <rapidjson/document.h>
 
+#include "plugins/cluster/etcd_codec.h"
 #include "tests/support/server_fixture.h"
 #include "tests/support/wire_client.h"
 
@@ -25,6 +26,9 @@ extern char** environ;
 namespace itest {
 
 namespace fs = std::filesystem;
+// The server's own codec: the gateway, not this harness, is the oracle.
+using backend::plugins::cluster::etcd::base64_decode;
+using backend::plugins::cluster::etcd::base64_encode;
 
 // ---- HTTP/1.1 to etcd's gateway ---------------------------------------------
 
@@ -86,8 +90,6 @@ std::string json_string_field(const rapidjson::Value& obj, const char* name) {
   return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 }  // namespace
 
 HttpResult http_request(uint16_t port, std::string_view method, std::string_view path, std::string_view body,
@@ -129,48 +131,6 @@ HttpResult http_request(uint16_t port, std::string_view method, std::string_view
     if (auto r = complete_response(in, n == 0)) return finish(std::move(*r));
     if (n == 0) return fail("closed after " + std::to_string(in.size()) + " bytes: " + in, false);
   }
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kBase64[(v >> shift) & 63]);
-  }
-  if (size_t left = bytes.size() - i) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | (left == 2 ? uint32_t(uint8_t(bytes[i + 1])) << 8 : 0);
-    out.push_back(kBase64[(v >> 18) & 63]);
-    out.push_back(kBase64[(v >> 12) & 63]);
-    out.push_back(left == 2 ? kBase64[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < text.size(); i += 4) {
-    uint32_t v = 0;
-    int pad = 0;
-    for (size_t k = 0; k < 4; ++k) {
-      char ch = text[i + k];
-      const char* at = ch ? std::strchr(kBase64, ch) : nullptr;
-      if (ch == '=' && i + 4 == text.size() && k >= 2) {
-        ++pad;
-        v <<= 6;
-      } else if (at && !pad) {
-        v = v << 6 | static_cast<uint32_t>(at - kBase64);
-      } else {
-        return std::nullopt;
-      }
-    }
-    out.push_back(static_cast<char>(v >> 16));
-    if (pad < 2) out.push_back(static_cast<char>(v >> 8 & 0xff));
-    if (pad < 1) out.push_back(static_cast<char>(v & 0xff));
-  }
-  return out;
 }
 
 testing::AssertionResult etcd_put(uint16_t port, std::string_view key, std::string_view value, int timeout_ms) {

@@ -42,9 +42,6 @@ struct HttpResult {
 HttpResult http_request(uint16_t port, std::string_view method, std::string_view path, std::string_view body = {},
                         int timeout_ms = 2000);
 
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
-
 // Put and get through the gateway at 127.0.0.1:port (a member's client port
 // or a TcpProxy in front of one). A get is linearizable: it needs a quorum.
 testing::AssertionResult etcd_put(uint16_t port, std::string_view key, std::string_view value, int timeout_ms = 2000);

@@ -318,14 +318,9 @@ void Supervisor::put(const std::string& job, const std::string& settings, Result
   if (!exists && store_->jobs().size() >= seg_.header().capacity)
     return done(Code::kFailed,
                 "the job table is full (job_capacity " + std::to_string(seg_.header().capacity) + ")");
-  rapidjson::Document params, checked;
-  params.Parse(settings.c_str(), settings.size());
-  if (params.HasParseError() || !params.IsObject()) return done(Code::kFailed, "settings are not a JSON object");
-  params.AddMember("jobname", rapidjson::Value(job.c_str(), static_cast<rapidjson::SizeType>(job.size()),
-                                               params.GetAllocator()),
-                   params.GetAllocator());
-  if (auto err = protocol::settings_for_add(params, checked)) return done(Code::kFailed, *err);
-  store_->put(job, protocol::to_json(checked));
+  std::string stored;
+  if (auto err = protocol::settings_for_put(job, settings, stored)) return done(Code::kFailed, *err);
+  store_->put(job, std::move(stored));
   save_then_publish(job, std::move(done));
 }
 

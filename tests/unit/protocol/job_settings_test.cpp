@@ -288,5 +288,20 @@ TEST(JobSettingsTest, WorksOnParsedRequestsAfterTakeAuth) {
   EXPECT_EQ(to_json(out), R"({"jobname":"web","command":"/srv/a.php","params":"","buffersize":20,"writelog":true})");
 }
 
+TEST(JobSettingsTest, PutStoresWhatAddWouldUnderTheGivenName) {
+  std::string stored = "untouched";
+  EXPECT_FALSE(settings_for_put("ledger", R"({"command":"/srv/ledger","writelog":"1","stoptimeout":1})", stored));
+  EXPECT_EQ(stored, add(R"({"jobname":"ledger","command":"/srv/ledger","writelog":"1","stoptimeout":1})"));
+  EXPECT_EQ(stored, R"({"jobname":"ledger","command":"/srv/ledger","params":"","buffersize":20,"writelog":true,)"
+                    R"("stoptimeout":1})");
+  // Errors leave `stored` as it was.
+  stored = "untouched";
+  EXPECT_EQ(settings_for_put("ledger", "[1]", stored), "settings are not a JSON object");
+  EXPECT_EQ(settings_for_put("ledger", "{", stored), "settings are not a JSON object");
+  EXPECT_EQ(settings_for_put("ledger", R"({"params":"x"})", stored), "command is required");
+  EXPECT_TRUE(settings_for_put("bad name!", R"({"command":"/bin/true"})", stored));
+  EXPECT_EQ(stored, "untouched");
+}
+
 }  // namespace
 }  // namespace backend::protocol

@@ -79,5 +79,24 @@ TEST(ClusterSnapshot, GarbageValuesAreNotFatal) {
   EXPECT_EQ(s.bad_jobs.count("j"), 1u);
 }
 
+TEST(ClusterSnapshot, AnOrphanedTickIsTheOldestClaimedOneWhoseClaimersLeaseIsGone) {
+  Snapshot s;
+  s.hosts["alive"].lease = 10;
+  s.hosts["restarted"].lease = 30;  // it claimed under lease 20, then came back with 30
+  auto& runs = s.runs["report"];
+  runs[100] = {"dead", "claimed", 5, 1};       // before the window
+  runs[101] = {"dead", "done", 5, 2};          // done: never again
+  runs[102] = {"alive", "claimed", 10, 3};     // its claimer still holds its lease: under way
+  runs[103] = {"restarted", "claimed", 20, 4}; // orphaned
+  runs[104] = {"dead", "claimed", 5, 5};       // orphaned, newer
+  EXPECT_EQ(orphaned_tick(s, "report", 101), 103);
+  EXPECT_EQ(orphaned_tick(s, "report", 100), 100);
+  EXPECT_EQ(orphaned_tick(s, "report", 104), 104);
+  EXPECT_EQ(orphaned_tick(s, "report", 105), std::nullopt);
+  EXPECT_EQ(orphaned_tick(s, "other", 0), std::nullopt);
+  runs[103].state = runs[104].state = "done";
+  EXPECT_EQ(orphaned_tick(s, "report", 101), std::nullopt) << "a claimed tick of a live lease is not orphaned";
+}
+
 }  // namespace
 }  // namespace backend::plugins::cluster
