@@ -287,7 +287,8 @@ describe('dashboard flows', () => {
     const { page } = admin;
     await gotoRoute(page, 'users');
     await tid(page, 'users-table').waitFor();
-    assert.equal(await tid(page, 'auth-enable').isChecked(), true, 'auth is shown as on');
+    // The switch shows its state once AUTH.GETENABLE has answered, after the table is drawn.
+    await waitFor(async () => (await tid(page, 'auth-enable').isEnabled()) && tid(page, 'auth-enable').isChecked(), { what: 'auth shown as on' });
     await page.locator(`[data-testid="users-table"] tr[data-user="${ADMIN.username}"]`).waitFor();
 
     await tid(page, 'add-user').click();

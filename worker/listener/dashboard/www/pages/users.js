@@ -6,7 +6,9 @@ import { modal, field, setError, markFields, confirmDialog, emptyRow } from '../
 
 export default async function usersPage(root) {
   let users = {}, destroyed = false;
-  const enable = h('input', { type: 'checkbox', testid: 'auth-enable', id: 'auth-enable' });
+  // Disabled until AUTH.GETENABLE answers: unchecked before then would say
+  // "off" when nobody knows yet, and a click would send a guess.
+  const enable = h('input', { type: 'checkbox', testid: 'auth-enable', id: 'auth-enable', disabled: true });
   const enableNote = h('span', { class: 'muted' });
   const tbody = h('tbody');
   const tbl = h('table', { class: 'grid', testid: 'users-table' },
