@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -45,6 +46,13 @@ class LogWriter {
   static constexpr uint64_t kFlushMs = 20;
   static constexpr size_t kFlushBytes = 1 << 20;
   static constexpr uint64_t kIdleCloseMs = 120000;  // a file unused this long is closed
+  // Queued bytes at which full() says to stop reading: a job writing faster
+  // than the disk takes is slowed to the disk's pace, as it would be
+  // writing to the file itself, instead of the queue growing without bound.
+  static constexpr size_t kBacklogBytes = 4 * kFlushBytes;
+  // A written batch's buffer up to this size is kept for the file's next
+  // batch, and let go at a tick that finds nothing queued or being written.
+  static constexpr size_t kKeepBytes = 64 << 20;
 
   explicit LogWriter(uv_loop_t* loop);
   ~LogWriter();
@@ -64,6 +72,11 @@ class LogWriter {
   // Stops the timer once everything queued is written (for shutdown).
   void close();
   size_t queued_bytes() const { return queued_; }
+  // The queue holds kBacklogBytes while a batch is being written (never
+  // otherwise: a full queue starts a batch). on_room is called once it is
+  // no longer full.
+  bool full() const { return queued_ >= kBacklogBytes; }
+  void set_on_room(std::function<void()> on_room) { on_room_ = std::move(on_room); }
 
  private:
   struct File {
@@ -84,6 +97,7 @@ class LogWriter {
   void finish_batch(Batch* b);
   void report(File* file, const std::string& path, const std::string& error);
   void close_idle_files();
+  void release_spares();
   File& queue_for(const std::string& path, const LogMarks& marks);
   void queued(size_t bytes);
   bool cuts_waiting() const;
@@ -96,6 +110,7 @@ class LogWriter {
   uint64_t armed_ms_ = 0;
   bool in_flight_ = false;
   bool closing_ = false;
+  std::function<void()> on_room_;
 };
 
 }  // namespace backend::worker

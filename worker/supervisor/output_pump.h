@@ -75,6 +75,8 @@ class OutputPump {
  private:
   friend struct OutputStream;
   void pause(OutputStream& o);
+  bool hold(OutputStream& o);
+  void release_held();
   void arm_resume_timer();
   void resume_paused();
   void closed(OutputStream& o);
@@ -88,6 +90,7 @@ class OutputPump {
   LogWriter logs_;
   LineClock clock_;
   std::vector<OutputStream*> paused_;
+  std::vector<OutputStream*> held_;
   uv_timer_t* resume_timer_;
   std::function<void(Run&)> on_closed_;
 };

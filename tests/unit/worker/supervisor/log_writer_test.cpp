@@ -149,5 +149,46 @@ TEST(LogWriter, RecordsWhereAWriteBeginsBeforeItAndCountsItAfter) {
   EXPECT_EQ(slurp(path), "old\nseven\neight\n");
 }
 
+// While a batch is being written, the queue fills to kBacklogBytes and then
+// says so (the output pump stops reading a logged job's pipe); once the
+// batch is written, the rest goes out and on_room is called, and the file
+// holds every byte in order.
+TEST(LogWriter, AFullQueueSaysSoAndCallsBackWhenThereIsRoom) {
+  TempDir d;
+  std::string path = d.path + "/f.log";
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::string want;
+  int rooms = 0;
+  {
+    LogWriter w(&loop);
+    w.set_on_room([&] { ++rooms; });
+    const std::string chunk(64 * 1024 - 1, 'x');
+    int i = 0;
+    // The loop is not run: the first batch, started at kFlushBytes, stays
+    // in flight however fast the disk is.
+    while (!w.full()) {
+      std::string n = std::to_string(i++);  // numbered, so that a reordering shows
+      std::string line = n + chunk.substr(n.size()) + "\n";
+      w.append(path, line);
+      want += line;
+      ASSERT_LT(want.size(), 2 * (LogWriter::kBacklogBytes + LogWriter::kFlushBytes)) << "the queue never filled";
+    }
+    EXPECT_GE(want.size(), LogWriter::kBacklogBytes + LogWriter::kFlushBytes);
+    EXPECT_EQ(rooms, 0);
+    for (int n = 0; n < 2000 && rooms == 0; ++n) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    EXPECT_EQ(rooms, 1) << "on_room once the batch in flight was written";
+    EXPECT_FALSE(w.full());
+    settle(&loop, w);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  EXPECT_TRUE(slurp(path) == want) << "the file differs from what was queued";
+}
+
 }  // namespace
 }  // namespace backend::worker

@@ -3,8 +3,14 @@
 // every line once.
 #include "worker/supervisor/output_pump.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +19,8 @@
 #include "tests/support/server_fixture.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/shm/test_segment.h"
+#include "worker/common/log.h"
+#include "worker/supervisor/output_capture.h"
 #include "worker/supervisor/run.h"
 
 namespace backend::worker {
@@ -98,6 +106,102 @@ TEST_F(CatchUp, ARecordOfACountedWriteCutsNothing) {
   seg_.seg.table().log_intent(slot_)[0].first = 1;
   seg_.seg.table().log_intent(slot_)[0].bytes_before = 0;
   EXPECT_EQ(caught_up(), all_lines());
+}
+
+// A job that writes while the log queue is full (a batch being written,
+// kBacklogBytes waiting) is left in its pipe until there is room, then read
+// on: the job waits instead of the queue growing, nothing waits for good,
+// and the log holds every line once, in order.
+TEST_F(CatchUp, AStreamReadWhileTheLogQueueIsFullWaitsThenLosesNoLine) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  constexpr int kLines = 200000;  // 14 MB of 70-byte lines
+  std::atomic<bool> wrote_all{false};
+  std::thread writer([fd = fds[1], &wrote_all] {
+    std::string chunk;
+    for (int i = 0; i < kLines; ++i) {
+      std::string n = std::to_string(i);
+      chunk += std::string(69 - n.size(), '0') + n + "\n";
+      if (chunk.size() > 60000 || i == kLines - 1) {
+        for (size_t done = 0; done < chunk.size();) {
+          ssize_t w = write(fd, chunk.data() + done, chunk.size() - done);
+          if (w <= 0) return;
+          done += size_t(w);
+        }
+        chunk.clear();
+      }
+    }
+    wrote_all = true;
+    close(fd);
+  });
+  // Every thread of libuv's pool kept busy until `go`: the log writer's
+  // batch waits behind them, so the queue stays full for as long as this
+  // test wants, however fast the disk is.
+  std::atomic<bool> go{false};
+  std::vector<uv_work_t> blockers(64);
+  for (auto& b : blockers) {
+    b.data = &go;
+    uv_queue_work(
+        &loop_, &b,
+        [](uv_work_t* r) {
+          while (!static_cast<std::atomic<bool>*>(r->data)->load()) usleep(1000);
+        },
+        [](uv_work_t*, int) {});
+  }
+  std::string expected;
+  {
+    OutputPump pump(&loop_, seg_.seg, dir_.path);
+    // Lines of the server's own, more than the queue holds: a batch is in
+    // flight and the queue is full.
+    const std::string big(60000, 'r');
+    auto level = spdlog::get_level();
+    spdlog::set_level(spdlog::level::warn);  // record() says each line in the server's log too
+    for (int i = 0; i < 100; ++i) {
+      pump.record(run_, big);
+      expected += big + "\n";
+    }
+    spdlog::set_level(level);
+    pump.open(run_, fds[0], -1, std::make_shared<Stage>(create_stage()));
+    // The pump's timers keep no loop alive (in the supervisor other handles
+    // do): without this one, a stream paused between reads would never be
+    // read again here.
+    uv_timer_t keep;
+    uv_timer_init(&loop_, &keep);
+    uv_timer_start(&keep, [](uv_timer_t*) {}, 60000, 0);
+    for (int n = 0; n < 300; ++n) {
+      uv_run(&loop_, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    EXPECT_TRUE(run_.reading() && !wrote_all) << "the job was read to its end while the log queue was full";
+    go = true;
+    for (int n = 0; n < 20000 && run_.reading(); ++n) {
+      uv_run(&loop_, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    EXPECT_FALSE(run_.reading()) << "the pipe was never read to its end";
+    uv_close(reinterpret_cast<uv_handle_t*>(&keep), nullptr);
+    pump.close(run_);
+    pump.close_logs();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  writer.join();
+  for (int i = 0; i < kLines; ++i) {
+    std::string n = std::to_string(i);
+    expected += std::string(69 - n.size(), '0') + n + "\n";
+  }
+  // Each line after its time prefix.
+  std::string got;
+  std::vector<std::string> files;  // an hour's file each, should the hour turn
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path + "/jobs/j"))
+    if (e.path().string().ends_with(".log") && !e.path().string().ends_with(".error.log"))
+      files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  std::string text;
+  for (const auto& f : files) text += itest::read_file(f).value_or("");
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) got += line.substr(line.find("] ") + 2) + "\n";
+  EXPECT_TRUE(got == expected) << "the log has " << got.size() << " bytes of " << expected.size();
 }
 
 }  // namespace
