@@ -200,8 +200,8 @@ void LogWriter::finish_batch(Batch* b) {
     if (it != files_.end() && it->second.fd < 0) it->second.fd = item.fd;
     else if (it == files_.end() && item.fd >= 0) ::close(item.fd);
     // Kept however large the batch grew (a job writing faster than the disk
-    // takes makes batches of several MiB): let go, every batch was a new
-    // buffer, and each of its pages a fault, which cost a fast writer's
+    // makes batches of several MiB): were it let go, every batch would be a
+    // new buffer and each of its pages a fault, which cost a fast writer's
     // supervisor a fifth of its time. release_spares() gives it back.
     if (it != files_.end() && it->second.spare.capacity() < item.data.capacity() &&
         item.data.capacity() <= kKeepBytes) {

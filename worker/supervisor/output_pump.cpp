@@ -36,6 +36,8 @@ struct OutputStream {
     });
   }
   void close();
+  // Polls the pipe again (after open, a pause or a hold).
+  void watch() { uv_poll_start(&poll, UV_READABLE | UV_DISCONNECT, on_readable); }
   static void on_readable(uv_poll_t* h, int status, int events);
 };
 
@@ -76,7 +78,7 @@ void OutputPump::open(Run& run, int out_fd, int err_fd, const std::shared_ptr<St
     o->capture.resume();
     uv_poll_init(loop_, &o->poll, fd);
     o->poll.data = o;
-    uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, OutputStream::on_readable);
+    o->watch();
     (is_err ? run.err : run.out) = o;
   }
 }
@@ -109,7 +111,7 @@ void OutputPump::release_held() {
   held_.clear();
   for (OutputStream* o : held) {
     o->held = false;
-    uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, OutputStream::on_readable);
+    o->watch();
   }
 }
 
@@ -147,7 +149,7 @@ void OutputPump::resume_paused() {
       o->paused = true;
       paused_.push_back(o);
     } else {
-      uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, OutputStream::on_readable);
+      o->watch();
     }
   }
   if (!paused_.empty()) arm_resume_timer();
