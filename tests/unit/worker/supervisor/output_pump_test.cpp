@@ -156,7 +156,8 @@ TEST_F(CatchUp, AStreamReadWhileTheLogQueueIsFullWaitsThenLosesNoLine) {
     const std::string big(60000, 'r');
     auto level = spdlog::get_level();
     spdlog::set_level(spdlog::level::warn);  // record() says each line in the server's log too
-    for (int i = 0; i < 100; ++i) {
+    const size_t records = (LogWriter::kBacklogBytes + LogWriter::kFlushBytes) / big.size() + 1;
+    for (size_t i = 0; i < records; ++i) {
       pump.record(run_, big);
       expected += big + "\n";
     }
