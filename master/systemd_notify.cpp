@@ -1,11 +1,33 @@
 #include "master/systemd_notify.h"
 
+#include <dlfcn.h>
+#include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
 #include <cstdlib>
 #include <ctime>
 
 namespace backend::master {
+namespace {
+
+// libsystemd is loaded under systemd only (NOTIFY_SOCKET set), at the first
+// message: with the compression and crypto libraries it needs, it is about
+// 0.8 MiB of PSS that a server outside systemd would carry for nothing.
+decltype(&::sd_notify) sd_notify_call() {
+  static const auto call = []() -> decltype(&::sd_notify) {
+    void* library = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+    auto found = library ? reinterpret_cast<decltype(&::sd_notify)>(dlsym(library, "sd_notify")) : nullptr;
+    if (!found) {
+      const char* why = dlerror();
+      spdlog::error("cannot tell systemd how the server is: libsystemd.so.0 cannot be loaded ({})",
+                    why ? why : "no sd_notify");
+    }
+    return found;
+  }();
+  return call;
+}
+
+}  // namespace
 
 SystemdNotify::SystemdNotify() {
   if (const char* s = std::getenv("NOTIFY_SOCKET")) socket_ = s;
@@ -17,8 +39,10 @@ SystemdNotify::SystemdNotify() {
 // thread, so no fork can see it meanwhile.
 void SystemdNotify::send(const std::string& message) {
   if (socket_.empty()) return;
+  auto notify = sd_notify_call();
+  if (!notify) return;
   setenv("NOTIFY_SOCKET", socket_.c_str(), 1);
-  sd_notify(1, message.c_str());
+  notify(1, message.c_str());
 }
 
 void SystemdNotify::ready(std::string_view status) {

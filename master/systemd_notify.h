@@ -1,7 +1,8 @@
 // Tells systemd how the server is (a Type=notify unit), through libsystemd's
 // sd_notify: READY=1 once the sockets are bound and the supervisor took the
 // jobs, RELOADING=1 then READY=1 around a SIGHUP, STOPPING=1 at a stop.
-// Outside systemd (no NOTIFY_SOCKET) every call does nothing.
+// Outside systemd (no NOTIFY_SOCKET) every call does nothing, and libsystemd
+// is not even loaded.
 //
 // NOTIFY_SOCKET is taken out of the environment at start, so that no
 // worker and no job inherits it: a job could otherwise speak for the

@@ -12,6 +12,7 @@
 #include "plugins/cluster/etcd_client.h"
 #include "plugins/cluster/job_definition.h"
 #include "plugins/cluster/keys.h"
+#include "plugins/cluster/libcurl.h"
 #include "plugins/cluster/partition_timer.h"
 #include "plugins/cluster/placement.h"
 #include "plugins/cluster/snapshot.h"
@@ -63,6 +64,10 @@ class Agent final : public Plugin {
     if (auto err = conf::parse_cluster_config(settings, config)) return err;
     if (config.enabled && config.host.empty())
       if (auto err = conf::finish_cluster_config(config)) return err;
+    // Loaded here, so that a host without libcurl is told when its
+    // configuration is checked, not once the supervisor runs.
+    if (config.enabled)
+      if (auto err = load_libcurl()) return err;
     if (started_ && config != config_) return std::nullopt;  // cluster changes need a restart (conf)
     config_ = std::move(config);
     return std::nullopt;

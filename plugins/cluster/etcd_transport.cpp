@@ -1,12 +1,12 @@
 #include "plugins/cluster/etcd_transport.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 
-#include <mutex>
 #include <set>
+
+#include "plugins/cluster/libcurl.h"
 
 namespace backend::plugins::cluster {
 namespace {
@@ -29,9 +29,9 @@ std::set<int> open_fds() {
 // without SOCK_CLOEXEC (later versions set it). The loop thread is the only
 // one that forks, and it is here: marking them before it goes back to the
 // loop is as good as from birth.
-CURLM* multi_init_cloexec() {
+CURLM* multi_init_cloexec(const Libcurl& curl) {
   std::set<int> before = open_fds();
-  CURLM* multi = curl_multi_init();
+  CURLM* multi = curl.multi_init();
   for (int fd : open_fds())
     if (!before.count(fd)) fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
   return multi;
@@ -60,6 +60,7 @@ struct EtcdTransport::Impl {
     Impl* impl;
   };
 
+  const Libcurl& curl = libcurl();  // first: it throws if libcurl cannot be loaded
   uv_loop_t* loop;
   std::vector<std::string> endpoints;
   std::chrono::milliseconds timeout;
@@ -73,13 +74,11 @@ struct EtcdTransport::Impl {
 
   Impl(uv_loop_t* l, std::vector<std::string> e, std::chrono::milliseconds t)
       : loop(l), endpoints(std::move(e)), timeout(t) {
-    static std::once_flag global;
-    std::call_once(global, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    multi = multi_init_cloexec();
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer_change);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    multi = multi_init_cloexec(curl);
+    curl.multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl.multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl.multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer_change);
+    curl.multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     uv_timer_init(loop, &timer);
     timer.data = this;
     ++handles_open;
@@ -101,32 +100,32 @@ struct EtcdTransport::Impl {
 
   void send(Request* request) {
     CURL* easy = request->easy;
-    curl_easy_reset(easy);
+    curl.easy_reset(easy);
     request->response.clear();
     request->error_buffer[0] = '\0';
     std::string url = endpoints[request->endpoint] + request->path;
-    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request->body.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request->body.size()));
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, request->headers);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::on_data);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, request);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::open_socket);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: signals only wake the loop
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, request->error_buffer);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, request);
-    curl_multi_add_handle(multi, easy);
+    curl.easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(easy, CURLOPT_POST, 1L);
+    curl.easy_setopt(easy, CURLOPT_POSTFIELDS, request->body.data());
+    curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request->body.size()));
+    curl.easy_setopt(easy, CURLOPT_HTTPHEADER, request->headers);
+    curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::on_data);
+    curl.easy_setopt(easy, CURLOPT_WRITEDATA, request);
+    curl.easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::open_socket);
+    curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: signals only wake the loop
+    curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, request->error_buffer);
+    curl.easy_setopt(easy, CURLOPT_PRIVATE, request);
+    curl.multi_add_handle(multi, easy);
   }
 
   void finish(Request* request, EtcdReply reply) {
     requests.erase(request);
     Done done = std::move(request->done);
-    curl_slist_free_all(request->headers);
-    curl_easy_cleanup(request->easy);
+    curl.slist_free_all(request->headers);
+    curl.easy_cleanup(request->easy);
     delete request;
     done(std::move(reply));
   }
@@ -134,15 +133,15 @@ struct EtcdTransport::Impl {
   // Requests libcurl finished: answered, or on to the next endpoint.
   void collect() {
     int left = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* message = curl.multi_info_read(multi, &left)) {
       if (message->msg != CURLMSG_DONE) continue;
       CURL* easy = message->easy_handle;
       CURLcode result = message->data.result;
       Request* request = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &request);
+      curl.easy_getinfo(easy, CURLINFO_PRIVATE, &request);
       long status = 0;
-      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-      curl_multi_remove_handle(multi, easy);
+      curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      curl.multi_remove_handle(multi, easy);
       const std::string& endpoint = endpoints[request->endpoint];
       if (result == CURLE_OK && status < 500) {
         current = request->endpoint;
@@ -156,7 +155,7 @@ struct EtcdTransport::Impl {
         continue;
       }
       std::string why = result != CURLE_OK
-                            ? (request->error_buffer[0] ? request->error_buffer : curl_easy_strerror(result))
+                            ? (request->error_buffer[0] ? request->error_buffer : curl.easy_strerror(result))
                             : "HTTP " + std::to_string(status) + " " + request->response.substr(0, 200);
       if (!request->errors.empty()) request->errors += "; ";
       request->errors += endpoint + ": " + why;
@@ -182,14 +181,14 @@ struct EtcdTransport::Impl {
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
     int running = 0;
     Impl* impl = socket->impl;
-    curl_multi_socket_action(impl->multi, socket->fd, flags, &running);
+    impl->curl.multi_socket_action(impl->multi, socket->fd, flags, &running);
     impl->collect();
   }
 
   static void on_timer(uv_timer_t* handle) {
     auto* impl = static_cast<Impl*>(handle->data);
     int running = 0;
-    curl_multi_socket_action(impl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    impl->curl.multi_socket_action(impl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     impl->collect();
   }
 
@@ -225,7 +224,7 @@ struct EtcdTransport::Impl {
       if (socket) {
         uv_poll_stop(&socket->poll);
         uv_close(reinterpret_cast<uv_handle_t*>(&socket->poll), &Impl::on_handle_closed);
-        curl_multi_assign(impl->multi, fd, nullptr);
+        impl->curl.multi_assign(impl->multi, fd, nullptr);
       }
       return 0;
     }
@@ -239,7 +238,7 @@ struct EtcdTransport::Impl {
       }
       socket->poll.data = socket;
       ++impl->handles_open;
-      curl_multi_assign(impl->multi, fd, socket);
+      impl->curl.multi_assign(impl->multi, fd, socket);
     }
     int events = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT) events |= UV_READABLE;
@@ -252,13 +251,13 @@ struct EtcdTransport::Impl {
   // polls closed through on_socket).
   void drop_all() {
     for (Request* request : requests) {
-      curl_multi_remove_handle(multi, request->easy);
-      curl_slist_free_all(request->headers);
-      curl_easy_cleanup(request->easy);
+      curl.multi_remove_handle(multi, request->easy);
+      curl.slist_free_all(request->headers);
+      curl.easy_cleanup(request->easy);
       delete request;
     }
     requests.clear();
-    if (multi) curl_multi_cleanup(multi);
+    if (multi) curl.multi_cleanup(multi);
     multi = nullptr;
   }
 };
@@ -277,13 +276,13 @@ void EtcdTransport::post(const std::string& path, std::string body, Done done) {
   if (impl.closing || impl.endpoints.empty()) return;
   auto* request = new Impl::Request{};
   request->impl = &impl;
-  request->easy = curl_easy_init();
+  request->easy = impl.curl.easy_init();
   request->path = path;
   request->body = std::move(body);
   request->done = std::move(done);
   request->endpoint = impl.current;
-  request->headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  request->headers = curl_slist_append(request->headers, "Expect:");  // no 100-continue round trip
+  request->headers = impl.curl.slist_append(nullptr, "Content-Type: application/json");
+  request->headers = impl.curl.slist_append(request->headers, "Expect:");  // no 100-continue round trip
   impl.requests.insert(request);
   impl.send(request);
 }

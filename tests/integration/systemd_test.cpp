@@ -4,6 +4,8 @@
 // at SIGTERM, and no job ever sees the socket.
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -74,6 +76,33 @@ TEST_F(SystemdTest, ARefusedReloadSaysReadyAgainToo) {
   EXPECT_EQ(next().rfind("RELOADING=1", 0), 0u);
   EXPECT_EQ(next(), "READY=1") << "systemd would wait for the reload's end until its timeout";
   EXPECT_TRUE(ok(s.request("STATUSALL")));
+}
+
+// Whether the process has mapped a library whose file name starts with name.
+bool maps_library(pid_t pid, const std::string& name) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::stringstream text;
+  text << maps.rdbuf();
+  return text.str().find("/" + name) != std::string::npos;
+}
+
+// libsystemd and libcurl (with the thirty libraries it needs) are loaded
+// only by the server that uses them: outside systemd and a cluster they
+// would be most of an idle server's memory.
+TEST_F(SystemdTest, LibsystemdIsLoadedUnderSystemdOnlyAndLibcurlNeverOutsideACluster) {
+  ASSERT_TRUE(s.start());
+  std::vector<pid_t> pids{s.master_pid(), s.listener_pid(), s.supervisor_pid()};
+  for (pid_t pid : pids) {
+    ASSERT_GT(pid, 0);
+    EXPECT_FALSE(maps_library(pid, "libsystemd.so")) << comm_of(pid);
+    EXPECT_FALSE(maps_library(pid, "libcurl.so")) << comm_of(pid);
+  }
+  ASSERT_TRUE(s.stop());
+
+  ASSERT_TRUE(start_notified());
+  EXPECT_EQ(next().rfind("READY=1", 0), 0u);
+  EXPECT_TRUE(maps_library(s.master_pid(), "libsystemd.so"));
+  EXPECT_FALSE(maps_library(s.master_pid(), "libcurl.so"));
 }
 
 }  // namespace
