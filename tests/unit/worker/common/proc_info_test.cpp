@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -46,10 +47,18 @@ TEST(ProcInfo, UsageCountsMemoryAndTheCpuTimeSpent) {
   ASSERT_TRUE(before);
   EXPECT_GT(before->rss_bytes, 1u << 20);
   EXPECT_NEAR(double(before->rss_bytes) / 1024, double(*rss_kb(getpid())), 4096) << "stat's rss and status' VmRSS";
-  // Half a second of work shows, in clock ticks.
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  // Half a second of work shows, in clock ticks. Half a second of CPU, as
+  // the thread's own clock counts it, not of wall time: on a loaded machine
+  // half a second of wall time can be a fraction of that on the CPU.
+  auto cpu_now = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+  };
+  const double from = cpu_now();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   volatile uint64_t spin = 0;
-  while (std::chrono::steady_clock::now() < until) spin = spin + 1;
+  while (cpu_now() - from < 0.5 && std::chrono::steady_clock::now() < give_up) spin = spin + 1;
   auto after = proc_usage(getpid());
   ASSERT_TRUE(after);
   EXPECT_GE(after->cpu_seconds - before->cpu_seconds, 0.3);
