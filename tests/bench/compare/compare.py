@@ -6,7 +6,7 @@ over the rounds. Writes the results file (report.py).
 
 With --old and --new instead of --server-bin, the contestants are two builds
 of backend-server (the A/B mode, for a change that must not be slower): each
-round runs scenarios 1, 3, 4 and 5 (scenarios.REFACTOR) against the one and
+round runs scenarios 1, 3, 4, 5 and 7 (scenarios.REFACTOR) against the one and
 the other in turn, the order alternating, and report.write_ab says whether
 the new build is within 5 % of the old or better."""
 import argparse
@@ -83,10 +83,11 @@ def builds(a, env, sizes, tmp, results):
     for r in range(a.rounds):
         order = both[r % 2:] + both[:r % 2]
         wd = lambda phase: os.path.join(tmp, f"round{r}", phase)
-        log(f"round {r + 1}/{a.rounds}, {' then '.join(c.name for c in order)}: one job (status of one job, "
-            f"crash to running)")
+        log(f"round {r + 1}/{a.rounds}, {' then '.join(c.name for c in order)}: idle memory")
+        scenarios.idle_memory(env, order, wd("idle"), results)
+        log(f"round {r + 1}: one job (status of one job, crash to running)")
         scenarios.one_job(env, order, wd("one"), results, sizes, sizes.crashes_per_round(a.rounds), want)
-        log(f"round {r + 1}: start {sizes.many} jobs")
+        log(f"round {r + 1}: start {sizes.many} jobs, memory")
         scenarios.many_jobs(env, order, wd("many"), results, sizes, want)
         log(f"round {r + 1}: output capture")
         scenarios.bulk(env, order, wd("bulk"), results, sizes, want)

@@ -363,7 +363,10 @@ def ab_rows(results, sizes):
             AbRow("4. crash to running again: p50 ms", r.get("4-p50", {}), None, False, 2, 1e3),
             AbRow(f"5. output capture, {sizes.bulk_lines * 70 / 1e6:.0f} MB: MB/s", r.get("5", {}), "mb_per_s",
                   True, 0),
-            AbRow("5. same, daemon CPU seconds", r.get("5", {}), "cpu_s", False, 2)]
+            AbRow("5. same, daemon CPU seconds", r.get("5", {}), "cpu_s", False, 2),
+            AbRow("7. memory, idle: PSS MiB", r.get("7-idle", {}), "pss_kib", False, 1, 1 / 1024),
+            AbRow(f"7. memory, {sizes.many:,} jobs running: PSS MiB", r.get("7-many", {}), "pss_kib", False, 1,
+                  1 / 1024)]
 
 
 AB_HOW = """## How
@@ -384,6 +387,8 @@ generator:
 5. `jobs_writer` writes 70-byte lines as fast as it can to a logged job; MB/s from the
    writer's start until the log holds the last line, and the CPU seconds of the server's
    own processes meanwhile. Every line must be in the log.
+7. The PSS of the server's three processes (`/proc/PID/smaps_rollup`): idle, a second
+   after it answered, and with the {many:,} jobs of 3 running.
 
 The order of the two builds alternates from round to round (old first, then new first).
 Within a round the two builds' runs of a scenario follow each other directly, so a

@@ -50,7 +50,7 @@ def idle_memory(env, classes, workdir, results):
 
 
 # What the A/B mode (compare.py --old/--new) measures of two builds.
-REFACTOR = {"1", "3", "4", "5"}
+REFACTOR = {"1", "3", "4", "5", "7"}
 
 
 def wanted(want, scenario):
