@@ -4,8 +4,6 @@
 // at SIGTERM, and no job ever sees the socket.
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -80,10 +78,7 @@ TEST_F(SystemdTest, ARefusedReloadSaysReadyAgainToo) {
 
 // Whether the process has mapped a library whose file name starts with name.
 bool maps_library(pid_t pid, const std::string& name) {
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
-  std::stringstream text;
-  text << maps.rdbuf();
-  return text.str().find("/" + name) != std::string::npos;
+  return read_file("/proc/" + std::to_string(pid) + "/maps").value_or("").find("/" + name) != std::string::npos;
 }
 
 // libsystemd and libcurl (with the thirty libraries it needs) are loaded
