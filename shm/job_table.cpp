@@ -36,6 +36,7 @@ JobTable::JobTable(Header& header, char* base)
     : h_(header),
       slots_(reinterpret_cast<JobSlot*>(base + header.slots_offset)),
       settings_(reinterpret_cast<SettingsArea*>(base + header.settings_offset)),
+      overflow_(reinterpret_cast<SettingsOverflow*>(base + header.settings_overflow_offset)),
       index_(reinterpret_cast<int32_t*>(base + header.index_offset)) {}
 
 std::optional<uint32_t> JobTable::find(std::string_view name) const {
@@ -79,8 +80,12 @@ bool JobTable::read(uint32_t i, JobInfo& out, std::string* settings_json) const 
     for (int k = 0; k < 2; ++k) out.output_lines[k] = s.output_lines[k].load(std::memory_order_relaxed);
     out.start_reason = static_cast<StartReason>(s.start_reason);
     out.buffersize = s.buffersize;
-    if (settings_json)
-      settings_json->assign(settings(i), std::min<size_t>(s.settings_len, kSettingsBytes));
+    if (settings_json) {
+      // Read once: a torn length picks an area and a size that agree, and
+      // the seqlock discards the copy.
+      const size_t len = std::min<size_t>(s.settings_len, kSettingsBytes);
+      settings_json->assign(settings(i, len), len);
+    }
   });
   return ok && used;
 }
@@ -119,7 +124,7 @@ std::optional<uint32_t> JobTable::insert(std::string_view name, std::string_view
     for (auto& intent : s.log_intent) intent.first.store(kNoLogIntent);
     s.start_reason = 0;
     s.buffersize = buffersize;
-    std::memcpy(settings(i), settings_json.data(), settings_json.size());
+    std::memcpy(settings(i, settings_json.size()), settings_json.data(), settings_json.size());
     s.settings_len = static_cast<uint32_t>(settings_json.size());
     s.used = 1;
   });
@@ -136,7 +141,7 @@ void JobTable::set_settings(uint32_t i, std::string_view settings_json, uint32_t
   if (settings_json.size() > kSettingsBytes) return;
   update(i, [&](JobSlot& s) {
     s.flags = (s.flags & ~kJobCluster) | marks;
-    std::memcpy(settings(i), settings_json.data(), settings_json.size());
+    std::memcpy(settings(i, settings_json.size()), settings_json.data(), settings_json.size());
     s.settings_len = static_cast<uint32_t>(settings_json.size());
     s.buffersize = buffersize;
   });
@@ -155,9 +160,19 @@ void JobTable::erase(uint32_t i) {
   h_.changes.fetch_add(1, std::memory_order_release);
 }
 
+uint32_t JobTable::scan_end() const {
+  // An insert takes the first free slot, at most the high-water mark, and
+  // raises the mark after it wrote the slot; inserts run one at a time under
+  // the table lock. So a writer that died leaves at most one used or
+  // half-written slot past the mark. Scanning no further keeps the pages of
+  // slots never used untouched (a walk of all 1,024 cost 256 KiB).
+  return std::min(h_.capacity, h_.high_water.load(std::memory_order_acquire) + 1);
+}
+
 void JobTable::rebuild() {
   uint32_t count = 0, hw = 0;
-  for (uint32_t i = 0; i < h_.capacity; ++i)
+  const uint32_t end = scan_end();
+  for (uint32_t i = 0; i < end; ++i)
     if (slots_[i].used) {
       ++count;
       hw = i + 1;
@@ -187,7 +202,8 @@ void JobTable::remove(std::string_view name) {
 void JobTable::repair(const std::function<bool(std::string_view name)>& keep) {
   LockGuard guard(h_.table_lock);
   rebuild();
-  for (uint32_t i = 0; i < h_.capacity; ++i)
+  const uint32_t end = h_.high_water.load(std::memory_order_relaxed);  // exact after rebuild()
+  for (uint32_t i = 0; i < end; ++i)
     if (slots_[i].used && !keep(slot_name(slots_[i]))) erase(i);
 }
 
@@ -267,7 +283,8 @@ void JobTable::set_next_retry(std::string_view name, int64_t at) {
 
 uint32_t JobTable::repair_seqs() {
   uint32_t fixed = seq_repair(h_.index_seq) ? 1 : 0;
-  for (uint32_t i = 0; i < h_.capacity; ++i)
+  const uint32_t end = scan_end();
+  for (uint32_t i = 0; i < end; ++i)
     if (seq_repair(slots_[i].seq)) ++fixed;
   return fixed;
 }

@@ -117,18 +117,24 @@ class JobTable {
   void set_settings(uint32_t slot, std::string_view settings_json, uint32_t buffersize, uint32_t marks);
   void erase(uint32_t slot);
   void rebuild();
+  // Where walks that must see every used or half-written slot may stop.
+  uint32_t scan_end() const;
   template <class F>
   void update(uint32_t slot, F&& f);
   template <class F>
   void update(std::string_view name, F&& f);
 
-  char* settings(uint32_t i) const { return settings_[i].json; }
+  // Where slot i keeps settings of len bytes.
+  char* settings(uint32_t i, size_t len) const {
+    return len <= kSettingsInlineBytes ? settings_[i].json : overflow_[i].json;
+  }
   void rebuild_index();
   void index_put(uint32_t slot_index);
 
   Header& h_;
   JobSlot* slots_;
   SettingsArea* settings_;
+  SettingsOverflow* overflow_;
   int32_t* index_;  // slot + 1, 0 = empty; linear probing
 };
 

@@ -14,9 +14,13 @@
 namespace backend::shm {
 
 inline constexpr char kMagic[8] = {'B', 'K', 'S', 'E', 'R', 'V', 'E', 'R'};
-inline constexpr uint32_t kLayoutVersion = 5;
+inline constexpr uint32_t kLayoutVersion = 6;
 inline constexpr size_t kMaxName = 64;
-inline constexpr size_t kSettingsBytes = 16384;
+inline constexpr size_t kSettingsBytes = 16384;  // the most a job's settings may take
+// What most jobs' settings take (a command, its parameters, a few flags):
+// kept densely, eight slots to a page, so that a job costs a page of shared
+// memory less than when every slot had kSettingsBytes of its own.
+inline constexpr size_t kSettingsInlineBytes = 512;
 inline constexpr size_t kConfigBytes = 65536;
 
 enum class JobState : uint8_t { kDown = 0, kUp = 1, kStarting = 2, kStopping = 3 };
@@ -131,9 +135,14 @@ struct ScheduleRecord {
   uint64_t runs;
 };
 
-// A job's settings as compact JSON, guarded by its slot's seq. Kept apart
-// from the slots so that a walk over the table touches few pages.
+// A job's settings as compact JSON, guarded by its slot's seq: in the
+// slot's SettingsArea when they fit, else in its SettingsOverflow, whose
+// pages stay untouched for every job whose settings are short. Both kept
+// apart from the slots so that a walk over the table touches few pages.
 struct SettingsArea {
+  char json[kSettingsInlineBytes];
+};
+struct SettingsOverflow {
   char json[kSettingsBytes];
 };
 
@@ -176,6 +185,7 @@ struct alignas(64) Header {
   uint32_t reserved;
   uint64_t slots_offset;
   uint64_t settings_offset;
+  uint64_t settings_overflow_offset;
   uint64_t index_offset;
   uint64_t ring_headers_offset;
   uint64_t rings_offset;

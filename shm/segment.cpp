@@ -75,6 +75,7 @@ void format_segment(char* base, const SegmentParams& params, const Geometry& g) 
   h->index_entries = g.index_entries;
   h->slots_offset = g.slots_offset;
   h->settings_offset = g.settings_offset;
+  h->settings_overflow_offset = g.settings_overflow_offset;
   h->index_offset = g.index_offset;
   h->ring_headers_offset = g.ring_headers_offset;
   h->rings_offset = g.rings_offset;
@@ -93,7 +94,8 @@ Geometry geometry_for(const SegmentParams& p) {
   g.index_entries = pow2_at_least(p.capacity * 2);
   g.slots_offset = page_up(sizeof(Header));
   g.settings_offset = page_up(g.slots_offset + uint64_t(p.capacity) * sizeof(JobSlot));
-  g.index_offset = page_up(g.settings_offset + uint64_t(p.capacity) * sizeof(SettingsArea));
+  g.settings_overflow_offset = page_up(g.settings_offset + uint64_t(p.capacity) * sizeof(SettingsArea));
+  g.index_offset = page_up(g.settings_overflow_offset + uint64_t(p.capacity) * sizeof(SettingsOverflow));
   g.ring_headers_offset = page_up(g.index_offset + uint64_t(g.index_entries) * sizeof(int32_t));
   g.rings_offset = page_up(g.ring_headers_offset + uint64_t(p.capacity) * sizeof(RingHeader));
   g.server_ring_offset = page_up(g.rings_offset + uint64_t(p.capacity) * p.ring_bytes);

@@ -25,7 +25,7 @@ struct SegmentParams {
 
 // Where each area lies in a segment of these parameters.
 struct Geometry {
-  uint64_t slots_offset, settings_offset, index_offset, ring_headers_offset, rings_offset,
+  uint64_t slots_offset, settings_offset, settings_overflow_offset, index_offset, ring_headers_offset, rings_offset,
       server_ring_offset, history_offset, schedules_offset, total;
   uint32_t index_entries;
 };

@@ -23,7 +23,6 @@ void size_channel_socket(int fd) {
 
 Channel::Channel(uv_loop_t* loop, int fd, OnMessage on_message, OnTaking on_taking)
     : PolledSocket(loop, fd), on_message_(std::move(on_message)), on_taking_(std::move(on_taking)) {
-  buf_.resize(kMaxPayload + 64);
   watch();
 }
 
@@ -35,20 +34,20 @@ void Channel::read_all() {
       ssize_t peeked = recv(fd_, &next, sizeof next, MSG_DONTWAIT | MSG_PEEK);
       if (peeked == static_cast<ssize_t>(sizeof next)) on_taking_(next);
     }
-    ssize_t n = recv(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
+    ssize_t n = recv(fd_, buf_.get(), kBufBytes, MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) spdlog::error("channel recv failed: {}", std::strerror(errno));
       return;
     }
     if (n == 0) return;  // the master holds both ends: this never means "gone"
-    if (static_cast<size_t>(n) > buf_.size() || n < static_cast<ssize_t>(kHeader)) {
+    if (static_cast<size_t>(n) > kBufBytes || n < static_cast<ssize_t>(kHeader)) {
       spdlog::error("channel message of {} bytes dropped", n);
       continue;
     }
     uint64_t id;
-    std::memcpy(&id, buf_.data(), 8);
+    std::memcpy(&id, buf_.get(), 8);
     auto kind = static_cast<ChannelKind>(buf_[8]);
-    on_message_(kind, id, std::string_view(buf_.data() + kHeader, static_cast<size_t>(n) - kHeader));
+    on_message_(kind, id, std::string_view(buf_.get() + kHeader, static_cast<size_t>(n) - kHeader));
   }
 }
 

@@ -78,6 +78,34 @@ TEST(JobTable, SettingsUpdateAndStateUpdate) {
   EXPECT_EQ(info.state, JobState::kUp);
 }
 
+TEST(JobTable, SettingsOfAnyLengthUpToTheLimitRoundTrip) {
+  ScopedSegment s("long");
+  JobTable t = s.seg.table();
+  auto settings_of = [](size_t len) { return R"({"x":")" + std::string(len - 8, 'a') + R"("})"; };
+  auto read_back = [&](uint32_t slot) {
+    JobInfo info;
+    std::string settings;
+    EXPECT_TRUE(t.read(slot, info, &settings));
+    return settings;
+  };
+  uint32_t a = *t.put("a", settings_of(kSettingsInlineBytes), 20);
+  uint32_t b = *t.put("b", settings_of(kSettingsInlineBytes + 1), 20);
+  uint32_t c = *t.put("c", settings_of(kSettingsBytes), 20);
+  EXPECT_EQ(read_back(a), settings_of(kSettingsInlineBytes));
+  EXPECT_EQ(read_back(b), settings_of(kSettingsInlineBytes + 1));
+  EXPECT_EQ(read_back(c), settings_of(kSettingsBytes));
+  EXPECT_FALSE(t.put("d", settings_of(kSettingsBytes + 1), 20));
+  // From long to short and back: each write lands where its length says.
+  t.put("c", R"({"x":1})", 20);
+  EXPECT_EQ(read_back(c), R"({"x":1})");
+  t.put("a", settings_of(4000), 20);
+  EXPECT_EQ(read_back(a), settings_of(4000));
+  EXPECT_EQ(read_back(b), settings_of(kSettingsInlineBytes + 1));
+  // A refused update keeps what was stored.
+  EXPECT_FALSE(t.put("a", settings_of(kSettingsBytes + 1), 20));
+  EXPECT_EQ(read_back(a), settings_of(4000));
+}
+
 TEST(JobTable, RecordExitKeepsCodeOrSignalOrUnknown) {
   ScopedSegment s("exit");
   JobTable t = s.seg.table();
@@ -108,8 +136,10 @@ TEST(JobTable, RepairRebuildsCountsAndIndex) {
   JobTable t = s.seg.table();
   t.put("a", "{}", 20);
   t.put("b", "{}", 20);
-  s.seg.header().job_count.store(99);  // as if a writer died half-way
-  s.seg.header().high_water.store(0);
+  // As if the insert of "b" died after it wrote the slot but before it
+  // raised the mark: the one slot past the mark a dead writer can leave.
+  s.seg.header().job_count.store(99);
+  s.seg.header().high_water.store(1);
   t.repair([](std::string_view) { return true; });
   EXPECT_EQ(t.count(), 2u);
   EXPECT_TRUE(t.find("b"));

@@ -10,10 +10,11 @@
 namespace backend::shm {
 
 TEST(Layout, VersionAndSizesArePinned) {
-  EXPECT_EQ(kLayoutVersion, 5u);
+  EXPECT_EQ(kLayoutVersion, 6u);
   EXPECT_EQ(sizeof(LockWord), 48u);
   EXPECT_EQ(sizeof(JobSlot), 256u);
-  EXPECT_EQ(sizeof(SettingsArea), 16384u);
+  EXPECT_EQ(sizeof(SettingsArea), 512u);
+  EXPECT_EQ(sizeof(SettingsOverflow), 16384u);
   EXPECT_EQ(sizeof(RingHeader), 192u);
   EXPECT_EQ(sizeof(Header), 67904u);
   EXPECT_EQ(sizeof(RunRecord), 2080u);
@@ -32,7 +33,8 @@ TEST(Layout, GeometryOfTheDefaultSegment) {
   EXPECT_EQ(g.index_entries, 2048u);
   EXPECT_EQ(g.slots_offset % 4096, 0u);
   EXPECT_GE(g.settings_offset, g.slots_offset + 1024 * sizeof(JobSlot));
-  EXPECT_GE(g.index_offset, g.settings_offset + 1024 * sizeof(SettingsArea));
+  EXPECT_GE(g.settings_overflow_offset, g.settings_offset + 1024 * sizeof(SettingsArea));
+  EXPECT_GE(g.index_offset, g.settings_overflow_offset + 1024 * sizeof(SettingsOverflow));
   EXPECT_GE(g.rings_offset, g.ring_headers_offset + 1024 * sizeof(RingHeader));
   EXPECT_GE(g.server_ring_offset, g.rings_offset + 1024ull * 256 * 1024);
   EXPECT_GE(g.history_offset, g.server_ring_offset + sizeof(RingHeader) + 64 * 1024);
