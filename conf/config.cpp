@@ -2,10 +2,8 @@
 
 #include <climits>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -268,14 +266,19 @@ std::optional<std::string> finish_config(const Overrides& o, Config& c) {
 
 std::optional<std::string> load_config(const std::string& path, const Overrides& overrides,
                                        Config& out) {
-  std::ifstream in(path, std::ios::binary);
+  // stdio, not iostreams: see run/backend_server_main.cpp.
+  FILE* in = std::fopen(path.c_str(), "rbe");
   if (!in) return "cannot read config file " + path;
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text;
+  char buf[16384];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) text.append(buf, n);
+  bool failed = std::ferror(in);
+  std::fclose(in);
+  if (failed) return "cannot read config file " + path;
   std::string base = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   if (base.empty()) base = "/";
   Config c;
-  if (auto err = parse_config(text.str(), base, c)) return path + ": " + *err;
+  if (auto err = parse_config(text, base, c)) return path + ": " + *err;
   if (auto err = finish_config(overrides, c)) return *err;
   c.file = path;
   out = std::move(c);

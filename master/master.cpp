@@ -10,7 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
-#include <iostream>
+#include <cstdio>
 
 #include "master/checked_config.h"
 #include "master/daemon.h"
@@ -43,7 +43,7 @@ int Master::run() {
     if (start_report_fd_ >= 0)
       report_start(start_report_fd_, *err);
     else
-      std::cerr << "backend-server: " << *err << "\n";
+      std::fprintf(stderr, "backend-server: %s\n", err->c_str());
     if (segment_) shm::Segment::remove(config_.shm_name);
     unlink_unix();
     return 1;

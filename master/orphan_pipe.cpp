@@ -3,9 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
+#include <dirent.h>
+
+#include <cstdlib>
 #include <string>
+
+#include "worker/common/atomic_file.h"
 
 namespace backend::master {
 namespace {
@@ -26,14 +29,30 @@ pid_t child_writing_to(int read_fd) {
   struct stat st {};
   if (fstat(read_fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return 0;
   const std::string pipe = "pipe:[" + std::to_string(st.st_ino) + "]";
-  std::error_code ec;
   // An orphan is adopted by some thread of the subreaper: every task's list.
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    std::ifstream children(task.path() / "children");
-    for (pid_t pid; children >> pid;)
-      if (writes_to(pid, pipe)) return pid;
+  // opendir, not std::filesystem, which would link iostreams and locales
+  // into the server (see run/backend_server_main.cpp).
+  DIR* tasks = opendir("/proc/self/task");
+  if (!tasks) return 0;
+  pid_t found = 0;
+  while (dirent* task = readdir(tasks)) {
+    if (task->d_name[0] == '.') continue;
+    std::string error;
+    std::optional<std::string> children =
+        worker::read_file(std::string("/proc/self/task/") + task->d_name + "/children", error);
+    if (!children) continue;
+    // Pids, each followed by a space.
+    for (const char* at = children->c_str(); *at && !found;) {
+      char* end = nullptr;
+      long pid = std::strtol(at, &end, 10);
+      if (end == at) break;
+      if (writes_to(static_cast<pid_t>(pid), pipe)) found = static_cast<pid_t>(pid);
+      at = end;
+    }
+    if (found) break;
   }
-  return 0;
+  closedir(tasks);
+  return found;
 }
 
 }  // namespace backend::master

@@ -6,10 +6,12 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
+#include <string_view>
 #include <set>
-#include <sstream>
 #include <string>
+
+#include "worker/common/atomic_file.h"
 
 namespace backend::master {
 namespace {
@@ -18,16 +20,21 @@ constexpr const char* kListenState = "0A";
 
 // Inodes of sockets listening on the port, from one /proc/net table.
 void listening_inodes(const char* table, uint16_t port, std::set<std::string>& out) {
-  std::ifstream in(table);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string slot, local, remote, state, queues, timer, retr, uid, timeout, inode;
-    f >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
-    auto colon = local.rfind(':');
-    if (colon == std::string::npos || state != kListenState) continue;
-    if (std::strtoul(local.c_str() + colon + 1, nullptr, 16) == port) out.insert(inode);
+  std::string error;
+  std::optional<std::string> text = worker::read_file(table, error);
+  if (!text) return;
+  // Past the header, one socket a line: sl local_address rem_address st
+  // tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+  for (size_t at = text->find('\n'); at != std::string::npos && at + 1 < text->size();) {
+    size_t end = text->find('\n', at + 1);
+    std::string line = text->substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+    at = end;
+    char local[128], state[8];
+    unsigned long long inode = 0;
+    if (std::sscanf(line.c_str(), "%*s %127s %*s %7s %*s %*s %*s %*s %*s %llu", local, state, &inode) != 3) continue;
+    const char* colon = std::strrchr(local, ':');
+    if (!colon || std::string_view(state) != kListenState) continue;
+    if (std::strtoul(colon + 1, nullptr, 16) == port) out.insert(std::to_string(inode));
   }
 }
 

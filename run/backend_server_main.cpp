@@ -1,5 +1,8 @@
-// backend-server: the daemon.
-#include <iostream>
+// backend-server: the daemon. It writes with stdio, not iostreams: with
+// libstdc++ linked in (CMakeLists.txt, BACKEND_STATIC_CXX), iostreams would
+// bring the locale machinery along, whose start-up touches half a MiB.
+#include <cstdio>
+#include <string>
 
 #include "conf/config.h"
 #include "master/checked_config.h"
@@ -10,27 +13,33 @@
 #include "worker/listener/listener.h"
 #include "worker/supervisor/supervisor.h"
 
+namespace {
+
+void say(FILE* to, const std::string& text) { std::fputs(text.c_str(), to); }
+
+}  // namespace
+
 int main(int argc, char** argv) {
   backend::master::Options options;
   if (auto err = backend::master::parse_options(argc, argv, options)) {
-    std::cerr << "backend-server: " << *err << "\n\n" << backend::master::usage();
+    say(stderr, "backend-server: " + *err + "\n\n" + backend::master::usage());
     return 64;
   }
   if (options.help) {
-    std::cout << backend::master::usage();
+    say(stdout, backend::master::usage());
     return 0;
   }
   if (options.version) {
-    std::cout << "backend-server " << backend::server_version() << "\n";
+    say(stdout, "backend-server " + std::string(backend::server_version()) + "\n");
     return 0;
   }
   if (options.check_config) {
     backend::conf::Config config;
     if (auto err = backend::master::load_checked_config(options.config_file, options.overrides, config)) {
-      std::cerr << "backend-server: " << *err << "\n";
+      say(stderr, "backend-server: " + *err + "\n");
       return 1;
     }
-    std::cout << options.config_file << ": OK\n";
+    say(stdout, options.config_file + ": OK\n");
     return 0;
   }
   // Asked by a running server before it execs this binary in its place
@@ -39,16 +48,16 @@ int main(int argc, char** argv) {
   if (options.check_upgrade) {
     backend::conf::Config config;
     if (auto err = backend::master::load_checked_config(options.config_file, options.overrides, config)) {
-      std::cerr << "backend-server " << backend::server_version() << ": " << *err << "\n";
+      say(stderr, "backend-server " + std::string(backend::server_version()) + ": " + *err + "\n");
       return 1;
     }
     try {
       backend::shm::Segment::attach(config.shm_name, true);
     } catch (const backend::shm::SegmentError& e) {
-      std::cerr << "backend-server " << backend::server_version() << " cannot take over: " << e.what() << "\n";
+      say(stderr, "backend-server " + std::string(backend::server_version()) + " cannot take over: " + e.what() + "\n");
       return 1;
     }
-    std::cout << "backend-server " << backend::server_version() << " can take over\n";
+    say(stdout, "backend-server " + std::string(backend::server_version()) + " can take over\n");
     return 0;
   }
   // The master forks the workers; their code is linked here, not into it.

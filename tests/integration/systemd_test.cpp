@@ -100,5 +100,18 @@ TEST_F(SystemdTest, LibsystemdIsLoadedUnderSystemdOnlyAndLibcurlNeverOutsideAClu
   EXPECT_FALSE(maps_library(s.master_pid(), "libcurl.so"));
 }
 
+#ifdef BACKEND_STATIC_CXX_BUILD
+// With spdlog, fmt and libstdc++ linked in (CMakeLists.txt), none of their
+// shared libraries is loaded after all, by some library that needs one.
+TEST_F(SystemdTest, NoCxxRuntimeLibraryIsLoadedWhenTheServerLinksItIn) {
+  ASSERT_TRUE(s.start());
+  for (pid_t pid : {s.master_pid(), s.listener_pid(), s.supervisor_pid()}) {
+    ASSERT_GT(pid, 0);
+    for (const char* library : {"libstdc++.so", "libspdlog.so", "libfmt.so", "libgcc_s.so"})
+      EXPECT_FALSE(maps_library(pid, library)) << comm_of(pid) << " maps " << library;
+  }
+}
+#endif
+
 }  // namespace
 }  // namespace itest
