@@ -29,8 +29,10 @@ int main(int argc, char** argv) {
     say(stdout, backend::master::usage());
     return 0;
   }
+  // "backend-server VERSION", as --version and --check-upgrade say it.
+  const std::string self = "backend-server " + std::string(backend::server_version());
   if (options.version) {
-    say(stdout, "backend-server " + std::string(backend::server_version()) + "\n");
+    say(stdout, self + "\n");
     return 0;
   }
   if (options.check_config) {
@@ -48,16 +50,16 @@ int main(int argc, char** argv) {
   if (options.check_upgrade) {
     backend::conf::Config config;
     if (auto err = backend::master::load_checked_config(options.config_file, options.overrides, config)) {
-      say(stderr, "backend-server " + std::string(backend::server_version()) + ": " + *err + "\n");
+      say(stderr, self + ": " + *err + "\n");
       return 1;
     }
     try {
       backend::shm::Segment::attach(config.shm_name, true);
     } catch (const backend::shm::SegmentError& e) {
-      say(stderr, "backend-server " + std::string(backend::server_version()) + " cannot take over: " + e.what() + "\n");
+      say(stderr, self + " cannot take over: " + e.what() + "\n");
       return 1;
     }
-    say(stdout, "backend-server " + std::string(backend::server_version()) + " can take over\n");
+    say(stdout, self + " can take over\n");
     return 0;
   }
   // The master forks the workers; their code is linked here, not into it.

@@ -160,18 +160,9 @@ void JobTable::erase(uint32_t i) {
   h_.changes.fetch_add(1, std::memory_order_release);
 }
 
-uint32_t JobTable::scan_end() const {
-  // An insert takes the first free slot, at most the high-water mark, and
-  // raises the mark after it wrote the slot; inserts run one at a time under
-  // the table lock. So a writer that died leaves at most one used or
-  // half-written slot past the mark. Scanning no further keeps the pages of
-  // slots never used untouched (a walk of all 1,024 cost 256 KiB).
-  return std::min(h_.capacity, h_.high_water.load(std::memory_order_acquire) + 1);
-}
-
 void JobTable::rebuild() {
   uint32_t count = 0, hw = 0;
-  const uint32_t end = scan_end();
+  const uint32_t end = slots_to_scan(h_);
   for (uint32_t i = 0; i < end; ++i)
     if (slots_[i].used) {
       ++count;
@@ -283,7 +274,7 @@ void JobTable::set_next_retry(std::string_view name, int64_t at) {
 
 uint32_t JobTable::repair_seqs() {
   uint32_t fixed = seq_repair(h_.index_seq) ? 1 : 0;
-  const uint32_t end = scan_end();
+  const uint32_t end = slots_to_scan(h_);
   for (uint32_t i = 0; i < end; ++i)
     if (seq_repair(slots_[i].seq)) ++fixed;
   return fixed;

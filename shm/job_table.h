@@ -117,8 +117,6 @@ class JobTable {
   void set_settings(uint32_t slot, std::string_view settings_json, uint32_t buffersize, uint32_t marks);
   void erase(uint32_t slot);
   void rebuild();
-  // Where walks that must see every used or half-written slot may stop.
-  uint32_t scan_end() const;
   template <class F>
   void update(uint32_t slot, F&& f);
   template <class F>

@@ -3,6 +3,7 @@
 // Changing anything here means bumping kLayoutVersion; layout_test pins both.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -226,6 +227,17 @@ struct alignas(64) Header {
   uint32_t config_len;
   char config[kConfigBytes];
 };
+
+// Where a walk that must see every used or half-written slot may stop. An
+// insert takes the first free slot, at most the high-water mark, and raises
+// the mark after it wrote the slot; inserts run one at a time under the
+// table lock. So a writer that died leaves at most one used or half-written
+// slot past the mark. Going no further keeps the pages of slots never used
+// untouched: tmpfs allocates a page on any access, and a walk of all 1,024
+// slots cost 256 KiB.
+inline uint32_t slots_to_scan(const Header& h) {
+  return std::min(h.capacity, h.high_water.load(std::memory_order_acquire) + 1);
+}
 
 static_assert(std::is_standard_layout_v<JobSlot>);
 static_assert(std::is_standard_layout_v<RingHeader>);

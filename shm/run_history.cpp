@@ -50,10 +50,9 @@ std::vector<RunRecord> RunHistory::read(uint32_t slot) const {
 }
 
 uint32_t RunHistory::repair_seqs() {
-  // Writers touch only slots that ran, and an insert takes a slot at most
-  // at the high-water mark, so nothing past it can be mid-write.
+  // Writers touch only slots that ran.
   uint32_t fixed = 0;
-  uint32_t end = std::min(h_.capacity, h_.high_water.load(std::memory_order_acquire) + 1);
+  const uint32_t end = slots_to_scan(h_);
   for (uint32_t i = 0; i < end; ++i)
     if (ever_started(i) && seq_repair(areas_[i].seq)) ++fixed;
   return fixed;
