@@ -248,6 +248,21 @@ describe('dashboard flows', () => {
     await server.ok('ADD', { jobname: 'logger', ...shJob('echo log-line-one; echo log-line-two; echo err-line-one >&2', { writelog: true }) }, as);
     await server.ok('START', { jobname: 'logger' }, as);
     await waitFor(async () => (await status('logger')).state === 'DOWN' && (await status('logger')).last_exit, { what: 'logger to end' });
+    // The job's end and its log file's first write are separate events: the
+    // page lists folders once when a job is chosen, so it is opened only
+    // after the server itself lists the file with both lines in it.
+    await waitFor(async () => {
+      const dirs = await server.ok('LOGEXPLORER.LISTDIR', { jobname: 'logger' }, as);
+      for (const dirname of dirs || []) {
+        const files = await server.ok('LOGEXPLORER.LISTFILE', { jobname: 'logger', dirname }, as);
+        for (const filename of files || []) {
+          if (!filename.endsWith('.log') || filename.endsWith('.error.log')) continue;
+          const text = await server.ok('LOGEXPLORER.GET', { jobname: 'logger', dirname, filename }, as);
+          if (String(text).includes('log-line-two')) return true;
+        }
+      }
+      return false;
+    }, { what: 'the logger\'s log file written' });
 
     await gotoRoute(page, 'logs');
     await tid(page, 'log-job').waitFor();
