@@ -181,7 +181,7 @@ def floor_note(results):
     if not f:
         return ""
     return (f"A minimal C supervisor (`tests/bench/restart_floor.c`: signalfd, waitpid, posix_spawn, nothing "
-            f"else), timed the same way beside the idle daemons, restarted the job in p50 {pct(f, 0.5) * 1e3:.2f} ms, "
+            f"else), killed and timed by the same rounds as the daemons, restarted the job in p50 {pct(f, 0.5) * 1e3:.2f} ms, "
             f"p99 {pct(f, 0.99) * 1e3:.2f} ms: the floor of scenario 4 here.")
 
 
