@@ -80,6 +80,17 @@ std::optional<ProcUsage> proc_usage(pid_t pid) {
 
 bool same_process(pid_t pid, uint64_t ticks) { return ticks && start_ticks(pid).value_or(0) == ticks; }
 
+uint64_t non_default_signals() {
+  char buf[4096];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  bool read = fd >= 0 && read_proc_file(fd, buf, sizeof buf);
+  if (fd >= 0) close(fd);
+  const char* ign = read ? std::strstr(buf, "\nSigIgn:") : nullptr;
+  const char* cgt = read ? std::strstr(buf, "\nSigCgt:") : nullptr;
+  if (!ign || !cgt) return ~uint64_t(0);
+  return std::strtoull(ign + 8, nullptr, 16) | std::strtoull(cgt + 8, nullptr, 16);
+}
+
 bool is_zombie(pid_t pid) {
   char buf[1024];
   if (!read_proc(pid, "stat", buf)) return false;

@@ -37,6 +37,11 @@ std::optional<uint64_t> start_ticks(pid_t pid);
 // its start time recorded earlier; 0 matches nothing).
 bool same_process(pid_t pid, uint64_t ticks);
 
+// The signals this process catches or ignores (SigCgt | SigIgn of
+// /proc/self/status, bit n-1 for signal n): the ones a child must set back
+// to default before it execs. All of them when /proc cannot tell.
+uint64_t non_default_signals();
+
 // True when the process has exited and waits to be reaped.
 bool is_zombie(pid_t pid);
 

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct Spawned {
   pid_t pid = -1;
   int out_fd = -1;  // read ends, close-on-exec and non-blocking
   int err_fd = -1;
+  // When the process started, as field 22 of /proc/PID/stat gives it, when
+  // the spawn could tell for sure (proc_info.h's start_ticks); else 0.
+  uint64_t start_ticks = 0;
 };
 
 // Takes the few low fds and the stack that spawning needs (job_spawn.cpp

@@ -99,7 +99,7 @@ void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& sett
   run->slot = slot;
   run->pid = spawned.pid;
   pump_.open(*run, spawned.out_fd, spawned.err_fd, stage);
-  const uint64_t ticks = start_ticks(spawned.pid).value_or(0);
+  const uint64_t ticks = spawned.start_ticks ? spawned.start_ticks : start_ticks(spawned.pid).value_or(0);
   takeover_.hold(spawned.pid, slot, ticks);
   seg_.job_ring(slot).clear();
   seg_.table().mark_started(slot, spawned.pid, ticks, pump_.clock().seconds(), seg_.job_ring(slot).next_line(), why);

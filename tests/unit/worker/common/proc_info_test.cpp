@@ -1,6 +1,7 @@
 #include "worker/common/proc_info.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,30 @@ TEST(ProcInfo, UsageCountsMemoryAndTheCpuTimeSpent) {
   ASSERT_TRUE(after);
   EXPECT_GE(after->cpu_seconds - before->cpu_seconds, 0.3);
   EXPECT_FALSE(proc_usage(0));
+}
+
+void on_signal(int) {}
+
+// What a spawned child must set back to default: the ignored signals and
+// the caught ones, and no other.
+TEST(ProcInfo, NonDefaultSignalsAreTheIgnoredAndTheCaughtOnes) {
+  struct sigaction ign {}, handled {}, old_usr2 {}, old_urg {};
+  ign.sa_handler = SIG_IGN;
+  handled.sa_handler = on_signal;
+  sigaction(SIGUSR2, &ign, &old_usr2);
+  sigaction(SIGURG, &handled, &old_urg);
+  struct sigaction dfl {}, old_winch {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGWINCH, &dfl, &old_winch);
+  uint64_t set = non_default_signals();
+  sigaction(SIGUSR2, &old_usr2, nullptr);
+  sigaction(SIGURG, &old_urg, nullptr);
+  sigaction(SIGWINCH, &old_winch, nullptr);
+  auto bit = [](int s) { return uint64_t(1) << (s - 1); };
+  EXPECT_NE(set & bit(SIGUSR2), 0u);
+  EXPECT_NE(set & bit(SIGURG), 0u);
+  EXPECT_EQ(set & bit(SIGWINCH), 0u);
+  EXPECT_NE(set, ~uint64_t(0));
 }
 
 }  // namespace

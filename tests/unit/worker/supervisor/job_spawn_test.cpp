@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/support/temp_dir.h"
+#include "worker/common/proc_info.h"
 
 namespace backend::worker {
 namespace {
@@ -101,6 +102,26 @@ TEST(JobSpawn, SignalsAreDefaultAndUnblockedInTheJob) {
   EXPECT_EQ(blocked, 0u) << out;
   EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << out;
   EXPECT_EQ(ignored & (1ull << (SIGUSR2 - 1)), 0u) << out;
+}
+
+// The start time the spawn tells (without /proc) is the one /proc shows:
+// the master and a new supervisor tell a job from a reused pid by it.
+TEST(JobSpawn, TheStartTimeItTellsIsTheOneProcShows) {
+  int told = 0;
+  for (int i = 0; i < 40; ++i) {
+    Spawned p;
+    ASSERT_FALSE(spawn_job(sh("read x"), p));  // stdin is /dev/null: it ends at once, unreaped
+    auto shown = start_ticks(p.pid);
+    slurp(p.out_fd);
+    slurp(p.err_fd);
+    reap(p.pid);
+    ASSERT_TRUE(shown);
+    if (p.start_ticks == 0) continue;  // the spawn straddled a tick: the caller asks /proc
+    ++told;
+    EXPECT_EQ(p.start_ticks, *shown) << "spawn " << i;
+  }
+  // A tick is 10 ms and a spawn far less: most spawns tell.
+  EXPECT_GE(told, 20);
 }
 
 TEST(JobSpawn, InheritsNoOtherFd) {
