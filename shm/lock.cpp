@@ -11,6 +11,8 @@
 #include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <boost/interprocess/exceptions.hpp>
 
+#include "shm/own_pid.h"
+
 namespace backend::shm {
 
 // A zombie is dead for our purpose: it will never give a lock back, and
@@ -57,7 +59,7 @@ bool take_over_from(LockWord& lock, int32_t dead, int32_t next) {
 }  // namespace
 
 void lock_acquire(LockWord& lock, std::chrono::milliseconds slice) {
-  const int32_t me = getpid();
+  const int32_t me = own_pid();
   int32_t expected = 0;
   if (lock.holder.compare_exchange_strong(expected, me, std::memory_order_acquire)) return;
   lock.waiters.fetch_add(1, std::memory_order_acq_rel);

@@ -2,6 +2,7 @@
 
 #include "worker/common/atomic_file.h"
 #include "worker/common/log_relay.h"
+#include "shm/own_pid.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -44,7 +45,7 @@ std::string hour_of(const spdlog::details::log_msg& msg) {
 // parent's lines are the parent's to write, and its lock may have been held
 // at the fork).
 struct BackgroundLogSink::State {
-  State(std::string d, int copy, int forward) : pid(getpid()), dir(std::move(d)), copy_fd(copy), forward_fd(forward) {}
+  State(std::string d, int copy, int forward) : pid(shm::own_pid()), dir(std::move(d)), copy_fd(copy), forward_fd(forward) {}
 
   const pid_t pid;
   const std::string dir;
@@ -137,7 +138,7 @@ BackgroundLogSink::BackgroundLogSink(std::string dir, int copy_fd, size_t max_qu
 BackgroundLogSink::State& BackgroundLogSink::state() {
   // A child's inherited State is left as it is: its lock may be held by a
   // thread that does not exist here.
-  if (!state_ || state_->pid != getpid()) state_ = new State(dir_, copy_fd_, forward_fd_);
+  if (!state_ || state_->pid != shm::own_pid()) state_ = new State(dir_, copy_fd_, forward_fd_);
   State& s = *state_;
   std::lock_guard lock(s.mu);
   if (s.running) return s;
@@ -155,7 +156,7 @@ BackgroundLogSink::State& BackgroundLogSink::state() {
 
 void BackgroundLogSink::before_fork() {
   std::lock_guard guard(mutex_);
-  if (!state_ || state_->pid != getpid()) return;
+  if (!state_ || state_->pid != shm::own_pid()) return;
   State& s = *state_;
   std::unique_lock lock(s.mu);
   if (!s.running) return;
@@ -187,9 +188,32 @@ void BackgroundLogSink::sink_it_(const spdlog::details::log_msg& msg) {
     s.unreported = 0;
   }
   s.enqueue({std::move(hour), std::string(buf.data(), buf.size())});
+  if (idle && deferred_here()) {
+    wake_pending_ = true;
+    return;
+  }
   lock.unlock();
   // A busy writer looks at the queue again before it sleeps.
   if (idle) s.wake.notify_one();
+}
+
+bool BackgroundLogSink::deferred_here() const {
+  return deferring_.load(std::memory_order_relaxed) &&
+         pthread_equal(deferring_thread_.load(std::memory_order_relaxed), pthread_self());
+}
+
+void BackgroundLogSink::defer_wakes_on_this_thread() {
+  deferring_thread_.store(pthread_self(), std::memory_order_relaxed);
+  deferring_.store(true, std::memory_order_relaxed);
+}
+
+void BackgroundLogSink::wake_writer() {
+  std::lock_guard guard(mutex_);
+  if (!state_ || state_->pid != shm::own_pid()) return;
+  std::unique_lock lock(state_->mu);
+  if (!std::exchange(wake_pending_, false)) return;
+  lock.unlock();
+  state_->wake.notify_one();
 }
 
 // Under mu. Lines beyond the bound are dropped and counted.
@@ -215,6 +239,10 @@ void BackgroundLogSink::append_formatted(std::string hour, std::string text) {
   if (!s.fits(text.size(), max_queued_, std::max<uint64_t>(1, std::count(text.begin(), text.end(), '\n')))) return;
   bool idle = s.queue.empty() && !s.writing;
   s.enqueue({std::move(hour), std::move(text), false});
+  if (idle && deferred_here()) {
+    wake_pending_ = true;
+    return;
+  }
   lock.unlock();
   if (idle) s.wake.notify_one();
 }
@@ -222,21 +250,22 @@ void BackgroundLogSink::append_formatted(std::string hour, std::string text) {
 void BackgroundLogSink::forward_to(int fd) {
   std::lock_guard guard(mutex_);
   forward_fd_ = fd;
-  if (!state_ || state_->pid != getpid()) return;
+  if (!state_ || state_->pid != shm::own_pid()) return;
   std::lock_guard lock(state_->mu);
   state_->forward_fd = fd;
 }
 
 void BackgroundLogSink::flush_() {
-  if (!state_ || state_->pid != getpid()) return;
+  if (!state_ || state_->pid != shm::own_pid()) return;
   State& s = *state_;
   std::unique_lock lock(s.mu);
+  if (std::exchange(wake_pending_, false)) s.wake.notify_one();
   s.drained.wait_for(lock, kFlushWait, [&] { return (s.queue.empty() && !s.writing) || !s.running; });
 }
 
 void BackgroundLogSink::reopen() {
   std::lock_guard guard(mutex_);
-  if (!state_ || state_->pid != getpid()) return;
+  if (!state_ || state_->pid != shm::own_pid()) return;
   std::lock_guard lock(state_->mu);
   state_->reopen = true;
 }
@@ -244,7 +273,7 @@ void BackgroundLogSink::reopen() {
 void BackgroundLogSink::drop_copy() {
   std::lock_guard guard(mutex_);
   copy_fd_ = -1;
-  if (!state_ || state_->pid != getpid()) return;
+  if (!state_ || state_->pid != shm::own_pid()) return;
   std::lock_guard lock(state_->mu);
   state_->copy_fd = -1;
 }

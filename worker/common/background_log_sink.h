@@ -5,6 +5,9 @@
 // counted, and the count is logged once it catches up.
 #pragma once
 
+#include <pthread.h>
+
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +43,13 @@ class BackgroundLogSink : public spdlog::sinks::base_sink<std::mutex> {
   // it again): a fork must find no other thread that could hold a lock the
   // child needs, malloc's above all.
   void before_fork();
+  // From now on a line logged on this thread queues without waking the
+  // writer, until wake_writer(): a loop calls it once per turn, before it
+  // sleeps, so that the work of a turn (a job's crash and its restart) is
+  // not shared with the writer's wake-ups on a machine of two CPUs. Lines
+  // of other threads still wake it at once.
+  void defer_wakes_on_this_thread();
+  void wake_writer();
   // Lines dropped because the writer fell behind, since the start.
   uint64_t dropped();
 
@@ -52,12 +62,18 @@ class BackgroundLogSink : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   State& state();
+  bool deferred_here() const;
 
   std::string dir_;
   int copy_fd_;
   int forward_fd_ = -1;
   size_t max_queued_;
   State* state_ = nullptr;
+  std::atomic<pthread_t> deferring_thread_{};
+  std::atomic<bool> deferring_{false};
+  // Lines queued and not yet woken for: the writer's wait is a
+  // condition's, so this is under the State's mutex.
+  bool wake_pending_ = false;
 };
 
 }  // namespace backend::worker

@@ -102,6 +102,14 @@ void log_append_relayed(std::string_view hour, std::string_view text) {
 
 void log_flush() { spdlog::default_logger()->flush(); }
 
+void log_defer_wakes_on_this_thread() {
+  if (g_file) g_file->defer_wakes_on_this_thread();
+}
+
+void log_wake_writer() {
+  if (g_file) g_file->wake_writer();
+}
+
 void log_before_fork() {
   if (g_file) g_file->before_fork();
 }

@@ -31,6 +31,10 @@ void log_append_relayed(std::string_view hour, std::string_view text);
 // file and stderr are written by a thread of their own, and an exit must
 // not lose the last lines.
 void log_flush();
+// For a loop's thread: its lines wake the log writer only when the loop
+// calls log_wake_writer(), once per turn (BackgroundLogSink says why).
+void log_defer_wakes_on_this_thread();
+void log_wake_writer();
 // Before fork(): writes what is queued and ends the writer thread, so that
 // the child inherits no lock held by it.
 void log_before_fork();

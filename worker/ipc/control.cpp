@@ -78,8 +78,24 @@ void Control::read_all() {
 }
 
 void Control::send(const ControlMessage& message, const std::vector<int>& fds) {
+  if (!queue_.empty()) send_queued(fd_, queue_);  // what waits goes first
+  if (queue_.empty()) {
+    // Straight out with the caller's fds: no copies to make and close.
+    std::string text = encode(message);
+    int err = send_with_fds(fd_, text, fds);
+    if (err != EAGAIN) {
+      if (err) spdlog::error("control message \"{}\" not sent: {}", text, std::strerror(err));
+      return watch();
+    }
+  }
   queue_.emplace_back(message, fds);
-  if (queue_.size() == 1) write_queued();
+  write_queued();
+}
+
+void Control::send_later(const ControlMessage& message) { queue_.emplace_back(message); }
+
+void Control::flush() {
+  if (!queue_.empty()) write_queued();
 }
 
 void Control::write_queued() {

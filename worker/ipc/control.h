@@ -32,8 +32,14 @@ class Control : public PolledSocket {
   Control(uv_loop_t* loop, int fd, OnMessage on_message);
   ~Control() override;
 
-  // Never blocks. The fds are duplicated: the caller keeps its own.
+  // Never blocks. The caller keeps its fds: they are duplicated only when
+  // the message must wait in the queue.
   void send(const ControlMessage& message, const std::vector<int>& fds = {});
+  // Queued, to go out with the next send() or flush(), whichever is first:
+  // a message that need not wake the other side now.
+  void send_later(const ControlMessage& message);
+  // Writes what send_later() queued (a loop calls it once per turn).
+  void flush();
 
  private:
   void read_all() override;

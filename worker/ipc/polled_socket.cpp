@@ -19,7 +19,10 @@ void PolledSocket::close() {
 }
 
 void PolledSocket::watch() {
-  if (poll_) uv_poll_start(poll_, UV_READABLE | (has_queued() ? UV_WRITABLE : 0), on_poll);
+  int events = UV_READABLE | (has_queued() ? UV_WRITABLE : 0);
+  if (!poll_ || events == events_) return;
+  events_ = events;
+  uv_poll_start(poll_, events, on_poll);
 }
 
 void PolledSocket::on_poll(uv_poll_t* handle, int status, int events) {

@@ -28,6 +28,10 @@ class PolledSocket {
  private:
   static void on_poll(uv_poll_t* handle, int status, int events);
   uv_poll_t* poll_;
+  // The events the poll watches now (-1: not started). libuv stops and
+  // starts a poll anew on every uv_poll_start, two epoll_ctl calls, so it
+  // is called only when they change.
+  int events_ = -1;
 };
 
 }  // namespace backend::worker

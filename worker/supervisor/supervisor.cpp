@@ -74,6 +74,13 @@ Supervisor::Supervisor(WorkerContext& ctx)
     handle->data = this;
     uv_signal_start(handle, on_signal, sig);
   }
+  uv_prepare_init(&loop_, &turn_end_);
+  turn_end_.data = this;
+  uv_prepare_start(&turn_end_, [](uv_prepare_t* p) {
+    auto* self = static_cast<Supervisor*>(p->data);
+    log_wake_writer();
+    if (self->control_) self->control_->flush();
+  });
 }
 
 int Supervisor::run() {
@@ -88,14 +95,18 @@ int Supervisor::run() {
   if (ctx_.control_fd >= 0) {
     control_ = std::make_unique<Control>(
         &loop_, ctx_.control_fd, [this](ControlMessage& m, std::vector<int>& fds) { on_control(m, fds); });
-    jobs_->takeover().set_master(
-        [this](const ControlMessage& m, const std::vector<int>& fds) { control_->send(m, fds); });
+    jobs_->takeover().set_master([this](const ControlMessage& m, const std::vector<int>& fds, Takeover::When when) {
+      if (when == Takeover::When::kThisTurn && fds.empty()) return control_->send_later(m);
+      control_->send(m, fds);
+    });
     // Whatever a previous supervisor left running comes back first.
     control_->send(Take{getpid()});
   }
   // Tell the listener which of its requests died with a previous supervisor.
   taken_before_ = seg_.header().supervisor_taken.load();
   channel_->send(ChannelKind::kHello, 0, encode(Hello{taken_before_}));
+  // From here every line of this thread is written at the end of its turn.
+  log_defer_wakes_on_this_thread();
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
   return 0;
@@ -377,7 +388,10 @@ void Supervisor::close_loop() {
       },
       nullptr);
   channel_->close();
-  if (control_) control_->close();
+  if (control_) {
+    control_->flush();
+    control_->close();
+  }
 }
 
 int run_supervisor(WorkerContext& ctx) {

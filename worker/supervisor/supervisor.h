@@ -63,6 +63,10 @@ class Supervisor : private plugins::JobControl {
   const shm::Segment& seg_;
   uv_loop_t loop_;
   uv_signal_t sigterm_, sighup_, sigusr1_, sigchld_;
+  // Runs as each turn of the loop ends, before it sleeps: wakes the log
+  // writer and sends the master what could wait (Control::send_later), once
+  // for the whole turn.
+  uv_prepare_t turn_end_;
   std::unique_ptr<Channel> channel_;
   std::unique_ptr<SettingsStore> store_;
   std::unique_ptr<Jobs> jobs_;

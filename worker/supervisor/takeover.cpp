@@ -42,21 +42,21 @@ bool Takeover::wait_for_take(std::function<void()> again) {
 }
 
 void Takeover::lend(uint32_t slot, const std::vector<int>& fds) {
-  if (send_) send_(Prepare{slot}, fds);
+  if (send_) send_(Prepare{slot}, fds, When::kNow);
 }
 
 void Takeover::unlend(uint32_t slot) {
-  if (send_) send_(Unprepare{slot}, {});
+  if (send_) send_(Unprepare{slot}, {}, When::kNow);
 }
 
 void Takeover::hold(pid_t pid, uint32_t slot, uint64_t ticks) {
-  if (send_) send_(Hold{pid, slot, ticks}, {});
+  if (send_) send_(Hold{pid, slot, ticks}, {}, When::kNow);
 }
 
 void Takeover::maybe_release(Run& run) {
   if (run.released || !run.exited || run.reading() || !send_) return;
   run.released = true;
-  send_(Release{run.pid}, {});
+  send_(Release{run.pid}, {}, When::kThisTurn);
 }
 
 void Takeover::adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,

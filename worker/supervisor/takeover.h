@@ -34,8 +34,12 @@ class Takeover {
 
   // How messages reach the master. With a master, the handover must end
   // (adopt_unheld) before START, STOP and RESTART go on; without one (a
-  // test's Jobs), there is nothing to wait for.
-  using Send = std::function<void(const ControlMessage& message, const std::vector<int>& fds)>;
+  // test's Jobs), there is nothing to wait for. A message sent kThisTurn
+  // may wait until the loop's turn ends, or until the next message, which
+  // it always precedes: a Release then costs the master no wake-up of its
+  // own between a job's crash and its restart.
+  enum class When { kNow, kThisTurn };
+  using Send = std::function<void(const ControlMessage& message, const std::vector<int>& fds, When when)>;
   void set_master(Send send);
   // Until the handover is over: true when `again` was kept to run after
   // it, false when it is over and the caller goes on.
