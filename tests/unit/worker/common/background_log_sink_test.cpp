@@ -63,6 +63,31 @@ TEST(BackgroundLogSink, WritesEveryLineInOrderIntoTheHourFile) {
 // A copy fd that nobody reads (a foreground terminal, a full pipe) stalls
 // the writer thread, never the caller: lines beyond the bound are dropped,
 // counted, and the count is written once the writer catches up.
+// A loop's lines wait for the loop's turn to end; another thread's do not.
+TEST(BackgroundLogSink, DeferredLinesWaitForTheWakeAndOtherThreadsDoNot) {
+  TempDir d;
+  auto sink = std::make_shared<BackgroundLogSink>(d.path, -1);
+  auto log = logger_for(sink);
+  log->info("before");
+  log->flush();  // the writer runs and sleeps
+  sink->defer_wakes_on_this_thread();
+  log->info("held");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(all_logs(d.path), "before\n") << "a deferred line woke the writer";
+  sink->wake_writer();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (all_logs(d.path) != "before\nheld\n" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(all_logs(d.path), "before\nheld\n");
+  std::thread([&] { log->info("other"); }).join();
+  while (all_logs(d.path) != "before\nheld\nother\n" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(all_logs(d.path), "before\nheld\nother\n") << "another thread's line waited";
+  log->info("flushed");
+  log->flush();  // an exit's flush writes what is held
+  EXPECT_EQ(all_logs(d.path), "before\nheld\nother\nflushed\n");
+}
+
 TEST(BackgroundLogSink, NeverBlocksTheCallerOnACopyNobodyReads) {
   TempDir d;
   int p[2];
