@@ -91,19 +91,24 @@ export default async function jobPage(root, route) {
 
   function showHistory(list) {
     if (!Array.isArray(list) || !list.length) { emptyRow(hist.tbody, 5, t('hist.none')); return; }
+    // The table is drawn again at every change of the job: a run whose lines
+    // were opened stays open (a crash loop redraws it every few seconds).
+    const opened = new Set([...hist.tbody.querySelectorAll('tr.history-row details[open]')]
+      .map((d) => d.closest('tr').dataset.run));
     const frag = document.createDocumentFragment();
     // Newest first, whatever order the reply has.
     const sorted = list.map((x, i) => [x, i]).sort((a, b) => ((b[0].started || 0) - (a[0].started || 0)) || (a[1] - b[1])).map((p) => p[0]);
     for (const x of sorted) {
       const lines = Array.isArray(x.output) ? x.output : [];
       const ex = x.signal ? String(x.signal) : x.code !== null && x.code !== undefined ? t('jobs.exitCode', { code: x.code }) : '-';
-      frag.appendChild(h('tr', { class: 'history-row' },
+      const run = `${x.started || 0}-${x.exited || 0}`;
+      frag.appendChild(h('tr', { class: 'history-row', dataset: { run } },
         h('td', { text: x.reason || '-' }),
         h('td', { text: fmtTime(x.started) }),
         h('td', { text: x.exited ? fmtTime(x.exited) : '-' }),
         h('td', { text: ex }),
         h('td', null, lines.length
-          ? h('details', null, h('summary', { text: t('hist.lines', { n: lines.length }) }),
+          ? h('details', { open: opened.has(run) }, h('summary', { text: t('hist.lines', { n: lines.length }) }),
             h('pre', { class: 'small-pre', text: lines.map((l) => (typeof l === 'string' ? l : l && l.text !== undefined ? l.text : JSON.stringify(l))).join('\n') }))
           : '-')));
     }
