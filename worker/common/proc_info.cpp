@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "shm/own_pid.h"
+
 namespace backend::worker {
 namespace {
 
@@ -82,9 +84,7 @@ bool same_process(pid_t pid, uint64_t ticks) { return ticks && start_ticks(pid).
 
 uint64_t non_default_signals() {
   char buf[4096];
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  bool read = fd >= 0 && read_proc_file(fd, buf, sizeof buf);
-  if (fd >= 0) close(fd);
+  bool read = read_proc(shm::own_pid(), "status", buf);
   const char* ign = read ? std::strstr(buf, "\nSigIgn:") : nullptr;
   const char* cgt = read ? std::strstr(buf, "\nSigCgt:") : nullptr;
   if (!ign || !cgt) return ~uint64_t(0);
