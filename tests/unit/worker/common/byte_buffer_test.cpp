@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 namespace backend::worker {
@@ -53,6 +54,31 @@ TEST(ByteBuffer, MoveLeavesTheSourceEmptyAndReusable) {
   b.clear();
   EXPECT_TRUE(b.empty());
   EXPECT_EQ(b.capacity(), cap);  // clear keeps the memory for the next batch
+}
+
+// Past kHugeBytes the buffer is a mapping of its own, aligned to and sized
+// in huge pages; what was written moves across, and so does the block.
+TEST(ByteBuffer, ALargeBlockIsHugePageAlignedAndKeepsItsBytes) {
+  ByteBuffer b;
+  std::string expected;
+  for (int i = 0; expected.size() < 5 * ByteBuffer::kHugeBytes; ++i) {
+    std::string piece = "line " + std::to_string(i) + "\n";
+    b.append(piece);
+    expected += piece;
+  }
+  EXPECT_EQ(b.view(), expected);
+  EXPECT_EQ(b.capacity() % ByteBuffer::kHugeBytes, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b.view().data()) % ByteBuffer::kHugeBytes, 0u);
+  ByteBuffer moved = std::move(b);
+  EXPECT_EQ(moved.view(), expected);
+  b = std::move(moved);  // back into the moved-from one
+  EXPECT_EQ(b.view(), expected);
+  b.consume(expected.size() - 4);
+  EXPECT_EQ(b.view(), expected.substr(expected.size() - 4));
+  ByteBuffer small;
+  small.append("x");
+  small = std::move(b);  // a small block let go for a large one
+  EXPECT_EQ(small.size(), 4u);
 }
 
 }  // namespace
