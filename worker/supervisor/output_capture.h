@@ -12,6 +12,12 @@
 // Once a MiB was taken, the stage starts over at its beginning (rewind()):
 // the same few pages are written again and again, warm in the cache,
 // instead of new ones being allocated and freed for every MiB of output.
+//
+// A stream that fills its pipe has its region of the stage mapped, and its
+// lines are cut straight out of the pages splice(2) wrote: without the
+// mapping every byte was copied once more, out of the stage into a buffer
+// (pread), only to be split. A stream writing a little at a time keeps the
+// buffer: it needs no mapping of its own for a few bytes now and then.
 #pragma once
 
 #include <sys/types.h>
@@ -40,6 +46,9 @@ class OutputCapture {
   using Emit = std::function<void(uint64_t first, const std::vector<std::string_view>& lines)>;
 
   OutputCapture(int pipe_fd, int stage_fd, bool is_err, shm::Ring ring);
+  ~OutputCapture();
+  OutputCapture(const OutputCapture&) = delete;
+  OutputCapture& operator=(const OutputCapture&) = delete;
 
   // Reloads the unterminated line a predecessor left staged.
   void resume();
@@ -54,16 +63,24 @@ class OutputCapture {
 
   int pipe_fd() const { return pipe_fd_; }
   bool is_err() const { return stream_ == 1; }
+  // Whether the lines are cut from the mapped stage (after a full pipe).
+  bool mapped() const { return map_ != nullptr; }
 
  private:
   void commit(bool at_end, std::string_view prefix, const Emit& emit);
   void rewind();
+  void map_stage();
+  void unmap_stage();
+  // The stage's bytes taken..staged: the unterminated rest, then what the
+  // last splice added.
+  std::string_view untaken();
 
   int pipe_fd_;
   int stage_fd_;
   int stream_;
   shm::Ring ring_;
-  ByteBuffer pending_;  // stage bytes taken..staged, an unterminated line
+  ByteBuffer pending_;  // unmapped: a copy of the stage bytes taken..staged
+  char* map_ = nullptr;  // the stream's region of the stage, kMapBytes long
   bool grown_ = false;   // the pipe was enlarged once
   std::vector<std::string_view> lines_;
 };

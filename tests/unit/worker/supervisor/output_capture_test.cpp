@@ -159,6 +159,79 @@ TEST(OutputCapture, TheStageStaysSmallWhateverPassesThroughIt) {
   EXPECT_LT(uint64_t(st.st_blocks) * 512, 3u << 20) << "the stage grew instead of starting over";
 }
 
+// A stream that fills its pipe is cut from the mapped stage instead of a
+// copy of it: the same lines, a rest carried over every rewind, nothing
+// lost or doubled, and a successor (unmapped, as every one starts) resumes
+// from what the mapped one left.
+TEST(OutputCapture, AFullPipeIsCutFromTheMappedStageWithoutLossOrRepeat) {
+  Rig r;
+  ASSERT_GE(fcntl(r.fds[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
+  std::string chunk;
+  for (int i = 0; i < 1500; ++i) chunk += std::string(98, 'm') + "\n";  // 150,000 bytes of lines
+  chunk += "cut ";
+  size_t lines = 0;
+  auto count = [&](uint64_t, const std::vector<std::string_view>& ls) {
+    for (auto l : ls) {
+      bool shape = l == std::string(98, 'm') || l == "cut " + std::string(98, 'm') || l == "cut ";
+      EXPECT_TRUE(shape) << "a line broken: " << l.substr(0, 20) << "...";
+      ++lines;
+    }
+  };
+  {
+    OutputCapture dead(r.fds[0], r.stage, true, r.ring());  // stderr: its region is 2^62 bytes in
+    for (int i = 0; i < 40; ++i) {  // 6 MB: several rewinds
+      r.write_out(chunk);
+      dead.pump(1 << 20, "", count);
+      ASSERT_TRUE(dead.mapped());
+    }
+    r.write_out(chunk);  // staged by a splice the dead one never took
+    ASSERT_GT(splice(r.fds[0], nullptr, r.stage, reinterpret_cast<loff_t*>(r.ring().staged(1)), chunk.size(),
+                     SPLICE_F_NONBLOCK), 0);
+  }
+  OutputCapture next(r.fds[0], r.stage, true, r.ring());
+  next.resume();
+  r.write_out("\n");
+  r.close_writer();
+  while (!next.pump(1 << 20, "", count).end) {
+  }
+  EXPECT_EQ(lines, 41u * 1500 + 1);  // the last "cut " ends with the closing newline
+  EXPECT_EQ(r.ring().last(1)[0].text, "cut ");
+  EXPECT_EQ(r.ring().taken(1), static_cast<uint64_t>(*r.ring().staged(1)));
+  struct stat st;
+  ASSERT_EQ(fstat(r.stage, &st), 0);
+  EXPECT_LT(uint64_t(st.st_blocks) * 512, 3u << 20) << "the stage grew instead of starting over";
+}
+
+// A splice larger than the mapping covers (a caller's limit beyond what
+// the supervisor uses) is read into the buffer: no byte is read outside it.
+TEST(OutputCapture, AStageBeyondTheMappingIsReadInstead) {
+  Rig r;
+  ASSERT_GE(fcntl(r.fds[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
+  OutputCapture c(r.fds[0], r.stage, false, r.ring());
+  std::string first(100 * 1024, 'a');
+  first.back() = '\n';
+  r.write_out(first);
+  c.pump(1 << 20, "", {});
+  ASSERT_TRUE(c.mapped());
+  // Staged far beyond the mapping, as a predecessor with a larger limit
+  // might have left it: whole lines there, then a rest.
+  const uint64_t at = static_cast<uint64_t>(*r.ring().staged(0));
+  const std::string big = std::string(5 << 20, 'b') + "\nrest";
+  ASSERT_EQ(pwrite(r.stage, big.data(), big.size(), static_cast<off_t>(at)), static_cast<ssize_t>(big.size()));
+  *r.ring().staged(0) = static_cast<int64_t>(at + big.size() - 1);  // "res" staged, the last byte not yet
+  r.write_out("tail\n");
+  std::vector<size_t> sizes;
+  c.pump(1 << 20, "", [&](uint64_t, const std::vector<std::string_view>& ls) {
+    for (auto l : ls) sizes.push_back(l.size());
+  });
+  EXPECT_FALSE(c.mapped());
+  // 5 MiB of b's cut at kMaxLine, then "restail": the byte at the old
+  // staged offset was overwritten by the splice, as it would have been.
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_EQ(sizes.back(), 7u);
+  EXPECT_EQ(r.lines().back(), "restail");
+}
+
 // Killed in the middle of a rewind: after copying the rest to the stage's
 // start (step 1), or also after moving `staged` back (step 2), but before
 // `taken` followed. Either way the successor takes the rest once.
