@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,33 @@ bool write_all(int fd, std::string_view data) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool write_all(int fd, std::span<const std::string_view> pieces) {
+  constexpr size_t kMaxIov = 64;  // what one call takes here: batches hold a few pieces
+  size_t i = 0, skip = 0;  // pieces[i] is written up to skip
+  while (i < pieces.size()) {
+    iovec iov[kMaxIov];
+    size_t n = 0;
+    for (size_t j = i; j < pieces.size() && n < kMaxIov; ++j) {
+      size_t from = j == i ? skip : 0;
+      if (pieces[j].size() == from) continue;
+      iov[n++] = {const_cast<char*>(pieces[j].data() + from), pieces[j].size() - from};
+    }
+    if (n == 0) return true;
+    ssize_t w = writev(fd, iov, static_cast<int>(n));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    // Steps past what was written: whole pieces, then into the next.
+    size_t left = static_cast<size_t>(w);
+    while (i < pieces.size() && left >= pieces[i].size() - skip) {
+      left -= pieces[i].size() - skip;
+      ++i;
+      skip = 0;
+    }
+    skip += left;
   }
   return true;
 }

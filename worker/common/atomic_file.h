@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ std::optional<std::string> replace_file(const std::string& path, const std::stri
 
 // Writes all of data, going on after short writes and EINTR.
 bool write_all(int fd, std::string_view data);
+// The same for pieces written one after the other, with as few writev(2)
+// as the system's iovec limit allows.
+bool write_all(int fd, std::span<const std::string_view> pieces);
 
 // Makes a folder and its parents (mkdir -p); false when it is not there after.
 bool make_dirs(const std::string& path);

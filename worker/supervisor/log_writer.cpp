@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace backend::worker {
 
@@ -19,7 +21,7 @@ struct LogWriter::Batch {
   struct Item {
     std::string path;
     int fd;
-    ByteBuffer data;
+    std::vector<ByteBuffer> data;  // chunks, in order
     std::atomic<uint64_t>* progress;
     shm::LogIntent* intent;
     uint64_t from;
@@ -99,24 +101,70 @@ void LogWriter::cut_back(const std::string& path, uint64_t size) {
   queued(0);
 }
 
+// A file's first chunk grows as a buffer does, from a few bytes to
+// kChunkBytes, so that a job printing a line now and then holds no more
+// than its lines; past kChunkBytes, whole chunks follow, refilled ones
+// first.
+ByteBuffer& LogWriter::chunk_for(File& f, size_t n) {
+  if (!f.pending.empty()) {
+    ByteBuffer& last = f.pending.back();
+    if (last.capacity() - last.size() >= n) return last;
+    if (last.size() + n <= kChunkBytes) {
+      last.reserve(std::min(kChunkBytes, std::max(last.size() + n, last.capacity() * 2)));
+      return last;
+    }
+  }
+  if (!spare_chunks_.empty()) {
+    f.pending.push_back(std::move(spare_chunks_.back()));
+    spare_chunks_.pop_back();
+  } else if (f.pending.empty()) {
+    f.pending.push_back(std::exchange(f.spare, ByteBuffer()));
+  } else {
+    f.pending.emplace_back().reserve(kChunkBytes);
+    ++chunks_made_;
+  }
+  f.pending.back().reserve(n);  // a line longer than a chunk: this one is larger
+  return f.pending.back();
+}
+
+size_t LogWriter::held_bytes() const {
+  size_t held = 0;
+  for (const ByteBuffer& c : spare_chunks_) held += c.capacity();
+  for (const auto& [path, f] : files_) {
+    held += f.spare.capacity();
+    for (const ByteBuffer& c : f.pending) held += c.capacity();
+  }
+  return held;
+}
+
 void LogWriter::append(const std::string& path, std::string_view data, const LogMarks& marks) {
-  queue_for(path, marks).pending.append(data);
+  File& f = queue_for(path, marks);
+  if (!data.empty()) chunk_for(f, data.size()).append(data);
   queued(data.size());
 }
 
 void LogWriter::append_lines(const std::string& path, std::string_view prefix,
                              std::span<const std::string_view> lines, const LogMarks& marks) {
-  size_t add = lines.size() * (prefix.size() + 1);
-  for (std::string_view l : lines) add += l.size();
-  char* at = queue_for(path, marks).pending.grow(add);
-  for (std::string_view l : lines) {
-    if (!prefix.empty()) std::memcpy(at, prefix.data(), prefix.size());
-    at += prefix.size();
-    if (!l.empty()) std::memcpy(at, l.data(), l.size());
-    at += l.size();
-    *at++ = '\n';
+  File& f = queue_for(path, marks);
+  size_t total = 0;
+  for (size_t i = 0; i < lines.size();) {
+    // As many lines as the chunk has room for, at least the first.
+    ByteBuffer& chunk = chunk_for(f, prefix.size() + lines[i].size() + 1);
+    const size_t room = chunk.capacity() - chunk.size();
+    size_t add = 0, end = i;
+    for (; end < lines.size() && add + prefix.size() + lines[end].size() + 1 <= room; ++end)
+      add += prefix.size() + lines[end].size() + 1;
+    char* at = chunk.grow(add);
+    for (; i < end; ++i) {
+      if (!prefix.empty()) std::memcpy(at, prefix.data(), prefix.size());
+      at += prefix.size();
+      if (!lines[i].empty()) std::memcpy(at, lines[i].data(), lines[i].size());
+      at += lines[i].size();
+      *at++ = '\n';
+    }
+    total += add;
   }
-  queued(add);
+  queued(total);
 }
 
 void LogWriter::on_timer(uv_timer_t* t) {
@@ -134,8 +182,9 @@ void LogWriter::on_timer(uv_timer_t* t) {
 
 // Nothing waits to be written and nothing is being written (start_batch()
 // empties the queue, so a tick that just started a batch is no such time):
-// buffers larger than a usual batch, left by a burst, are given back.
+// the chunks a burst left are given back.
 void LogWriter::release_spares() {
+  spare_chunks_.clear();
   for (auto& [path, f] : files_)
     if (f.spare.capacity() > kFlushBytes) f.spare = ByteBuffer();
 }
@@ -158,7 +207,7 @@ void LogWriter::start_batch() {
     if (f.pending.empty() && f.cut < 0) continue;
     b->items.push_back({path, f.fd, std::move(f.pending), f.progress, f.intent, f.from, f.upto, f.cut, {}});
     f.cut = -1;
-    f.pending = std::move(f.spare);
+    f.pending.clear();
   }
   // Files of one stream (an hour and the next) are written oldest lines
   // first, so that progress never claims lines of a file not yet written.
@@ -180,7 +229,9 @@ void LogWriter::start_batch() {
           }
           if (item.data.empty()) continue;
           if (item.fd >= 0 && item.intent) record_intent(item.fd, *item.intent, item.from);
-          if (item.fd < 0 || !write_all(item.fd, item.data.view()))
+          std::vector<std::string_view> pieces;
+          for (const ByteBuffer& chunk : item.data) pieces.push_back(chunk.view());
+          if (item.fd < 0 || !write_all(item.fd, pieces))
             item.error = std::strerror(errno);
           else if (item.progress)
             raise_to(*item.progress, item.upto);
@@ -199,18 +250,28 @@ void LogWriter::finish_batch(Batch* b) {
     auto it = files_.find(item.path);
     if (it != files_.end() && it->second.fd < 0) it->second.fd = item.fd;
     else if (it == files_.end() && item.fd >= 0) ::close(item.fd);
-    // Kept however large the batch grew (a job writing faster than the disk
-    // makes batches of several MiB): were it let go, every batch would be a
-    // new buffer and each of its pages a fault, which cost a fast writer's
-    // supervisor a fifth of its time. release_spares() gives it back.
-    if (it != files_.end() && it->second.spare.capacity() < item.data.capacity() &&
-        item.data.capacity() <= kKeepBytes) {
-      item.data.clear();
-      it->second.spare = std::move(item.data);
+    // Written chunks are filled again: were they let go, every batch would
+    // be new memory and each of its pages a fault, which cost a fast
+    // writer's supervisor a fifth of its time. release_spares() gives them
+    // back; one grown past a chunk (a line longer than one) goes now. A
+    // smaller first chunk is the file's again, as its next first chunk.
+    for (ByteBuffer& chunk : item.data) {
+      chunk.clear();
+      if (chunk.capacity() == kChunkBytes) {
+        if (spare_chunks_.size() < kSpareChunks) spare_chunks_.push_back(std::move(chunk));
+      } else if (chunk.capacity() < kChunkBytes && it != files_.end() &&
+                 it->second.spare.capacity() < chunk.capacity()) {
+        it->second.spare = std::move(chunk);
+      }
     }
     report(it == files_.end() ? nullptr : &it->second, item.path, item.error);
   }
   if (queued_ > 0 && (closing_ || queued_ >= kFlushBytes)) start_batch();
+  // The last batch of a burst: one more tick, which finds the queue empty
+  // and nothing in flight and gives the chunks back. Without it, a tick
+  // that came while this batch was in flight had set the slow idle timer,
+  // and a burst's memory stayed for kIdleCloseMs.
+  else if (queued_ == 0 && timer_) arm(kFlushMs);
   if (!full() && on_room_) on_room_();
 }
 

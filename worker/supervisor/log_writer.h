@@ -55,9 +55,17 @@ class LogWriter {
   // (slowest 115 MB/s at 4 MiB, 205 at 16). The cost is memory during a
   // burst only: release_spares() gives it back once the queue is empty.
   static constexpr size_t kBacklogBytes = 16 * kFlushBytes;
-  // A written batch's buffer up to this size is kept for the file's next
-  // batch, and let go at a tick that finds nothing queued or being written.
-  static constexpr size_t kKeepBytes = 64 << 20;
+  // Lines are queued in chunks of this size (one huge page, see
+  // ByteBuffer), filled one after the other and handed to the writing
+  // thread whole: a chunk is never grown and copied, and a written one is
+  // filled again, so a burst touches new memory only until the queue has
+  // as many chunks as it ever holds. Batches grew one buffer per file by
+  // doubling instead, each growth new memory to fault in on both sides
+  // (the 200 MB profiles of ByteBuffer's huge pages).
+  static constexpr size_t kChunkBytes = 2 << 20;
+  // Written chunks kept for refilling: as many as a full queue and a batch
+  // in flight hold. Let go at a tick that finds nothing queued or written.
+  static constexpr size_t kSpareChunks = kBacklogBytes / kFlushBytes + 2;
 
   explicit LogWriter(uv_loop_t* loop);
   ~LogWriter();
@@ -77,6 +85,11 @@ class LogWriter {
   // Stops the timer once everything queued is written (for shutdown).
   void close();
   size_t queued_bytes() const { return queued_; }
+  // Memory the queue holds now (its chunks' capacities, queued or kept for
+  // refilling; not those of a batch being written), and how many whole
+  // chunks it ever made.
+  size_t held_bytes() const;
+  size_t chunks_made() const { return chunks_made_; }
   // The queue holds kBacklogBytes while a batch is being written (never
   // otherwise: a full queue starts a batch). on_room is called once it is
   // no longer full.
@@ -86,8 +99,8 @@ class LogWriter {
  private:
   struct File {
     int fd = -1;
-    ByteBuffer pending;
-    ByteBuffer spare;  // a written batch's buffer, kept for the next one
+    std::vector<ByteBuffer> pending;  // chunks, oldest first; the last is being filled
+    ByteBuffer spare;  // a written first chunk smaller than kChunkBytes, for the next
     uint64_t last_used = 0;
     std::atomic<uint64_t>* progress = nullptr;
     shm::LogIntent* intent = nullptr;
@@ -104,6 +117,8 @@ class LogWriter {
   void close_idle_files();
   void release_spares();
   File& queue_for(const std::string& path, const LogMarks& marks);
+  // The chunk of f to write n more bytes into: its last, or a new one.
+  ByteBuffer& chunk_for(File& f, size_t n);
   void queued(size_t bytes);
   bool cuts_waiting() const;
   void arm(uint64_t ms);
@@ -111,6 +126,8 @@ class LogWriter {
   uv_loop_t* loop_;
   uv_timer_t* timer_;
   std::unordered_map<std::string, File> files_;
+  std::vector<ByteBuffer> spare_chunks_;  // written, cleared, for refilling
+  size_t chunks_made_ = 0;
   size_t queued_ = 0;
   uint64_t armed_ms_ = 0;
   bool in_flight_ = false;

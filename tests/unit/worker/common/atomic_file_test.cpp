@@ -4,6 +4,11 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
 
 #include "tests/support/temp_dir.h"
 
@@ -19,6 +24,26 @@ int entries(const std::string& dir) {
     if (e->d_name[0] != '.') ++n;
   closedir(d);
   return n;
+}
+
+// Pieces go out in order, empty ones too, more of them than one writev
+// takes.
+TEST(AtomicFile, WriteAllWritesPiecesInOrder) {
+  TempDir d;
+  std::string path = d.path + "/pieces";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  std::vector<std::string> texts;
+  std::string want;
+  for (int i = 0; i < 300; ++i) {
+    texts.push_back(i % 7 == 0 ? "" : std::to_string(i) + std::string(i * 37 % 5000, 'p') + ",");
+    want += texts.back();
+  }
+  std::vector<std::string_view> pieces(texts.begin(), texts.end());
+  EXPECT_TRUE(write_all(fd, pieces));
+  close(fd);
+  std::string error;
+  EXPECT_TRUE(read_file(path, error) == want);
 }
 
 TEST(AtomicFile, ReplacesWholeAndLeavesNoTemporary) {

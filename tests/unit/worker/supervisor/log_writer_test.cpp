@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests/support/temp_dir.h"
 
@@ -188,6 +190,72 @@ TEST(LogWriter, AFullQueueSaysSoAndCallsBackWhenThereIsRoom) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   EXPECT_TRUE(slurp(path) == want) << "the file differs from what was queued";
+}
+
+// A job writing as fast as it can: 48 MiB of lines in commits of a few
+// thousand, batches written between them. Every line arrives, in order,
+// and the chunks are refilled rather than made anew: no more are ever made
+// than a full queue holds, however much passes through.
+TEST(LogWriter, ABulkWriterRefillsItsChunks) {
+  TempDir d;
+  std::string path = d.path + "/bulk.log";
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::string want;
+  {
+    LogWriter w(&loop);
+    std::vector<std::string> texts;
+    std::vector<std::string_view> lines;
+    uint64_t number = 0;
+    while (want.size() < (48u << 20)) {
+      texts.clear();
+      for (int i = 0; i < 3000; ++i, ++number) texts.push_back("w " + std::to_string(number) + " " + std::string(number % 97, 'x'));
+      lines.assign(texts.begin(), texts.end());
+      w.append_lines(path, "[p] ", lines, {});
+      for (const auto& t : texts) want += "[p] " + t + "\n";
+      for (int n = 0; n < 100 && w.full(); ++n) {  // as the pump would: wait for room
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(1000);
+      }
+      uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    settle(&loop, w);
+    EXPECT_LE(w.chunks_made(), LogWriter::kSpareChunks + 1);
+    EXPECT_GT(w.held_bytes(), LogWriter::kFlushBytes) << "written chunks are kept for the next burst";
+    // A tick that finds nothing queued gives them back. The writer's timer
+    // keeps no loop alive: in the supervisor other handles do, here this.
+    uv_timer_t keep;
+    uv_timer_init(&loop, &keep);
+    uv_timer_start(&keep, [](uv_timer_t*) {}, 60000, 0);
+    for (int n = 0; n < 2000 && w.held_bytes() > LogWriter::kFlushBytes; ++n) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    EXPECT_LE(w.held_bytes(), LogWriter::kFlushBytes);
+    uv_close(reinterpret_cast<uv_handle_t*>(&keep), nullptr);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  EXPECT_TRUE(slurp(path) == want) << "the file differs from what was queued";
+}
+
+// A hundred jobs printing a line each hold about their lines, not a
+// chunk each.
+TEST(LogWriter, AQuietFileHoldsLittle) {
+  TempDir d;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    LogWriter w(&loop);
+    for (int i = 0; i < 100; ++i) w.append(d.path + "/j" + std::to_string(i) + ".log", std::string(69, 'q') + "\n");
+    EXPECT_LE(w.held_bytes(), 100u * 128);
+    settle(&loop, w);
+    EXPECT_EQ(slurp(d.path + "/j42.log"), std::string(69, 'q') + "\n");
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
 }
 
 }  // namespace
