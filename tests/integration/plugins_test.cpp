@@ -204,6 +204,33 @@ TEST_F(PluginsTest, AnEveryMinuteScheduleStartsItsJobOnTimeAndKeepsTheHistory) {
     EXPECT_NEAR(double(runs[i].GetInt64()), newest_first[i + (t.size() - runs.Size())], 2.0) << raw_of(log);
 }
 
+// A reply longer than one packet between the workers (128 KiB): the
+// schedules of a job with hundreds of them. The listener used to drop it,
+// and the client waited for ever.
+TEST_F(PluginsTest, ASchedulerReplyLongerThanAPacketArrivesWhole) {
+  ASSERT_TRUE(s.start());
+  ASSERT_TRUE(ok(s.request("ADD", R"({"jobname":"many","command":"/bin/sleep","params":"1"})")));
+  std::string all_minutes;
+  for (int m = 0; m < 60; ++m) all_minutes += (m ? "," : "") + std::to_string(m);
+  const int kSchedules = 900;  // about 150 bytes each in the reply
+  for (int k = 0; k < kSchedules; ++k) {
+    // Distinct conditions: every minute of hour k / 60 but minute k % 60.
+    std::string minutes = all_minutes;
+    std::string gone = std::to_string(k % 60);
+    size_t at = ("," + minutes + ",").find("," + gone + ",");
+    minutes.erase(at, gone.size() + (at + gone.size() < minutes.size() ? 1 : 0));
+    if (!minutes.empty() && minutes.back() == ',') minutes.pop_back();
+    auto r = s.request("SCHEDULER.ADD", R"({"jobname":"many","enable":false,"condition":{"cron":")" + minutes + " " +
+                                            std::to_string(k / 60) + R"( * * *"}})");
+    ASSERT_TRUE(ok(r)) << k << ": " << raw_of(r);
+  }
+  auto all = s.request("SCHEDULER.GETALL");
+  ASSERT_TRUE(ok(all)) << "no whole reply: " << raw_of(all).substr(0, 200);
+  ASSERT_TRUE(all->data().IsObject() && all->data().HasMember("many"));
+  EXPECT_EQ(all->data()["many"].MemberCount(), static_cast<rapidjson::SizeType>(kSchedules));
+  EXPECT_GT(raw_of(all).size(), size_t(128 * 1024)) << "the reply should need more than one packet";
+}
+
 // SIGHUP hands the plugins their changed settings: logexplorer's max_bytes
 // cuts the same server log file shorter after the reload.
 TEST_F(PluginsTest, SighupAppliesChangedPluginSettings) {

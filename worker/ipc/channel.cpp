@@ -2,8 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "worker/common/log.h"
 
@@ -12,6 +15,10 @@ namespace {
 
 // The request id, then the kind.
 constexpr size_t kHeader = 9;
+// The kind byte's high bits, for a message in several packets.
+constexpr uint8_t kMore = 0x80;       // more packets of this message follow
+constexpr uint8_t kContinued = 0x40;  // not the message's first packet
+constexpr uint8_t kKindBits = 0x3f;
 
 }  // namespace
 
@@ -30,9 +37,11 @@ void Channel::read_all() {
   // Bounded, so that a flood from the peer cannot starve the rest of the loop.
   for (int i = 0; i < 256; ++i) {
     if (on_taking_) {
+      char head[kHeader];
+      ssize_t peeked = recv(fd_, head, sizeof head, MSG_DONTWAIT | MSG_PEEK);
       uint64_t next;
-      ssize_t peeked = recv(fd_, &next, sizeof next, MSG_DONTWAIT | MSG_PEEK);
-      if (peeked == static_cast<ssize_t>(sizeof next)) on_taking_(next);
+      std::memcpy(&next, head, sizeof next);
+      if (peeked == static_cast<ssize_t>(sizeof head) && !(head[8] & kContinued)) on_taking_(next);
     }
     ssize_t n = recv(fd_, buf_.get(), kBufBytes, MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0) {
@@ -46,18 +55,55 @@ void Channel::read_all() {
     }
     uint64_t id;
     std::memcpy(&id, buf_.get(), 8);
-    auto kind = static_cast<ChannelKind>(buf_[8]);
-    on_message_(kind, id, std::string_view(buf_.get() + kHeader, static_cast<size_t>(n) - kHeader));
+    const auto flags = static_cast<uint8_t>(buf_[8]);
+    const auto kind = static_cast<ChannelKind>(flags & kKindBits);
+    const std::string_view body(buf_.get() + kHeader, static_cast<size_t>(n) - kHeader);
+    if (!(flags & (kMore | kContinued))) {
+      drop_partial("a new message came before its end");
+      on_message_(kind, id, body);
+    } else if (!(flags & kContinued)) {  // the first of several
+      drop_partial("a new message came before its end");
+      partial_.assign(body);
+      partial_id_ = id, partial_kind_ = kind, in_partial_ = true;
+    } else if (!in_partial_ || partial_id_ != id) {
+      // Its start went to a predecessor that died: the rest is of no use.
+      spdlog::warn("channel: a piece of message {} without its start dropped", id);
+    } else if (partial_.size() + body.size() > kMaxMessage) {
+      drop_partial("longer than " + std::to_string(kMaxMessage) + " bytes");
+    } else {
+      partial_.append(body);
+      if (!(flags & kMore)) {
+        in_partial_ = false;
+        std::string whole = std::exchange(partial_, std::string());
+        on_message_(partial_kind_, id, whole);
+      }
+    }
   }
 }
 
+// A sender that dies between two packets of a message leaves its start
+// here: the next message says it will never be whole.
+void Channel::drop_partial(const std::string& why) {
+  if (!in_partial_) return;
+  spdlog::error("channel: message {} of {} bytes so far dropped: {}", partial_id_, partial_.size(), why);
+  in_partial_ = false;
+  partial_ = std::string();
+}
+
 void Channel::send(ChannelKind kind, uint64_t id, std::string_view payload) {
-  std::string msg(kHeader + payload.size(), '\0');
-  std::memcpy(msg.data(), &id, 8);
-  msg[8] = static_cast<char>(kind);
-  if (!payload.empty()) std::memcpy(msg.data() + kHeader, payload.data(), payload.size());
-  queue_.push_back(std::move(msg));
-  if (queue_.size() == 1) write_queued();
+  const bool idle = queue_.empty();  // else the socket is already watched for room
+  size_t at = 0;
+  do {
+    const size_t n = std::min(payload.size() - at, kMaxPayload);
+    const uint8_t flags = (at > 0 ? kContinued : 0) | (at + n < payload.size() ? kMore : 0);
+    std::string msg(kHeader + n, '\0');
+    std::memcpy(msg.data(), &id, 8);
+    msg[8] = static_cast<char>(static_cast<uint8_t>(kind) | flags);
+    if (n > 0) std::memcpy(msg.data() + kHeader, payload.data() + at, n);
+    queue_.push_back(std::move(msg));
+    at += n;
+  } while (at < payload.size());
+  if (idle) write_queued();
 }
 
 void Channel::write_queued() {
