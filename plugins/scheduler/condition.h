@@ -27,6 +27,7 @@ struct Condition {
   // Equal for conditions that mean the same ({"U": "300"} and {"U": 300},
   // "*/15" and "0,15,30,45"): what "the same condition" is compared by.
   std::string canonical() const;
+  bool operator==(const Condition&) const = default;  // field by field (DueCache)
 };
 
 // Checks a condition as the client sent it. nullopt with error set to one

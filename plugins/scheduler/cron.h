@@ -27,6 +27,7 @@ struct Cron {
   // Equal for expressions that select the same minutes ("*/15" and
   // "0,15,30,45"), so duplicates are found whatever way they are written.
   std::string canonical() const;
+  bool operator==(const Cron&) const = default;  // field by field (DueCache)
 };
 
 // Accepts "*", "a", "a-b", "*/n", "a-b/n", "a/n" (a to the field's end) and

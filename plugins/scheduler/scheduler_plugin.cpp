@@ -48,6 +48,7 @@ std::optional<std::string> SchedulerPlugin::configure(const rapidjson::Value& se
     return "unknown setting " + quoted({name.GetString(), name.GetStringLength()}) +
            " of the scheduler plugin: it takes none";
   }
+  dues_.clear();  // a reload is when a changed local time zone is taken in
   return std::nullopt;
 }
 
@@ -286,11 +287,11 @@ void SchedulerPlugin::commit(Schedules next, Committed then) {
   writer_->write(store_->schedules_path(), std::move(content),
                  [this, pending, then = std::move(then)](std::optional<std::string> error) {
                    if (error) {
-                     std::erase_if(since_, [this](const auto& s) { return !store_->find(s.first.first, s.first.second); });
+                     forget_deleted();
                      return then("could not save the schedules: " + *error);
                    }
                    for (const auto& job : store_->set_schedules(std::move(*pending))) save_history(job);
-                   std::erase_if(since_, [this](const auto& s) { return !store_->find(s.first.first, s.first.second); });
+                   forget_deleted();
                    // Published before the reply goes: a client that asks
                    // /metrics once it has its answer finds the schedule.
                    arm();
@@ -308,6 +309,12 @@ void SchedulerPlugin::save_history(const std::string& job) {
   } else {
     writer_->write(store_->history_path(job), std::move(content), log_error);
   }
+}
+
+// What is kept per schedule goes with the schedule.
+void SchedulerPlugin::forget_deleted() {
+  std::erase_if(since_, [this](const auto& s) { return !store_->find(s.first.first, s.first.second); });
+  dues_.keep_only([this](const Key& k) { return store_->find(k.first, k.second) != nullptr; });
 }
 
 time_t& SchedulerPlugin::since(const Key& key, time_t now) {
@@ -330,7 +337,7 @@ void SchedulerPlugin::arm() {
       shm::ScheduleRecord& r = published.emplace_back(record_of(job, uuid));
       if (!runnable(job, s)) continue;
       any = true;
-      auto due = next_due(s.condition, since({job, uuid}, now_s));
+      auto due = dues_.next({job, uuid}, s.condition, since({job, uuid}, now_s));
       if (due && (!soonest || *due < *soonest)) soonest = due;
       r.next_at = due.value_or(0);
     }
@@ -351,10 +358,11 @@ void SchedulerPlugin::fire() {
     for (const auto& [uuid, s] : schedules) {
       if (!runnable(job, s)) continue;
       time_t& from = since({job, uuid}, now_s);
-      auto at = next_due(s.condition, from);
+      auto at = dues_.next({job, uuid}, s.condition, from);
       // Missed instants (a suspended machine) make one run, not many.
       if (at && *at <= now_s) due.emplace_back(job, uuid);
       from = now_s;
+      dues_.advanced({job, uuid}, now_s);
     }
   }
   for (const auto& [job, uuid] : due) start_scheduled(job, uuid);

@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "plugins/plugin.h"
+#include "plugins/scheduler/due_cache.h"
 #include "plugins/scheduler/change_params.h"
 #include "plugins/scheduler/schedule_store.h"
 #include "plugins/scheduler/serial_writer.h"
@@ -87,6 +88,7 @@ class SchedulerPlugin : public Plugin {
 
   time_t now() const { return static_cast<time_t>(clock_() / 1000); }
   time_t& since(const Key& key, time_t now);
+  void forget_deleted();
   // Enabled, and its job exists.
   bool runnable(const std::string& job, const Schedule& s) const;
   void arm();
@@ -106,6 +108,7 @@ class SchedulerPlugin : public Plugin {
   // Per schedule, the time up to which its due instants have been dealt
   // with: a schedule added or enabled does not run for times before that.
   std::map<Key, time_t> since_;
+  DueCache dues_;  // since_'s next due instants
   std::set<std::string> starting_;  // jobs whose START has not answered yet
   const shm::Segment* host_segment_ = nullptr;
   std::map<Key, uint64_t> runs_total_;  // runs since the server started, by schedule
