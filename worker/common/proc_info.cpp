@@ -46,12 +46,17 @@ bool read_proc_file(int fd, char* buf, size_t size) {
   return true;
 }
 
+// From statm's second field, the resident pages: the same count as
+// status' VmRSS (both get_mm_rss), in a file the kernel makes in a fraction
+// of the time. MEMALL reads it for every running job: 14 ms at 1,000 jobs
+// when it read status. A zombie's statm is all zeros.
 std::optional<long> rss_kb(pid_t pid) {
-  char buf[4096];
-  if (!read_proc(pid, "status", buf)) return std::nullopt;
-  const char* at = std::strstr(buf, "\nVmRSS:");
-  if (!at) return 0L;  // a zombie has no VmRSS line
-  return std::strtol(at + 7, nullptr, 10);
+  static const long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+  char buf[256];
+  if (!read_proc(pid, "statm", buf)) return std::nullopt;
+  const char* resident = std::strchr(buf, ' ');
+  if (!resident) return 0L;
+  return std::strtol(resident + 1, nullptr, 10) * page_kb;
 }
 
 std::optional<uint64_t> start_ticks(pid_t pid) {

@@ -8,7 +8,7 @@
 
 namespace backend::worker {
 
-// VmRSS of pid in kB; nullopt when the process is gone.
+// Resident memory of pid in kB (VmRSS); nullopt when the process is gone.
 std::optional<long> rss_kb(pid_t pid);
 
 // What a process costs, from one read of /proc/PID/stat (for /metrics,

@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace backend::worker {
 namespace {
@@ -43,11 +46,27 @@ TEST(ProcInfo, StartTicksNameOneProcessAndAZombieIsTold) {
   EXPECT_FALSE(start_ticks(pid));
 }
 
+// rss_kb reads statm: what status says as VmRSS, to the page.
+TEST(ProcInfo, ResidentMemoryIsWhatStatusCallsVmRSS) {
+  std::vector<char> touched(8 << 20, 1);  // resident, so that a wrong field or unit shows
+  long status_kb = -1;
+  {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("VmRSS:", 0) == 0) status_kb = std::stol(line.substr(6));
+  }
+  auto kb = rss_kb(getpid());
+  ASSERT_TRUE(kb);
+  EXPECT_NEAR(double(*kb), double(status_kb), 256) << "touched " << touched[touched.size() / 2];
+  EXPECT_GT(*kb, 8 * 1024);
+  EXPECT_FALSE(rss_kb(-1)) << "no such process";
+}
+
 TEST(ProcInfo, UsageCountsMemoryAndTheCpuTimeSpent) {
   auto before = proc_usage(getpid());
   ASSERT_TRUE(before);
   EXPECT_GT(before->rss_bytes, 1u << 20);
-  EXPECT_NEAR(double(before->rss_bytes) / 1024, double(*rss_kb(getpid())), 4096) << "stat's rss and status' VmRSS";
+  EXPECT_NEAR(double(before->rss_bytes) / 1024, double(*rss_kb(getpid())), 4096) << "stat's rss and statm's";
   // Half a second of work shows, in clock ticks. Half a second of CPU, as
   // the thread's own clock counts it, not of wall time: on a loaded machine
   // half a second of wall time can be a fraction of that on the CPU.
