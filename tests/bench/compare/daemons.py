@@ -80,6 +80,14 @@ def json_line(cmd):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 class Daemon:
     """A daemon under test; subclasses implement the scenarios' verbs."""
     name = "?"
@@ -160,13 +168,14 @@ class BackendServer(Daemon):
         data = os.path.join(self.dir, "data")
         self.pidfile = os.path.join(data, "backend-server.pid")
         conf = os.path.join(self.dir, "backend-server.conf")
+        self.settings = {"listen": f"127.0.0.1:{self.port}", "data_dir": data, "pidfile": self.pidfile,
+                         "shm_name": f"compare-{os.getpid()}-{self.port}",
+                         "plugin_settings": {"guarder": {"backoff_reset": 1}}}
+        if self.capacity:
+            self.settings["job_capacity"] = self.capacity
+        self.conf = conf
         with open(conf, "w") as f:
-            settings = {"listen": f"127.0.0.1:{self.port}", "data_dir": data, "pidfile": self.pidfile,
-                        "shm_name": f"compare-{os.getpid()}-{self.port}",
-                        "plugin_settings": {"guarder": {"backoff_reset": 1}}}
-            if self.capacity:
-                settings["job_capacity"] = self.capacity
-            json.dump(settings, f)
+            json.dump(self.settings, f)
         out = os.path.join(self.dir, "server.out")
         self.out = open(out, "w")
         binary = self.server_bin or self.env.server_bin
@@ -234,11 +243,7 @@ class BackendServer(Daemon):
 
     @staticmethod
     def _is_worker(pid):
-        try:
-            with open(f"/proc/{pid}/comm") as f:
-                return f.read().startswith("backend-")
-        except OSError:
-            return False
+        return _comm(pid).startswith("backend-")
 
     def _loadgen(self, *args):
         return json_line([self.env.loadgen, "--port", str(self.port), *args])
@@ -267,6 +272,64 @@ class BackendServer(Daemon):
             args += ["--request", 'STATUS {"jobname":"%s"}' % what]
         r = self._loadgen(*args)
         return {"req_per_s": r["rps"], "p50_us": r["p50_us"], "p99_us": r["p99_us"], "errors": r["errors"]}
+
+    def reload(self, plugin, settings):
+        """Changes one plugin's settings in the configuration file and has the
+        server take them in (SIGHUP), as an operator would."""
+        self.settings["plugin_settings"].setdefault(plugin, {}).update(settings)
+        with open(self.conf, "w") as f:
+            json.dump(self.settings, f)
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(1)
+
+    def supervisor_pid(self):
+        return next(p for p in self.pids() if p != self.proc.pid and _comm(p) == "backend-superv")
+
+    def costs_at_scale(self, names, seconds):
+        """9, backend-server alone: at the count of jobs reached, what grows
+        with it. MEMALL and GETALL (1 client); one more ADD at a time (the
+        settings file is saved with every job in it); a schedule for every
+        job (never due before next January), then one more at a time (the
+        scheduler arms its timer over all of them); SCHEDULER.GETALL; the
+        guarder's sweep over every job: the supervisor's CPU with the sweep
+        every second, less its CPU with the default minute, per sweep."""
+        out = {}
+
+        def load(*args):
+            r = self._loadgen("--clients", "1", *args)
+            if r["errors"]:
+                raise RuntimeError(f"backend-server: {args[-1]} failed: {r}")
+            return r
+
+        for key, request in (("mem_all", "MEMALL"), ("get_all", "GETALL")):
+            r = load("--seconds", str(seconds), "--request", request)
+            out[f"{key}_p50_us"], out[f"{key}_p99_us"] = r["p50_us"], r["p99_us"]
+        r = load("--each", "50", "--request",
+                 'ADD {"jobname":"more{n}","command":"/bin/sleep","params":"1"}')
+        out["add_one_p50_us"], out["add_one_p99_us"] = r["p50_us"], r["p99_us"]
+        prefix = os.path.commonprefix(names).rstrip("0123456789")
+        schedule = 'SCHEDULER.ADD {"jobname":"%s{n}","enable":true,"condition":{"m":"%s","d":"01","H":"00","i":"00"}}'
+        t0 = time.perf_counter()
+        r = self._loadgen("--clients", "8", "--each", str(len(names)), "--request", schedule % (prefix, "01"))
+        if r["errors"]:
+            raise RuntimeError(f"backend-server: SCHEDULER.ADD failed: {r}")
+        out["schedules_added_s"] = time.perf_counter() - t0
+        r = load("--each", "50", "--request", schedule % (prefix, "02"))
+        out["schedule_one_p50_us"], out["schedule_one_p99_us"] = r["p50_us"], r["p99_us"]
+        r = load("--seconds", str(seconds), "--request", "SCHEDULER.GETALL")
+        out["schedules_all_p50_us"], out["schedules_all_p99_us"] = r["p50_us"], r["p99_us"]
+        sup = self.supervisor_pid()
+        window = 2 * seconds
+        c0 = procs.cpu_seconds([sup])
+        time.sleep(window)
+        idle = procs.cpu_seconds([sup]) - c0
+        self.reload("guarder", {"check_interval": 1})
+        c0 = procs.cpu_seconds([sup])
+        time.sleep(window)
+        sweeping = procs.cpu_seconds([sup]) - c0
+        self.reload("guarder", {"check_interval": 60})
+        out["sweep_ms"] = max(0.0, sweeping - idle) / window * 1000
+        return out
 
     def pid(self, name):
         d = self.c.ok("STATUS", {"jobname": name, "detail": True})

@@ -116,6 +116,20 @@ def huge_rows(results, sizes):
             Row("9. same, daemon PSS MiB", one("pss_kib", 1 / 1024), False, digits=1, compare=False, limit=64),
             Row("9. same, daemon RSS MiB", one("rss_kib", 1 / 1024), False, digits=1, compare=False),
             Row(f"9. backend-server: {n} ADDs over 8 connections, seconds", one("added_s"), False, digits=2,
+                compare=False),
+            # What grows with the number of jobs, at the count reached (costs_at_scale in daemons.py).
+            Row("9. backend-server at that count: MEMALL, p99 ms", one("mem_all_p99_us", 1e-3), False, digits=2,
+                compare=False),
+            Row("9. same: GETALL, p99 ms", one("get_all_p99_us", 1e-3), False, digits=2, compare=False),
+            Row("9. same: one more ADD (settings saved), p99 ms", one("add_one_p99_us", 1e-3), False, digits=2,
+                compare=False),
+            Row("9. same: a schedule for every job, over 8 connections, seconds", one("schedules_added_s"), False,
+                digits=2, compare=False),
+            Row("9. same: one more schedule, p99 ms", one("schedule_one_p99_us", 1e-3), False, digits=2,
+                compare=False),
+            Row("9. same: SCHEDULER.GETALL, p99 ms", one("schedules_all_p99_us", 1e-3), False, digits=2,
+                compare=False),
+            Row("9. same: the guarder's sweep over every job, supervisor CPU ms", one("sweep_ms"), False, digits=1,
                 compare=False)]
 
 

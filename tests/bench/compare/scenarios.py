@@ -365,7 +365,10 @@ def huge(env, classes, workdir, results, sizes):
     sizes.huge_budget seconds: the largest count each reaches. At that count,
     the status of all jobs (1 client) and the daemon's memory. backend-server's
     jobs are added through ADD over 8 connections, so that saving its
-    settings is measured too; the peers read theirs from their config."""
+    settings is measured too; the peers read theirs from their config. Then,
+    backend-server alone, every other cost that grows with the number of
+    jobs (BackendServer.costs_at_scale). The jobs are guarded (restarted if
+    they die), so that the guarder's sweep has them all to look at."""
     for cls in classes:
         wd = os.path.join(workdir, cls.name)
         sleep = own_copy("/bin/sleep", wd)
@@ -376,9 +379,9 @@ def huge(env, classes, workdir, results, sizes):
         # setting lifts. It is then run at the count that fits, and says so.
         count = sizes.huge if one_by_one else min(sizes.huge, (hard_nofile() - 512) // 3)
         names = [f"h{i}" for i in range(count)]
-        jobs = [Job(n, [sleep, "100000"]) for n in names]
+        jobs = [Job(n, [sleep, "100000"], guard=True) for n in names]
         d = cls(env, wd)
-        d.capacity = count
+        d.capacity = count + 64  # room for the ADDs of costs_at_scale
         try:
             d.start(jobs if one_by_one else [])
             row = {"jobs": 0, "seconds": 0.0}
@@ -402,6 +405,8 @@ def huge(env, classes, workdir, results, sizes):
                 row.update({k: v for k, v in d.memory().items()})
                 status = d.load("status_all", 1, sizes.seconds)
                 row["status_all_p99_us"], row["status_all_p50_us"] = status["p99_us"], status["p50_us"]
+                if not one_by_one:
+                    row.update(d.costs_at_scale(names, sizes.seconds))
             except Exception as e:  # it died of the count it reached: that is its result
                 row.setdefault("stopped_by", f"{type(e).__name__}: {str(e)[:200]}")
             sample(results, "9", d, row)
