@@ -240,9 +240,13 @@ boot_log="$work/boot.log"
 systemd-nspawn -q -D "$tree" --boot --register=no --keep-unit --private-network --console=passive \
   >"$boot_log" 2>&1 &
 nspawn_pid=$!
+# The container's init: nspawn's child that runs systemd. Not just any
+# child of nspawn: its "outer child", which sets the container up and
+# exits, is one too for a moment, and a box command aimed at it found no
+# namespaces to enter ("nsenter: cannot open /proc/PID/ns/ipc").
 leader=""
 for _ in $(seq 100); do
-  leader="$(pgrep -P "$nspawn_pid" | head -1 || true)"
+  leader="$(pgrep -P "$nspawn_pid" -x systemd | head -1 || true)"
   [ -n "$leader" ] && break
   kill -0 "$nspawn_pid" 2>/dev/null || { cat "$boot_log" >&2; fail "systemd-nspawn --boot exited"; }
   sleep 0.1
