@@ -69,7 +69,7 @@ void Channel::read_all() {
       // Its start went to a predecessor that died: the rest is of no use.
       spdlog::warn("channel: a piece of message {} without its start dropped", id);
     } else if (partial_.size() + body.size() > kMaxMessage) {
-      drop_partial("longer than " + std::to_string(kMaxMessage) + " bytes");
+      drop_partial("longer than kMaxMessage, 256 MiB");
     } else {
       partial_.append(body);
       if (!(flags & kMore)) {
@@ -83,7 +83,7 @@ void Channel::read_all() {
 
 // A sender that dies between two packets of a message leaves its start
 // here: the next message says it will never be whole.
-void Channel::drop_partial(const std::string& why) {
+void Channel::drop_partial(std::string_view why) {
   if (!in_partial_) return;
   spdlog::error("channel: message {} of {} bytes so far dropped: {}", partial_id_, partial_.size(), why);
   in_partial_ = false;

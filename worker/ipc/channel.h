@@ -53,7 +53,9 @@ class Channel : public PolledSocket {
  private:
   void read_all() override;
   void write_queued() override;
-  void drop_partial(const std::string& why);
+  // Called for every message: a literal, so that nothing is built when
+  // there is nothing to drop.
+  void drop_partial(std::string_view why);
   bool has_queued() const override { return !queue_.empty(); }
 
   OnMessage on_message_;
