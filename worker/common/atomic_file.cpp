@@ -17,16 +17,7 @@ std::string why(const std::string& what, const std::string& path) {
 
 }  // namespace
 
-bool write_all(int fd, std::string_view data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
+bool write_all(int fd, std::string_view data) { return write_all(fd, std::span<const std::string_view>(&data, 1)); }
 
 bool write_all(int fd, std::span<const std::string_view> pieces) {
   constexpr size_t kMaxIov = 64;  // what one call takes here: batches hold a few pieces
