@@ -331,10 +331,10 @@ void SchedulerPlugin::arm() {
   time_t now_s = static_cast<time_t>(now_ms / 1000);
   std::optional<time_t> soonest;
   bool any = false;
-  std::vector<shm::ScheduleRecord> published;
+  published_.clear();
   for (const auto& [job, schedules] : store_->schedules()) {
     for (const auto& [uuid, s] : schedules) {
-      shm::ScheduleRecord& r = published.emplace_back(record_of(job, uuid));
+      shm::ScheduleRecord& r = published_.emplace_back(record_of(job, uuid));
       if (!runnable(job, s)) continue;
       any = true;
       auto due = dues_.next({job, uuid}, s.condition, since({job, uuid}, now_s));
@@ -342,7 +342,7 @@ void SchedulerPlugin::arm() {
       r.next_at = due.value_or(0);
     }
   }
-  if (host_segment_) host_segment_->schedules().publish(published);
+  if (host_segment_) host_segment_->schedules().publish(published_);
   if (!any) return timer_->stop();
   int64_t target = now_ms + static_cast<int64_t>(kRecheckMs);
   if (soonest) target = std::min<int64_t>(target, static_cast<int64_t>(*soonest) * 1000);
