@@ -20,14 +20,27 @@ std::optional<std::string> parse_jobs_file(const std::string& text, JobMap& out)
   return std::nullopt;
 }
 
-std::string serialize_jobs(const JobMap& jobs) {
-  std::string out = "{";
+// Sized first: every ADD, UPDATE and DELETE writes the whole file, and a
+// string grown by doubling past glibc's mmap threshold is fresh memory each
+// time, paid in page faults (as in the scheduler's schedules_json).
+void serialize_jobs(const JobMap& jobs, std::string& out) {
+  size_t size = 4;
+  for (const auto& [name, json] : jobs) size += name.size() + json.size() + 6;
+  out.clear();
+  out.reserve(size);
+  out += '{';
   for (const auto& [name, json] : jobs) {
     out += out.size() > 1 ? ",\n" : "\n";
     protocol::append_json_string(out, name);
-    out += ": " + json;
+    out += ": ";
+    out += json;
   }
   out += "\n}\n";
+}
+
+std::string serialize_jobs(const JobMap& jobs) {
+  std::string out;
+  serialize_jobs(jobs, out);
   return out;
 }
 

@@ -14,5 +14,8 @@ using JobMap = std::map<std::string, std::string>;  // name -> settings as compa
 // Parses the file's content ({"name": {settings}, ...}); error sentence on failure.
 std::optional<std::string> parse_jobs_file(const std::string& text, JobMap& out);
 std::string serialize_jobs(const JobMap& jobs);
+// The same into out, replacing what it held but keeping its capacity: a
+// writer that saves often reuses one buffer.
+void serialize_jobs(const JobMap& jobs, std::string& out);
 
 }  // namespace backend::worker

@@ -19,7 +19,8 @@ struct SettingsStore::Write {
   SettingsStore* store;
   std::string path;
   std::string content;
-  JobMap snapshot;
+  // The changed jobs' settings as written (nullopt: deleted).
+  std::vector<std::pair<std::string, std::optional<std::string>>> changes;
   std::optional<std::string> error;
 };
 
@@ -46,6 +47,7 @@ std::optional<std::string> SettingsStore::load() {
   if (text)
     if (auto err = parse_jobs_file(*text, jobs)) return path_ + " " + *err;
   jobs_ = saved_ = std::move(jobs);
+  changed_.clear();
   return std::nullopt;
 }
 
@@ -59,6 +61,16 @@ const std::string* SettingsStore::find_saved(const std::string& name) const {
   return it == saved_.end() ? nullptr : &it->second;
 }
 
+void SettingsStore::put(const std::string& name, std::string json) {
+  jobs_[name] = std::move(json);
+  changed_.insert(name);
+}
+
+void SettingsStore::erase(const std::string& name) {
+  jobs_.erase(name);
+  changed_.insert(name);
+}
+
 void SettingsStore::commit(Done done) {
   waiting_.push_back(std::move(done));
   if (!in_flight_) start_write();
@@ -69,8 +81,13 @@ void SettingsStore::start_write() {
   w->req.data = w;
   w->store = this;
   w->path = path_;
-  w->snapshot = jobs_;
-  w->content = serialize_jobs(jobs_);
+  for (const auto& name : changed_) {
+    const std::string* json = find(name);
+    w->changes.emplace_back(name, json ? std::optional<std::string>(*json) : std::nullopt);
+  }
+  changed_.clear();
+  w->content = std::move(spare_);
+  serialize_jobs(jobs_, w->content);
   writing_ = std::move(waiting_);
   waiting_.clear();
   in_flight_ = true;
@@ -88,16 +105,23 @@ void SettingsStore::start_write() {
 
 void SettingsStore::finish_write(Write* w) {
   std::unique_ptr<Write> owned(w);
+  spare_ = std::move(w->content);
   in_flight_ = false;
   auto done = std::move(writing_);
   writing_.clear();
   if (!w->error) {
-    saved_ = std::move(w->snapshot);
+    for (auto& [name, json] : w->changes) {
+      if (json)
+        saved_[name] = std::move(*json);
+      else
+        saved_.erase(name);
+    }
     for (auto& d : done) d({});
     if (!waiting_.empty()) start_write();
     return;
   }
   jobs_ = saved_;
+  changed_.clear();
   auto later = std::move(waiting_);
   waiting_.clear();
   std::string error = "settings not saved: " + *w->error;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,8 @@ class SettingsStore {
   const std::string* find_saved(const std::string& name) const;
   const JobMap& saved() const { return saved_; }
 
-  void put(const std::string& name, std::string json) { jobs_[name] = std::move(json); }
-  void erase(const std::string& name) { jobs_.erase(name); }
+  void put(const std::string& name, std::string json);
+  void erase(const std::string& name);
 
   // Saves every change made so far, then calls done. On failure the store
   // goes back to what is on disk and every change not yet saved fails too.
@@ -47,6 +48,13 @@ class SettingsStore {
   std::string path_;
   JobMap jobs_;
   JobMap saved_;
+  // Jobs put or erased since the last write began: a write carries only
+  // their new settings to saved_, not a copy of every job (at 1,000 jobs the
+  // copy was most of an ADD's CPU).
+  std::set<std::string> changed_;
+  // The last write's file content, its memory reused by the next: fresh
+  // pages for every save were a fifth of an ADD's CPU at 1,000 jobs.
+  std::string spare_;
   std::vector<Done> writing_;
   std::vector<Done> waiting_;
   bool in_flight_ = false;

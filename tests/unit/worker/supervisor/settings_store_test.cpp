@@ -54,6 +54,42 @@ TEST(SettingsStore, ChangesDuringAWriteGoTogetherInTheNextOne) {
   EXPECT_EQ(store.saved().size(), 50u);
 }
 
+// saved() is what each write put on disk: a write carries the changes made
+// before it began (a new value, a deletion), not those made while it ran.
+TEST(SettingsStore, SavedFollowsEachWriteItsChangesAndNoLater) {
+  TempDir d;
+  Loop l;
+  SettingsStore store(&l.loop, d.path + "/jobs.json");
+  ASSERT_FALSE(store.load());
+  store.put("a", R"({"v":1})");
+  store.put("b", R"({"v":1})");
+  store.commit([](const std::string&) {});
+  l.run();
+  store.put("a", R"({"v":2})");
+  store.erase("b");
+  std::string a_then = "not called";
+  bool b_then = true;
+  store.commit([&](const std::string& err) {
+    EXPECT_EQ(err, "");
+    a_then = *store.find_saved("a");
+    b_then = store.find_saved("b") != nullptr;
+  });
+  store.put("a", R"({"v":3})");  // the first write has begun: this goes in the next
+  store.put("c", R"({"v":1})");
+  store.commit([](const std::string& err) { EXPECT_EQ(err, ""); });
+  EXPECT_EQ(*store.find_saved("a"), R"({"v":1})");
+  l.run();
+  EXPECT_EQ(a_then, R"({"v":2})");
+  EXPECT_FALSE(b_then);
+  EXPECT_EQ(*store.find_saved("a"), R"({"v":3})");
+  EXPECT_EQ(*store.find_saved("c"), R"({"v":1})");
+  EXPECT_EQ(store.saved(), store.jobs());
+  std::string err;
+  JobMap on_disk;
+  ASSERT_FALSE(parse_jobs_file(*read_file(d.path + "/jobs.json", err), on_disk));
+  EXPECT_EQ(on_disk, store.saved());
+}
+
 TEST(SettingsStore, AFailedWriteRevertsToWhatIsOnDisk) {
   TempDir d;
   Loop l;
@@ -77,6 +113,16 @@ TEST(SettingsStore, AFailedWriteRevertsToWhatIsOnDisk) {
   ASSERT_FALSE(parse_jobs_file(*read_file(path, err), on_disk));
   EXPECT_EQ(on_disk.count("kept"), 1u);
   EXPECT_EQ(on_disk.count("lost"), 0u);
+  // Once the disk takes writes again, the next carries only what came after.
+  rmdir((path + ".tmp." + std::to_string(getpid())).c_str());
+  store.put("later", "{}");
+  store.commit([&](const std::string& e) { result = e; });
+  l.run();
+  EXPECT_EQ(result, "");
+  EXPECT_FALSE(store.find_saved("lost"));
+  ASSERT_FALSE(parse_jobs_file(*read_file(path, err), on_disk));
+  EXPECT_EQ(on_disk, store.saved());
+  EXPECT_EQ(on_disk.size(), 2u);
 }
 
 TEST(SettingsStore, LoadDropsTemporariesOfKilledWriters) {
