@@ -1,11 +1,15 @@
 #include "worker/supervisor/log_writer.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
@@ -238,6 +242,70 @@ TEST(LogWriter, ABulkWriterRefillsItsChunks) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   EXPECT_TRUE(slurp(path) == want) << "the file differs from what was queued";
+}
+
+// A tick that comes while the last batch of a burst is being written finds
+// nothing queued but the batch in flight, so it may not give the chunks
+// back; the batch's end must then see to it, or they stay until files are
+// closed, minutes later. The log file here is a FIFO whose reader comes
+// late, so that the batch is in flight over many ticks.
+TEST(LogWriter, TheChunksOfABurstGoBackAfterALastBatchThatTicksCameDuring) {
+  TempDir d;
+  std::string path = d.path + "/late.log";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  std::vector<std::string> texts;
+  std::string text;
+  for (uint64_t n = 0; text.size() < 3 * LogWriter::kChunkBytes; ++n) {
+    texts.push_back("line " + std::to_string(n) + " " + std::string(60, 'z'));
+    text += texts.back() + "\n";
+  }
+  std::vector<std::string_view> lines(texts.begin(), texts.end());
+  std::string got;
+  std::thread reader([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * LogWriter::kFlushMs));
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    while (fd >= 0 && got.size() < text.size()) {
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r <= 0) break;
+      got.append(buf, size_t(r));
+    }
+    if (fd >= 0) close(fd);
+  });
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    LogWriter w(&loop);
+    uv_timer_t keep;  // the writer's timer keeps no loop alive
+    uv_timer_init(&loop, &keep);
+    uv_timer_start(&keep, [](uv_timer_t*) {}, 60000, 0);
+    w.append_lines(path, "", lines, {});  // in whole chunks, which are kept once written
+    w.flush();
+    ASSERT_EQ(w.queued_bytes(), 0u) << "the whole burst is one batch, blocked on the FIFO";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (got.size() < text.size() && std::chrono::steady_clock::now() < deadline) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    // The batch's end hands its chunks back (while in flight they count
+    // nowhere); then a tick must let them go.
+    for (int n = 0; n < 5000 && w.held_bytes() <= LogWriter::kFlushBytes; ++n) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    ASSERT_GT(w.held_bytes(), LogWriter::kFlushBytes) << "the written chunks never came back";
+    for (int n = 0; n < 1000 && w.held_bytes() > LogWriter::kFlushBytes; ++n) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    EXPECT_LE(w.held_bytes(), LogWriter::kFlushBytes) << "the chunks stay after the burst";
+    uv_close(reinterpret_cast<uv_handle_t*>(&keep), nullptr);
+    w.close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  reader.join();
+  EXPECT_TRUE(got == text) << "the FIFO's reader got " << got.size() << " of " << text.size() << " bytes";
 }
 
 // A hundred jobs printing a line each hold about their lines, not a
