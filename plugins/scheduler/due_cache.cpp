@@ -25,8 +25,9 @@ void DueCache::advanced(const Key& key, time_t to) {
     dues_.erase(it);
 }
 
-void DueCache::keep_only(const std::function<bool(const Key&)>& keep) {
-  std::erase_if(dues_, [&](const auto& d) { return !keep(d.first); });
+void DueCache::keep_only(const std::string& job, const std::function<bool(const Key&)>& keep) {
+  for (auto it = dues_.lower_bound({job, {}}); it != dues_.end() && it->first.first == job;)
+    it = keep(it->first) ? std::next(it) : dues_.erase(it);
 }
 
 }  // namespace backend::plugins::scheduler

@@ -32,8 +32,8 @@ class DueCache {
   // The schedule's instants up to `to` were dealt with, none of them due:
   // its next instant, after `to` already, stays what it was.
   void advanced(const Key& key, time_t to);
-  // Forgets the schedules keep() says no to (deleted ones).
-  void keep_only(const std::function<bool(const Key&)>& keep);
+  // Forgets the job's schedules keep() says no to (deleted ones).
+  void keep_only(const std::string& job, const std::function<bool(const Key&)>& keep);
   // Forgets all (the local time zone may have changed).
   void clear() { dues_.clear(); }
   size_t size() const { return dues_.size(); }

@@ -30,36 +30,63 @@ std::string schedule_json(const Schedule& s) {
   return out;
 }
 
-// Every change writes the whole file: at 1,000 schedules, growing the string
-// by doubling took a fifth of the supervisor's time for an ADD (each larger
-// block was fresh memory, paid in page faults). One pass sizes it first;
-// the estimate is exact but for names and uuids that need escaping.
-std::string schedules_json(const Schedules& all) {
-  size_t size = 2;
-  for (const auto& [job, schedules] : all) {
-    size += job.size() + 6;
-    for (const auto& [uuid, s] : schedules) size += uuid.size() + 4 + kDisabled.size() + s.condition_json.size() + 1;
+namespace {
+
+size_t job_json_size(const std::string& job, const JobSchedules& schedules) {
+  size_t size = job.size() + 6;
+  for (const auto& [uuid, s] : schedules) size += uuid.size() + 4 + kDisabled.size() + s.condition_json.size() + 1;
+  return size;
+}
+
+void append_job_json(std::string& out, const std::string& job, const JobSchedules& schedules) {
+  if (schedules.empty()) return;
+  if (out.size() > 1) out += ',';
+  protocol::append_json_string(out, job);
+  out += ":{";
+  bool first = true;
+  for (const auto& [uuid, s] : schedules) {
+    if (!first) out += ',';
+    first = false;
+    protocol::append_json_string(out, uuid);
+    out += ':';
+    append_schedule_json(out, s);
   }
+  out += '}';
+}
+
+// all, with job's schedules taken from `mine` when job is given. Every change
+// writes the whole file: at 1,000 schedules, growing the string by doubling
+// took a fifth of the supervisor's time for an ADD (each larger block was
+// fresh memory, paid in page faults). One pass sizes it first; the estimate
+// is exact but for names and uuids that need escaping.
+std::string json_of(const Schedules& all, const std::string* job, const JobSchedules* mine) {
+  size_t size = 2;
+  for (const auto& [name, schedules] : all)
+    if (!job || name != *job) size += job_json_size(name, schedules);
+  if (job) size += job_json_size(*job, *mine);
   std::string out;
   out.reserve(size);
   out += '{';
-  for (const auto& [job, schedules] : all) {
-    if (schedules.empty()) continue;
-    if (out.size() > 1) out += ',';
-    protocol::append_json_string(out, job);
-    out += ":{";
-    bool first = true;
-    for (const auto& [uuid, s] : schedules) {
-      if (!first) out += ',';
-      first = false;
-      protocol::append_json_string(out, uuid);
-      out += ':';
-      append_schedule_json(out, s);
+  bool placed = !job;  // in name order, as the map would have it
+  for (const auto& [name, schedules] : all) {
+    if (!placed && *job <= name) {
+      append_job_json(out, *job, *mine);
+      placed = true;
+      if (name == *job) continue;
     }
-    out += '}';
+    append_job_json(out, name, schedules);
   }
+  if (!placed) append_job_json(out, *job, *mine);
   out += '}';
   return out;
+}
+
+}  // namespace
+
+std::string schedules_json(const Schedules& all) { return json_of(all, nullptr, nullptr); }
+
+std::string schedules_json(const Schedules& all, const std::string& job, const JobSchedules& mine) {
+  return json_of(all, &job, &mine);
 }
 
 std::string runs_json(const RunTimes& runs) {
@@ -177,12 +204,29 @@ std::vector<std::string> ScheduleStore::set_schedules(Schedules s) {
   std::erase_if(schedules_, [](const auto& job) { return job.second.empty(); });
   std::vector<std::string> changed;
   for (auto job = history_.begin(); job != history_.end();) {
-    auto& runs = job->second;
-    size_t before = runs.size();
-    std::erase_if(runs, [&](const auto& r) { return !find(job->first, r.first); });
-    if (runs.size() != before) changed.push_back(job->first);
-    job = runs.empty() ? history_.erase(job) : std::next(job);
+    std::string name = job->first;
+    auto next = std::next(job);
+    if (drop_history_of_deleted(job)) changed.push_back(name);
+    job = next;
   }
+  return changed;
+}
+
+bool ScheduleStore::set_job(const std::string& job, JobSchedules s) {
+  if (s.empty())
+    schedules_.erase(job);
+  else
+    schedules_[job] = std::move(s);
+  auto history = history_.find(job);
+  return history != history_.end() && drop_history_of_deleted(history);
+}
+
+bool ScheduleStore::drop_history_of_deleted(History::iterator job) {
+  auto& runs = job->second;
+  size_t before = runs.size();
+  std::erase_if(runs, [&](const auto& r) { return !find(job->first, r.first); });
+  bool changed = runs.size() != before;
+  if (runs.empty()) history_.erase(job);
   return changed;
 }
 

@@ -38,6 +38,9 @@ using RunTimes = std::vector<int64_t>;                  // Unix seconds, newest 
 std::string schedule_json(const Schedule& s);
 // {jobname: {uuid: {...}}}: the file and GETALL's answer alike.
 std::string schedules_json(const Schedules& all);
+// The same with job's schedules replaced by `mine` (none when it is empty):
+// the file as a change to that job leaves it, without a copy of the rest.
+std::string schedules_json(const Schedules& all, const std::string& job, const JobSchedules& mine);
 // [t, ...]
 std::string runs_json(const RunTimes& runs);
 
@@ -56,6 +59,9 @@ class ScheduleStore {
   // the history of every schedule no longer in it. Returns the jobs whose
   // history changed.
   std::vector<std::string> set_schedules(Schedules s);
+  // The same for one job's schedules (none when s is empty), the others
+  // left as they are. Returns whether the job's history changed.
+  bool set_job(const std::string& job, JobSchedules s);
 
   const RunTimes& runs(const std::string& job, const std::string& uuid) const;
   // Keeps the newest kHistoryLength.
@@ -70,10 +76,14 @@ class ScheduleStore {
  private:
   void load_schedules(std::vector<std::string>& problems);
   void load_history(const std::string& job, std::vector<std::string>& problems);
+  using History = std::map<std::string, std::map<std::string, RunTimes>>;  // job, uuid
+  // Drops the runs of the job's schedules that are gone, and the job's entry
+  // when none are left. Returns whether any were dropped.
+  bool drop_history_of_deleted(History::iterator job);
 
   std::string dir_;
   Schedules schedules_;
-  std::map<std::string, std::map<std::string, RunTimes>> history_;  // job, uuid
+  History history_;
 };
 
 }  // namespace backend::plugins::scheduler

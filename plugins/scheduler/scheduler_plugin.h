@@ -85,19 +85,21 @@ class SchedulerPlugin : public Plugin {
   std::optional<std::string> same_condition(const std::string& job, const Condition& c,
                                             const std::string& except) const;
 
-  void commit(Schedules next, Committed then);
+  // Saves `next` as the job's schedules (none when empty), then takes them.
+  void commit(const std::string& job, JobSchedules next, Committed then);
+  JobSchedules schedules_of(const std::string& job) const;
   void save_history(const std::string& job);
 
   time_t now() const { return static_cast<time_t>(clock_() / 1000); }
   time_t& since(const Key& key, time_t now);
-  void forget_deleted();
+  void forget_deleted(const std::string& job);
   // Enabled, and its job exists.
   bool runnable(const std::string& job, const Schedule& s) const;
   void arm();
   void fire();
   void start_scheduled(const std::string& job, const std::string& uuid);
   // A schedule as /metrics shows it (next_at left 0 for the caller).
-  shm::ScheduleRecord record_of(const std::string& job, const std::string& uuid);
+  shm::ScheduleRecord record_of(const Key& key);
 
   Clock clock_;
   uv_loop_t* loop_ = nullptr;

@@ -69,11 +69,15 @@ TEST(DueCache, NeverIsWorkedOutAgainFromALaterStart) {
 TEST(DueCache, DeletedSchedulesAreForgotten) {
   Counted t;
   t.cache.next({"a", "1"}, every(60), 0);
-  t.cache.next({"b", "2"}, every(60), 0);
-  t.cache.keep_only([](const DueCache::Key& k) { return k.first == "b"; });
-  EXPECT_EQ(t.cache.size(), 1u);
-  t.cache.next({"b", "2"}, every(60), 0);
-  EXPECT_EQ(t.calls, 2);
+  t.cache.next({"a", "2"}, every(60), 0);
+  t.cache.next({"b", "1"}, every(60), 0);
+  t.cache.keep_only("a", [](const DueCache::Key& k) { return k.second == "2"; });
+  EXPECT_EQ(t.cache.size(), 2u);  // only job a's were looked at
+  t.cache.next({"a", "2"}, every(60), 0);
+  t.cache.next({"b", "1"}, every(60), 0);
+  EXPECT_EQ(t.calls, 3);
+  t.cache.next({"a", "1"}, every(60), 0);
+  EXPECT_EQ(t.calls, 4);
   t.cache.clear();
   EXPECT_EQ(t.cache.size(), 0u);
 }

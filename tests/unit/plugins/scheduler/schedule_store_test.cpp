@@ -57,6 +57,54 @@ TEST_F(SchedulerStore, JsonShapes) {
   EXPECT_EQ(runs_json({3, 2, 1}), "[3,2,1]");
 }
 
+// The file as a change to one job leaves it is the file of the changed
+// set, wherever the job falls among the others, and with none left.
+TEST_F(SchedulerStore, OneJobReplacedIsTheWholeSetChanged) {
+  Schedules all;
+  all["b"]["u1"] = schedule(true, R"({"U":"300"})");
+  all["d"]["u2"] = schedule(false, R"({"H":"03","i":"15"})");
+  all["d"]["u3"] = schedule(true, R"({"U":"60"})");
+  JobSchedules mine;
+  mine["u9"] = schedule(true, R"({"cron":"*/5 * * * *"})");
+  for (std::string job : {"a", "b", "c", "d", "e", "b\"q"}) {
+    for (const JobSchedules& next : {mine, JobSchedules{}}) {
+      Schedules changed = all;
+      changed[job] = next;
+      EXPECT_EQ(schedules_json(all, job, next), schedules_json(changed)) << job << ", " << next.size();
+    }
+  }
+  EXPECT_EQ(schedules_json({}, "x", {}), "{}");
+}
+
+TEST_F(SchedulerStore, SettingOneJobDropsTheHistoryOfItsSchedulesGone) {
+  ScheduleStore store(dir_.path);
+  store.load();
+  Schedules all;
+  all["j"]["u1"] = schedule(true, R"({"U":60})");
+  all["j"]["u2"] = schedule(true, R"({"U":120})");
+  all["k"]["u3"] = schedule(true, R"({"U":60})");
+  store.set_schedules(all);
+  store.record_run("j", "u1", 1);
+  store.record_run("j", "u2", 2);
+  store.record_run("k", "u3", 3);
+  JobSchedules j = all["j"];
+  j.erase("u1");
+  j["u4"] = schedule(false, R"({"U":60})");
+  EXPECT_TRUE(store.set_job("j", j));
+  EXPECT_TRUE(store.runs("j", "u1").empty());
+  EXPECT_EQ(store.runs("j", "u2"), (RunTimes{2}));
+  ASSERT_TRUE(store.find("j", "u4"));
+  EXPECT_FALSE(store.find("j", "u1"));
+  EXPECT_EQ(store.runs("k", "u3"), (RunTimes{3}));  // the others as they were
+  EXPECT_FALSE(store.set_job("j", j)) << "nothing of its history went";
+  EXPECT_FALSE(store.set_job("new", {}));
+  EXPECT_EQ(store.schedules().count("new"), 0u);
+  EXPECT_TRUE(store.set_job("k", {}));
+  EXPECT_EQ(store.schedules().count("k"), 0u);
+  EXPECT_EQ(store.history_json("k"), "");
+  EXPECT_EQ(store.schedules().size(), 1u);
+}
+
 TEST_F(SchedulerStore, RoundTripThroughTheFiles) {
   {
     ScheduleStore store(dir_.path);
