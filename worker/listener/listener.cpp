@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <csignal>
 #include <ctime>
+#include <memory>
 
 #include "protocol/response.h"
 #include "shm/job_table.h"
 #include "worker/common/log.h"
+#include "worker/common/pool.h"
 #include "worker/common/server_log.h"
 #include "worker/listener/framed_session.h"
 #include "worker/listener/http_session.h"
@@ -89,10 +91,7 @@ void Listener::wait_for_table() {
   uv_timer_init(&loop_, &usage_timer_);
   usage_timer_.data = this;
   sampling_ = true;
-  auto sample = [](uv_timer_t* t) {
-    auto* self = static_cast<Listener*>(t->data);
-    self->dashboard_->usage.sample(self->seg_.table(), double(uv_now(t->loop)) / 1000, std::time(nullptr));
-  };
+  auto sample = [](uv_timer_t* t) { static_cast<Listener*>(t->data)->sample_usage(); };
   sample(&usage_timer_);
   uv_timer_start(&usage_timer_, sample, dashboard::UsageHistory::kSampleMs, dashboard::UsageHistory::kSampleMs);
   plugins_.inited(plugins::Host{&loop_, &seg_, ctx_.data_root + "/plugins", ctx_.data_root + "/log",
@@ -133,6 +132,33 @@ void Listener::save_plugin_file(const std::string& plugin, const std::string& fi
     if (error.empty() && code == protocol::Code::kOk) return saved(std::nullopt);
     saved(error.empty() ? "the supervisor could not save it" : error);
   });
+}
+
+// Every running job's /proc, read on the thread pool: about 13 µs a job
+// here, 85 ms at 6,500 jobs every kSampleMs, for which the loop answered
+// nobody. A sample still reading when the next is due makes that one wait.
+void Listener::sample_usage() {
+  if (usage_reading_ || stopping_) return;
+  usage_reading_ = true;
+  struct Sample {
+    dashboard::UsageHistory::Probes probes;
+    double mono_s = 0;
+    int64_t now_s = 0;
+  };
+  auto sample = std::make_shared<Sample>();
+  sample->probes = dashboard::UsageHistory::take(seg_.table());
+  const dashboard::UsageHistory* usage = &dashboard_->usage;
+  run_in_pool(
+      &loop_,
+      [sample, usage] {
+        sample->mono_s = double(uv_hrtime()) / 1e9;
+        sample->now_s = std::time(nullptr);
+        usage->read(sample->probes);
+      },
+      [this, sample] {
+        usage_reading_ = false;
+        if (!stopping_) dashboard_->usage.record(sample->probes, sample->mono_s, sample->now_s);
+      });
 }
 
 void Listener::reload() { apply_published_config(ctx_, plugins_, "listener"); }

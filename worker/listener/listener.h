@@ -33,6 +33,7 @@ class Listener {
   std::vector<std::pair<uv_stream_t*, ClientConnections::SessionFactory*>> servers();
   void save_plugin_file(const std::string& plugin, const std::string& file, std::string content,
                         plugins::Host::Saved saved);
+  void sample_usage();
   void reload();
   void stop();
   void finish_stop();
@@ -46,6 +47,7 @@ class Listener {
   uv_timer_t ready_timer_;
   uv_timer_t usage_timer_;  // the dashboard's usage samples, once the table is ready
   bool sampling_ = false;
+  bool usage_reading_ = false;  // a sample's /proc reads are under way on the pool
   unsigned ready_polls_ = 0;
   uv_signal_t sigterm_, sighup_, sigusr1_;
   Queries queries_;

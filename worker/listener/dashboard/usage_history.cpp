@@ -27,31 +27,40 @@ void UsageHistory::Track::clear(size_t point) {
   }
 }
 
-void UsageHistory::sample(const shm::JobTable& table, double mono_s, int64_t now_s) {
+UsageHistory::Probes UsageHistory::take(const shm::JobTable& table) {
+  Probes probes;
+  table.for_each([&](const shm::JobInfo& info, const std::string&) {
+    probes.push_back({info.name, info.up() ? info.pid : 0, info.start_ticks, std::nullopt});
+  });
+  return probes;
+}
+
+void UsageHistory::read(Probes& probes) const {
+  for (Probe& p : probes)
+    if (p.pid > 0) p.usage = reader_(p.pid);
+}
+
+void UsageHistory::record(const Probes& probes, double mono_s, int64_t now_s) {
   ++samples_;
   int64_t minute = now_s / kStepSeconds;
-  table.for_each([&](const shm::JobInfo& info, const std::string&) {
-    Track& t = tracks_[info.name];
+  for (const Probe& p : probes) {
+    Track& t = tracks_[p.name];
     t.seen = samples_;
-    if (!info.up()) {
+    if (!p.usage) {  // down, or gone before it was read
       t.latest.reset();
-      return;
+      continue;
     }
-    auto usage = reader_(info.pid);
-    if (!usage) {
-      t.latest.reset();
-      return;
-    }
+    const ProcUsage& usage = *p.usage;
     // The same process as at the last read: its CPU time since then over
     // the time between is its share of a core.
     std::optional<double> cpu;
-    if (t.pid == info.pid && t.start_ticks == info.start_ticks && mono_s > t.read_at)
-      cpu = std::max(0.0, (usage->cpu_seconds - t.cpu_s) / (mono_s - t.read_at) * 100.0);
-    t.pid = info.pid;
-    t.start_ticks = info.start_ticks;
-    t.cpu_s = usage->cpu_seconds;
+    if (t.pid == p.pid && t.start_ticks == p.start_ticks && mono_s > t.read_at)
+      cpu = std::max(0.0, (usage.cpu_seconds - t.cpu_s) / (mono_s - t.read_at) * 100.0);
+    t.pid = p.pid;
+    t.start_ticks = p.start_ticks;
+    t.cpu_s = usage.cpu_seconds;
     t.read_at = mono_s;
-    t.latest = Latest{usage->rss_bytes / 1024, cpu};
+    t.latest = Latest{usage.rss_bytes / 1024, cpu};
     // Minutes between the last written one and this one had no sample:
     // cleared, so that a day-old value never shows as today's.
     if (t.last_minute >= 0 && minute > t.last_minute + 1)
@@ -62,9 +71,15 @@ void UsageHistory::sample(const shm::JobTable& table, double mono_s, int64_t now
             cpu ? static_cast<uint16_t>(std::min<double>(std::round(*cpu * 10), kNoCpu - 1)) : kNoCpu);
       t.last_minute = minute;
     }
-  });
+  }
   // Jobs deleted since the last sample take their history with them.
   std::erase_if(tracks_, [&](const auto& kv) { return kv.second.seen != samples_; });
+}
+
+void UsageHistory::sample(const shm::JobTable& table, double mono_s, int64_t now_s) {
+  Probes probes = take(table);
+  read(probes);
+  record(probes, mono_s, now_s);
 }
 
 size_t UsageHistory::hours_held() const {

@@ -126,6 +126,29 @@ TEST_F(UsageHistoryTest, ANewProcessStartsItsCpuAfresh) {
   EXPECT_NEAR(*history.latest("a")->cpu, 10.0, 1e-9);
 }
 
+// The listener takes the jobs from the table on its loop, reads /proc on
+// the thread pool and files the result back on the loop: what is filed is
+// what was taken and read, whatever the table did meanwhile.
+TEST_F(UsageHistoryTest, ASampleTakenThenReadElsewhereIsFiledAsTaken) {
+  uint32_t a = add("a");
+  add("b");  // never runs
+  run(a, 1001);
+  uses(1001, 2048, 1.0);
+  UsageHistory::Probes probes = UsageHistory::take(seg.seg.table());
+  ASSERT_EQ(probes.size(), 2u);
+  EXPECT_FALSE(probes[0].usage || probes[1].usage) << "take() reads no process";
+  run(a, 1002);  // restarted while the sample is read: the taken pid counts
+  uses(1002, 9999, 0.0);
+  const UsageHistory& reading = history;  // read() changes nothing of the history
+  reading.read(probes);
+  EXPECT_FALSE(history.latest("a")) << "nothing filed before record()";
+  history.record(probes, 100.0, T);
+  ASSERT_TRUE(history.latest("a"));
+  EXPECT_EQ(history.latest("a")->mem_kb, 2048u);
+  EXPECT_FALSE(history.latest("b"));
+  EXPECT_EQ(history.jobs(), 2u);
+}
+
 TEST_F(UsageHistoryTest, AJobThatIsDownOrUnreadableHasNoLatest) {
   uint32_t a = add("a");
   add("never");
