@@ -320,13 +320,13 @@ class BackendServer(Daemon):
         out["schedules_all_p50_us"], out["schedules_all_p99_us"] = r["p50_us"], r["p99_us"]
         sup = self.supervisor_pid()
         window = 2 * seconds
-        c0 = procs.cpu_seconds([sup])
+        c0 = procs.run_seconds(sup)
         time.sleep(window)
-        idle = procs.cpu_seconds([sup]) - c0
+        idle = procs.run_seconds(sup) - c0
         self.reload("guarder", {"check_interval": 1})
-        c0 = procs.cpu_seconds([sup])
+        c0 = procs.run_seconds(sup)
         time.sleep(window)
-        sweeping = procs.cpu_seconds([sup]) - c0
+        sweeping = procs.run_seconds(sup) - c0
         self.reload("guarder", {"check_interval": 60})
         out["sweep_ms"] = max(0.0, sweeping - idle) / window * 1000
         return out

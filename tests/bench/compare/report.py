@@ -129,7 +129,7 @@ def huge_rows(results, sizes):
                 compare=False),
             Row("9. same: SCHEDULER.GETALL, p99 ms", one("schedules_all_p99_us", 1e-3), False, digits=2,
                 compare=False),
-            Row("9. same: the guarder's sweep over every job, supervisor CPU ms", one("sweep_ms"), False, digits=1,
+            Row("9. same: the guarder's sweep over every job, supervisor CPU ms", one("sweep_ms"), False, digits=2,
                 compare=False)]
 
 
