@@ -136,7 +136,7 @@ void Listener::save_plugin_file(const std::string& plugin, const std::string& fi
 
 // Every running job's /proc, read on the thread pool: about 13 µs a job
 // here, 85 ms at 6,500 jobs every kSampleMs, for which the loop answered
-// nobody. A sample still reading when the next is due makes that one wait.
+// nobody. A sample due while the last is still reading is skipped.
 void Listener::sample_usage() {
   if (usage_reading_ || stopping_) return;
   usage_reading_ = true;
