@@ -41,6 +41,21 @@ class SchedulerStore : public ::testing::Test {
     }
   }
 
+  // Loads the store, then gives it job j with schedules u1 and u2 and job k
+  // with u3, each run once (at 1, 2 and 3); returns the schedules.
+  Schedules two_jobs_run_once(ScheduleStore& store) {
+    store.load();
+    Schedules all;
+    all["j"]["u1"] = schedule(true, R"({"U":60})");
+    all["j"]["u2"] = schedule(true, R"({"U":120})");
+    all["k"]["u3"] = schedule(true, R"({"U":60})");
+    store.set_schedules(all);
+    store.record_run("j", "u1", 1);
+    store.record_run("j", "u2", 2);
+    store.record_run("k", "u3", 3);
+    return all;
+  }
+
   backend::testing::TempDir dir_{"sched-store"};
 };
 
@@ -78,15 +93,7 @@ TEST_F(SchedulerStore, OneJobReplacedIsTheWholeSetChanged) {
 
 TEST_F(SchedulerStore, SettingOneJobDropsTheHistoryOfItsSchedulesGone) {
   ScheduleStore store(dir_.path);
-  store.load();
-  Schedules all;
-  all["j"]["u1"] = schedule(true, R"({"U":60})");
-  all["j"]["u2"] = schedule(true, R"({"U":120})");
-  all["k"]["u3"] = schedule(true, R"({"U":60})");
-  store.set_schedules(all);
-  store.record_run("j", "u1", 1);
-  store.record_run("j", "u2", 2);
-  store.record_run("k", "u3", 3);
+  Schedules all = two_jobs_run_once(store);
   JobSchedules j = all["j"];
   j.erase("u1");
   j["u4"] = schedule(false, R"({"U":60})");
@@ -155,15 +162,7 @@ TEST_F(SchedulerStore, HistoryIsCappedAtFiftyNewestFirst) {
 
 TEST_F(SchedulerStore, DroppingSchedulesDropsTheirHistory) {
   ScheduleStore store(dir_.path);
-  store.load();
-  Schedules all;
-  all["j"]["u1"] = schedule(true, R"({"U":60})");
-  all["j"]["u2"] = schedule(true, R"({"U":120})");
-  all["k"]["u3"] = schedule(true, R"({"U":60})");
-  store.set_schedules(all);
-  store.record_run("j", "u1", 1);
-  store.record_run("j", "u2", 2);
-  store.record_run("k", "u3", 3);
+  Schedules all = two_jobs_run_once(store);
   all["j"].erase("u1");
   all.erase("k");
   auto changed = store.set_schedules(all);
