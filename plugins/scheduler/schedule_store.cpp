@@ -22,16 +22,6 @@ void append_schedule_json(std::string& out, const Schedule& s) {
   out += '}';
 }
 
-}  // namespace
-
-std::string schedule_json(const Schedule& s) {
-  std::string out;
-  append_schedule_json(out, s);
-  return out;
-}
-
-namespace {
-
 size_t job_json_size(const std::string& job, const JobSchedules& schedules) {
   size_t size = job.size() + 6;
   for (const auto& [uuid, s] : schedules) size += uuid.size() + 4 + kDisabled.size() + s.condition_json.size() + 1;
@@ -82,6 +72,12 @@ std::string json_of(const Schedules& all, const std::string* job, const JobSched
 }
 
 }  // namespace
+
+std::string schedule_json(const Schedule& s) {
+  std::string out;
+  append_schedule_json(out, s);
+  return out;
+}
 
 std::string schedules_json(const Schedules& all) { return json_of(all, nullptr, nullptr); }
 
@@ -199,34 +195,18 @@ const Schedule* ScheduleStore::find(const std::string& job, const std::string& u
   return s == j->second.end() ? nullptr : &s->second;
 }
 
-std::vector<std::string> ScheduleStore::set_schedules(Schedules s) {
-  schedules_ = std::move(s);
-  std::erase_if(schedules_, [](const auto& job) { return job.second.empty(); });
-  std::vector<std::string> changed;
-  for (auto job = history_.begin(); job != history_.end();) {
-    std::string name = job->first;
-    auto next = std::next(job);
-    if (drop_history_of_deleted(job)) changed.push_back(name);
-    job = next;
-  }
-  return changed;
-}
-
 bool ScheduleStore::set_job(const std::string& job, JobSchedules s) {
   if (s.empty())
     schedules_.erase(job);
   else
     schedules_[job] = std::move(s);
   auto history = history_.find(job);
-  return history != history_.end() && drop_history_of_deleted(history);
-}
-
-bool ScheduleStore::drop_history_of_deleted(History::iterator job) {
-  auto& runs = job->second;
+  if (history == history_.end()) return false;
+  auto& runs = history->second;
   size_t before = runs.size();
-  std::erase_if(runs, [&](const auto& r) { return !find(job->first, r.first); });
+  std::erase_if(runs, [&](const auto& r) { return !find(job, r.first); });
   bool changed = runs.size() != before;
-  if (runs.empty()) history_.erase(job);
+  if (runs.empty()) history_.erase(history);
   return changed;
 }
 

@@ -55,12 +55,9 @@ class ScheduleStore {
 
   const Schedules& schedules() const { return schedules_; }
   const Schedule* find(const std::string& job, const std::string& uuid) const;
-  // Takes a new set of schedules (written to disk by the caller) and drops
-  // the history of every schedule no longer in it. Returns the jobs whose
-  // history changed.
-  std::vector<std::string> set_schedules(Schedules s);
-  // The same for one job's schedules (none when s is empty), the others
-  // left as they are. Returns whether the job's history changed.
+  // Takes a job's new schedules (none when s is empty; written to disk by
+  // the caller), the others left as they are, and drops the history of the
+  // job's schedules no longer in it. Returns whether its history changed.
   bool set_job(const std::string& job, JobSchedules s);
 
   const RunTimes& runs(const std::string& job, const std::string& uuid) const;
@@ -76,14 +73,10 @@ class ScheduleStore {
  private:
   void load_schedules(std::vector<std::string>& problems);
   void load_history(const std::string& job, std::vector<std::string>& problems);
-  using History = std::map<std::string, std::map<std::string, RunTimes>>;  // job, uuid
-  // Drops the runs of the job's schedules that are gone, and the job's entry
-  // when none are left. Returns whether any were dropped.
-  bool drop_history_of_deleted(History::iterator job);
 
   std::string dir_;
   Schedules schedules_;
-  History history_;
+  std::map<std::string, std::map<std::string, RunTimes>> history_;  // job, uuid
 };
 
 }  // namespace backend::plugins::scheduler

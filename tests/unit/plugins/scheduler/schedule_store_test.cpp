@@ -49,7 +49,7 @@ class SchedulerStore : public ::testing::Test {
     all["j"]["u1"] = schedule(true, R"({"U":60})");
     all["j"]["u2"] = schedule(true, R"({"U":120})");
     all["k"]["u3"] = schedule(true, R"({"U":60})");
-    store.set_schedules(all);
+    for (const auto& [job, schedules] : all) store.set_job(job, schedules);
     store.record_run("j", "u1", 1);
     store.record_run("j", "u2", 2);
     store.record_run("k", "u3", 3);
@@ -100,6 +100,7 @@ TEST_F(SchedulerStore, SettingOneJobDropsTheHistoryOfItsSchedulesGone) {
   EXPECT_TRUE(store.set_job("j", j));
   EXPECT_TRUE(store.runs("j", "u1").empty());
   EXPECT_EQ(store.runs("j", "u2"), (RunTimes{2}));
+  EXPECT_EQ(store.history_json("j"), R"({"u2":[2]})");
   ASSERT_TRUE(store.find("j", "u4"));
   EXPECT_FALSE(store.find("j", "u1"));
   EXPECT_EQ(store.runs("k", "u3"), (RunTimes{3}));  // the others as they were
@@ -120,7 +121,7 @@ TEST_F(SchedulerStore, RoundTripThroughTheFiles) {
     all["job.1"]["u1"] = schedule(true, R"({"U":"300"})");
     all["job.1"]["u2"] = schedule(false, R"({"cron":"*/5 * * * *"})");
     all["other"]["u3"] = schedule(true, R"({"H":"03","i":"15"})");
-    EXPECT_TRUE(store.set_schedules(all).empty());
+    for (const auto& [job, schedules] : all) EXPECT_FALSE(store.set_job(job, schedules)) << "no history to drop";
     store.record_run("job.1", "u1", 100);
     store.record_run("job.1", "u1", 200);
     store.record_run("other", "u3", 50);
@@ -148,7 +149,7 @@ TEST_F(SchedulerStore, HistoryIsCappedAtFiftyNewestFirst) {
   store.load();
   Schedules all;
   all["j"]["u"] = schedule(true, R"({"U":60})");
-  store.set_schedules(all);
+  store.set_job("j", all["j"]);
   for (int64_t t = 1; t <= 120; ++t) store.record_run("j", "u", t * 60);
   const RunTimes& runs = store.runs("j", "u");
   ASSERT_EQ(runs.size(), kHistoryLength);
@@ -158,20 +159,6 @@ TEST_F(SchedulerStore, HistoryIsCappedAtFiftyNewestFirst) {
   ScheduleStore again(dir_.path);
   again.load();
   EXPECT_EQ(again.runs("j", "u"), runs);
-}
-
-TEST_F(SchedulerStore, DroppingSchedulesDropsTheirHistory) {
-  ScheduleStore store(dir_.path);
-  Schedules all = two_jobs_run_once(store);
-  all["j"].erase("u1");
-  all.erase("k");
-  auto changed = store.set_schedules(all);
-  EXPECT_EQ(changed, (std::vector<std::string>{"j", "k"}));
-  EXPECT_TRUE(store.runs("j", "u1").empty());
-  EXPECT_EQ(store.runs("j", "u2"), (RunTimes{2}));
-  EXPECT_EQ(store.history_json("j"), R"({"u2":[2]})");
-  EXPECT_EQ(store.history_json("k"), "");
-  EXPECT_EQ(store.schedules().count("k"), 0u);
 }
 
 TEST_F(SchedulerStore, BadFilesAreToldAndKept) {
