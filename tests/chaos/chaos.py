@@ -343,14 +343,32 @@ class Sampler(threading.Thread):
 
 # ------------------------------------------------------------------ checks
 
+# A supervisor started after a kill adopts the running jobs; one whose exit
+# went to the supervisor that was killed is still UP until its own exit
+# deadline (kExitDeadlineMs, 2 s, worker/supervisor/takeover.h) ends it.
+ADOPTION_S = 2.5
+
+
+def age_s(pid):
+    """Seconds since the process started (0 when it is gone)."""
+    fields = read(f"/proc/{pid}/stat").rsplit(")", 1)[-1].split()
+    if len(fields) < 20:
+        return 0.0
+    return float(read("/proc/uptime").split()[0]) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
 def settle(server, timeout=60):
-    """Until both workers run and answer a write (the supervisor too)."""
+    """Until both workers run and answer a write (the supervisor too), and
+    the supervisor has been up for longer than its adopted jobs may wait for
+    their exits: a clean-clone run checked a job that the last kill left UP
+    in that window, and its STOP then failed as the job was ended."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             w = server.workers()
             probe = {"jobname": "chatty0", "writelog": True}
-            if w["listener"] and w["supervisor"] and server.c.call("UPDATE", probe)["code"] == "OK":
+            if (w["listener"] and w["supervisor"] and age_s(w["supervisor"]) > ADOPTION_S
+                    and server.c.call("UPDATE", probe)["code"] == "OK"):
                 return w
         except OSError:
             pass
