@@ -53,6 +53,7 @@ Listener::Listener(WorkerContext& ctx)
   };
   dashboard_ = std::make_unique<dashboard::Dashboard>(seg_);
   queries_.set_usage(&dashboard_->usage);
+  queries_.set_pool(&loop_);
   http_sessions_ = [this](Router::Front& front) {
     return std::make_unique<HttpSession>(ctx_.config, *router_, *health_, *metrics_, *dashboard_, front);
   };

@@ -9,6 +9,7 @@
 #include "shm/job_table.h"
 #include "shm/ring.h"
 #include "worker/listener/job_detail.h"
+#include "worker/common/pool.h"
 #include "worker/common/proc_info.h"
 
 namespace backend::worker {
@@ -103,12 +104,59 @@ std::string statusall_data(const shm::Segment& seg) {
   });
 }
 
-// Not cached: uptime and memory change by the second.
-std::string statusall_detail(const shm::Segment& seg, const dashboard::UsageHistory* usage) {
-  int64_t now = now_seconds();
-  return jobs_object(seg, false, [now, usage](std::string& out, const shm::JobInfo& info, const std::string&) {
-    append_job_detail(out, info, now, nullptr, cpu_of(usage, info.name));
+// The jobs as the table held them when asked, with what only the loop may
+// read (each job's CPU at the last usage sample, for the detail): what
+// MEMALL and STATUSALL's detail are built from, at once or on the pool.
+struct JobsTaken {
+  std::vector<shm::JobInfo> jobs;
+  std::vector<std::optional<double>> cpu;
+  size_t running = 0;
+  int64_t now = 0;
+};
+
+JobsTaken take_jobs(const shm::Segment& seg, const dashboard::UsageHistory* usage, bool with_cpu) {
+  JobsTaken taken;
+  taken.jobs.reserve(seg.table().count());
+  seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
+    taken.running += info.up();
+    if (with_cpu) taken.cpu.push_back(cpu_of(usage, info.name));
+    taken.jobs.push_back(info);
   });
+  taken.now = now_seconds();
+  return taken;
+}
+
+// Not cached: uptime and memory change by the second.
+void statusall_detail(const JobsTaken& taken, std::string& out) {
+  std::string data = "{";
+  for (size_t i = 0; i < taken.jobs.size(); ++i) {
+    const shm::JobInfo& info = taken.jobs[i];
+    if (i) data.push_back(',');
+    protocol::append_json_string(data, info.name);
+    data.push_back(':');
+    append_job_detail(data, info, taken.now, nullptr, taken.cpu[i]);
+  }
+  data.push_back('}');
+  append_reply(out, Code::kOk, data);
+}
+
+// Answers with build(taken, out) at once, or on `loop`'s thread pool when
+// it reads /proc for more jobs than is worth a stall of the loop.
+bool from_proc(JobsTaken taken, void (*build)(const JobsTaken&, std::string&), uv_loop_t* loop,
+               std::string& out, const Queries::Later& later) {
+  if (!loop || taken.running <= Queries::kProcReadsOnLoop) {
+    build(taken, out);
+    return true;
+  }
+  struct Work {
+    JobsTaken taken;
+    std::string reply;
+  };
+  auto work = std::make_shared<Work>(Work{std::move(taken), {}});
+  run_in_pool(
+      loop, [work, build] { build(work->taken, work->reply); },
+      [work, later] { later(std::move(work->reply)); });
+  return false;
 }
 
 // The `since` extension: the lines numbered N and later, and the next N.
@@ -148,18 +196,18 @@ void mem(Query& q) {
   append_reply(q.out, Code::kOk, std::to_string(*kb));
 }
 
-void memall(Query& q) {
+void memall(const JobsTaken& taken, std::string& out) {
   std::string data = "{";
-  q.seg.table().for_each([&](const shm::JobInfo& info, const std::string&) {
+  for (const shm::JobInfo& info : taken.jobs) {
     auto kb = info.up() ? rss_kb(info.pid) : std::nullopt;
-    if (!kb) return;
+    if (!kb) continue;
     if (data.size() > 1) data.push_back(',');
     protocol::append_json_string(data, info.name);
     data.push_back(':');
     data += std::to_string(*kb);
-  });
+  }
   data.push_back('}');
-  append_reply(q.out, Code::kOk, data);
+  append_reply(out, Code::kOk, data);
 }
 
 void servermem(Query& q) {
@@ -220,27 +268,31 @@ const std::string& Queries::cached(Cached& cache, std::string (*build)(const shm
 }
 
 bool Queries::answer(protocol::CoreCommand command, std::string_view job, const rapidjson::Value& params,
-                     std::string& out) {
+                     std::string& out, const Later& later) {
   using enum protocol::CoreCommand;
   Query q{seg_, job, params, out};
   switch (command) {
-    case kStatusAll:
-      if (auto detail = wants_detail(params, out))
-        append_reply(out, Code::kOk, *detail ? statusall_detail(seg_, usage_) : cached(statusall_, statusall_data));
+    case kStatusAll: {
+      auto detail = wants_detail(params, out);
+      if (!detail) return true;
+      if (*detail) return from_proc(take_jobs(seg_, usage_, true), statusall_detail, loop_, out, later);
+      append_reply(out, Code::kOk, cached(statusall_, statusall_data));
       return true;
+    }
     case kGetAll: append_reply(out, Code::kOk, cached(getall_, getall_data)); return true;
     case kGet: get(q); return true;
     case kStatus: status(q, usage_); return true;
     case kRead: read(q); return true;
     case kMem: mem(q); return true;
-    case kMemAll: memall(q); return true;
+    case kMemAll: return from_proc(take_jobs(seg_, usage_, false), memall, loop_, out, later);
     case kServerMem: servermem(q); return true;
     case kServerRead: serverread(q); return true;
     case kUsage: usage(q, usage_); return true;
     case kUsageAll: usageall(q, usage_); return true;
-    case kAdd: case kDelete: case kUpdate: case kStart: case kStop: case kRestart: return false;
+    case kAdd: case kDelete: case kUpdate: case kStart: case kStop: case kRestart: break;
   }
-  return false;
+  append_reply(out, Code::kFailed, {}, "not a query");
+  return true;
 }
 
 }  // namespace backend::worker

@@ -140,10 +140,9 @@ bool Router::dispatch(const Call& call, protocol::Request& req, std::string& out
     return true;
   }
   if (cmd.side == protocol::Side::kSupervisor) return forward(call, command, std::move(body), out);
-  if (cmd.core) {
-    queries_.answer(cmd.core->id, job.value_or(""), req.params, out);
-    return true;
-  }
+  if (cmd.core)
+    return queries_.answer(cmd.core->id, job.value_or(""), req.params, out,
+                           [call](std::string framed_reply) { call.answer(std::move(framed_reply)); });
   return run_plugin(call, req, out);
 }
 

@@ -287,7 +287,8 @@ class BackendServer(Daemon):
 
     def costs_at_scale(self, names, seconds):
         """9, backend-server alone: at the count of jobs reached, what grows
-        with it. MEMALL and GETALL (1 client); one more ADD at a time (the
+        with it. MEMALL and GETALL (1 client), and STATUS of one job while
+        another client asks MEMALL; one more ADD at a time (the
         settings file is saved with every job in it); a schedule for every
         job (never due before next January), then one more at a time (the
         scheduler arms its timer over all of them); SCHEDULER.GETALL; the
@@ -304,6 +305,16 @@ class BackendServer(Daemon):
         for key, request in (("mem_all", "MEMALL"), ("get_all", "GETALL")):
             r = load("--seconds", str(seconds), "--request", request)
             out[f"{key}_p50_us"], out[f"{key}_p99_us"] = r["p50_us"], r["p99_us"]
+        # What a MEMALL costs the others: STATUS of one job on a second
+        # connection while the first asks MEMALL without a pause.
+        mem_all = subprocess.Popen([self.env.loadgen, "--port", str(self.port), "--clients", "1",
+                                    "--seconds", str(seconds), "--request", "MEMALL"],
+                                   stdout=subprocess.DEVNULL)
+        try:
+            r = load("--seconds", str(seconds), "--request", 'STATUS {"jobname":"%s"}' % names[0])
+        finally:
+            mem_all.wait()
+        out["status_beside_mem_all_p50_us"], out["status_beside_mem_all_p99_us"] = r["p50_us"], r["p99_us"]
         r = load("--each", "50", "--request",
                  'ADD {"jobname":"more{n}","command":"/bin/sleep","params":"1"}')
         out["add_one_p50_us"], out["add_one_p99_us"] = r["p50_us"], r["p99_us"]

@@ -122,6 +122,8 @@ def huge_rows(results, sizes):
             # What grows with the number of jobs, at the count reached (costs_at_scale in daemons.py).
             Row("9. backend-server at that count: MEMALL, p99 ms", one("mem_all_p99_us", 1e-3), False, digits=2,
                 compare=False),
+            Row("9. same: STATUS of one job while another client asks MEMALL without a pause, p99 ms",
+                one("status_beside_mem_all_p99_us", 1e-3), False, digits=2, compare=False),
             Row("9. same: GETALL, p99 ms", one("get_all_p99_us", 1e-3), False, digits=2, compare=False),
             Row("9. same: one more ADD (settings saved), p99 ms", one("add_one_p99_us", 1e-3), False, digits=2,
                 compare=False),

@@ -49,7 +49,7 @@ const std::array<PluginInfo, 2> kPlugins{{
 
 class RouterTest : public ::testing::Test {
  protected:
-  RouterTest() : seg_("router"), queries_(seg_.seg), plugins_(kPlugins, Side::kListener) {
+  RouterTest() : seg_("router", {Queries::kProcReadsOnLoop + 8, 8192, 8192}), queries_(seg_.seg), plugins_(kPlugins, Side::kListener) {
     Gate::pending.clear();
     Gate::answers.clear();
     EXPECT_FALSE(plugins_.load(config_));
@@ -119,6 +119,27 @@ TEST_F(RouterTest, ChangesGoToTheSupervisorWithoutCredentialsAndComeBackByTicket
   EXPECT_EQ(front_.answers[8], R"({"code":"OK","data":2})");
   EXPECT_EQ(requests("START", Code::kFailed), 1u) << "a later answer is counted as it is handed on";
   EXPECT_EQ(requests("ELSEWHERE.DO", Code::kOk), 1u);
+}
+
+// MEMALL of more running jobs than the loop reads itself comes back from
+// the thread pool, to the ticket that asked, counted as it is handed on.
+TEST_F(RouterTest, AQueryOfManyProcessesIsAnsweredLaterByTicket) {
+  queries_.set_pool(&pair_.loop);
+  for (size_t i = 0; i <= Queries::kProcReadsOnLoop; ++i) {
+    auto slot = seg_.seg.table().put("job" + std::to_string(i), "{}", 20);
+    ASSERT_TRUE(slot);
+    seg_.seg.table().mark_started(*slot, getpid(), 1, 1, 0, shm::StartReason::kManual);
+  }
+  EXPECT_FALSE(route("MEMALL", 9));
+  EXPECT_EQ(requests("MEMALL", Code::kOk), 0u);
+  ASSERT_TRUE(pair_.run_until([&] { return front_.answers.count(9) == 1; }));
+  rapidjson::Document reply;
+  reply.Parse(front_.answers[9].c_str());
+  ASSERT_TRUE(reply.IsObject() && reply["data"].IsObject()) << front_.answers[9];
+  EXPECT_STREQ(reply["code"].GetString(), "OK");
+  EXPECT_EQ(reply["data"].MemberCount(), Queries::kProcReadsOnLoop + 1);
+  EXPECT_EQ(requests("MEMALL", Code::kOk), 1u);
+  EXPECT_TRUE(pair_.received.empty()) << "answered here, not by the supervisor";
 }
 
 TEST_F(RouterTest, AListenerPluginAnswersAtOnceOrLater) {
