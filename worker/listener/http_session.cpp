@@ -81,6 +81,7 @@ std::string with_credentials(std::string_view body, const std::pair<std::string,
 std::string json_of(const std::string& framed_reply) { return framed_reply.substr(protocol::kFrameHeaderSize); }
 
 constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kMetricsText = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace
 
@@ -138,7 +139,9 @@ Session::Step HttpSession::serve(HttpRequest& req, std::string& out, uint64_t ti
   }
   if (path == "/metrics") {
     if (req.method != "GET") return respond(out, 405, "use GET\n", "GET");
-    return respond(out, 200, metrics_.scrape(), {}, "text/plain; version=0.0.4; charset=utf-8");
+    waiting_ = Waiting::kMetrics;
+    metrics_.scrape([&front = front_, ticket](std::string text) { front.answered(ticket, std::move(text)); });
+    return Step::kWaiting;
   }
   if (path == "/healthz") {
     if (req.method != "GET") return respond(out, 405, "use GET\n", "GET");
@@ -192,6 +195,7 @@ bool HttpSession::answered(std::string reply, std::string& out) {
       return respond(out, reply.empty() ? 200 : 503, reply.empty() ? "ok\n" : reply + "\n") != Step::kEnd;
     case Waiting::kLogin: return login_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
     case Waiting::kEvents: return events_answered(std::string_view(reply).substr(protocol::kFrameHeaderSize), out);
+    case Waiting::kMetrics: return respond(out, 200, reply, {}, kMetricsText) != Step::kEnd;
     case Waiting::kApi: break;
   }
   return respond(out, 200, json_of(reply), {}, kJson) != Step::kEnd;

@@ -76,7 +76,7 @@ class HttpSession : public Session {
   dashboard::Dashboard& dash_;
   HttpRequestReader reader_;
   bool keep_alive_ = true;
-  enum class Waiting { kApi, kHealth, kLogin, kEvents } waiting_ = Waiting::kApi;
+  enum class Waiting { kApi, kHealth, kLogin, kEvents, kMetrics } waiting_ = Waiting::kApi;
   std::string peer_;
   // What the request being answered later needs once it is: the login's
   // credentials, the stream asked for.

@@ -46,8 +46,8 @@ Listener::Listener(WorkerContext& ctx)
   size_t proc_files =
       getrlimit(RLIMIT_NOFILE, &fds) == 0 ? std::min<size_t>(seg_.table().capacity(), fds.rlim_cur / 4) : 0;
   clients_ = std::make_unique<ClientConnections>(&loop_, ctx_.config, proc_files);
-  metrics_ =
-      std::make_unique<Metrics>(seg_, plugins_.commands(), [this] { return clients_->count(); }, proc_files);
+  metrics_ = std::make_unique<Metrics>(&loop_, seg_, plugins_.commands(), [this] { return clients_->count(); },
+                                       proc_files);
   framed_sessions_ = [this](Router::Front& front) {
     return std::make_unique<FramedSession>(ctx_.config, *router_, front);
   };

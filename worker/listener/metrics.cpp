@@ -8,6 +8,7 @@
 
 #include "protocol/response.h"
 #include "shm/job_table.h"
+#include "worker/common/pool.h"
 #include "worker/common/proc_info.h"
 #include "worker/common/start_reason.h"
 #include "worker/common/version.h"
@@ -196,19 +197,44 @@ void schedules(Text& t, const std::vector<shm::ScheduleRecord>& all) {
 
 }  // namespace
 
-std::string_view Metrics::scrape() {
+void Metrics::scrape(Done done) {
+  asked_.push_back(std::move(done));
+  if (!building_) build_next();
+}
+
+// What the loop alone may read (the count of clients) is taken here; the
+// rest is shared memory and /proc, read on the pool.
+void Metrics::build_next() {
+  building_ = true;
+  auto waiting = std::make_shared<std::vector<Done>>(std::move(asked_));
+  asked_.clear();
+  size_t connections = connections_ ? connections_() : 0;
+  run_in_pool(
+      loop_, [this, connections] { build(connections); },
+      [this, waiting] {
+        building_ = false;
+        // The last one takes the text itself, the others a copy.
+        for (size_t i = 0; i < waiting->size(); ++i)
+          (*waiting)[i](i + 1 < waiting->size() ? std::string(text_) : std::move(text_));
+        if (!asked_.empty()) build_next();
+      });
+}
+
+void Metrics::build(size_t connections) {
   std::vector<Job> all;
   all.reserve(seg_.table().count());
   seg_.table().for_each([&](const shm::JobInfo& info, const std::string&) {
     all.push_back({info, info.up() ? proc_.usage(info.pid) : std::nullopt});
   });
   proc_.sweep();
+  // The last text went out with its scrape: the next is given its size at once.
+  text_.reserve(last_size_);
   Text t(text_);
   jobs(t, all, time(nullptr));
-  api(t, seg_.header(), commands_, connections_ ? connections_() : 0);
+  api(t, seg_.header(), commands_, connections);
   server(t, seg_.header());
   schedules(t, seg_.schedules().read());
-  return text_;
+  last_size_ = text_.size();
 }
 
 }  // namespace backend::worker
