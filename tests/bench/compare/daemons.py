@@ -14,6 +14,7 @@ the others report a job up); backend-server's guarder `backoff_reset=1`,
 matching PM2's default `min_uptime` of 1 s (a run that lasted a second is
 not counted as a crash loop; supervisord has no such count).
 """
+import http.client
 import json
 import os
 import select
@@ -22,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import xmlrpc.client
 from dataclasses import dataclass
@@ -184,7 +186,9 @@ class BackendServer(Daemon):
         # has none and knows no such option.
         self.http_port = free_port() if self.http else None
         http = ["--http-listen", f"127.0.0.1:{self.http_port}" if self.http else ""]
-        argv = [binary, "-c", conf] + (http if has_http_face(binary) else [])
+        if not has_http_face(binary):
+            self.http_port = None
+        argv = [binary, "-c", conf] + (http if self.http_port else [])
         self.proc = subprocess.Popen(argv, stdout=self.out, stderr=subprocess.STDOUT)
         try:
             wait_until(self._answers, 10, "backend-server to answer")
@@ -288,7 +292,9 @@ class BackendServer(Daemon):
     def costs_at_scale(self, names, seconds):
         """9, backend-server alone: at the count of jobs reached, what grows
         with it. MEMALL and GETALL (1 client), and STATUS of one job while
-        another client asks MEMALL; one more ADD at a time (the
+        another client asks MEMALL; a scrape of /metrics, and STATUS while
+        they follow each other (with the HTTP face on); one more ADD at a
+        time (the
         settings file is saved with every job in it); a schedule for every
         job (never due before next January), then one more at a time (the
         scheduler arms its timer over all of them); SCHEDULER.GETALL; the
@@ -315,6 +321,8 @@ class BackendServer(Daemon):
         finally:
             mem_all.wait()
         out["status_beside_mem_all_p50_us"], out["status_beside_mem_all_p99_us"] = r["p50_us"], r["p99_us"]
+        if self.http_port:
+            out.update(self._scrapes(names[0], seconds))
         r = load("--each", "50", "--request",
                  'ADD {"jobname":"more{n}","command":"/bin/sleep","params":"1"}')
         out["add_one_p50_us"], out["add_one_p99_us"] = r["p50_us"], r["p99_us"]
@@ -340,6 +348,42 @@ class BackendServer(Daemon):
         sweeping = procs.run_seconds(sup) - c0
         self.reload("guarder", {"check_interval": 60})
         out["sweep_ms"] = max(0.0, sweeping - idle) / window * 1000
+        return out
+
+    def _scrapes(self, name, seconds):
+        """GET /metrics at this count: a scrape's time alone (the median of
+        ten), and STATUS of one job on a socket connection while scrapes
+        follow each other without a pause."""
+        def scrape(conn):
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200 or not body:
+                raise RuntimeError(f"backend-server: /metrics answered {resp.status}")
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=60)
+        times = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            scrape(conn)
+            times.append(time.perf_counter() - t0)
+        out = {"scrape_p50_ms": sorted(times)[len(times) // 2] * 1000}
+        stop = threading.Event()
+
+        def scrape_on():
+            while not stop.is_set():
+                scrape(conn)
+
+        scraper = threading.Thread(target=scrape_on)
+        scraper.start()
+        try:
+            r = self._loadgen("--clients", "1", "--seconds", str(seconds), "--request",
+                              'STATUS {"jobname":"%s"}' % name)
+        finally:
+            stop.set()
+            scraper.join()
+            conn.close()
+        out["status_beside_scrapes_p50_us"], out["status_beside_scrapes_p99_us"] = r["p50_us"], r["p99_us"]
         return out
 
     def pid(self, name):

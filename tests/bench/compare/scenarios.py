@@ -382,6 +382,7 @@ def huge(env, classes, workdir, results, sizes):
         jobs = [Job(n, [sleep, "100000"], guard=True) for n in names]
         d = cls(env, wd)
         d.capacity = count + 64  # room for the ADDs of costs_at_scale
+        d.http = not one_by_one  # costs_at_scale scrapes /metrics
         try:
             d.start(jobs if one_by_one else [])
             row = {"jobs": 0, "seconds": 0.0}
