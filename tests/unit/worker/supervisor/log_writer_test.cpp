@@ -6,10 +6,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
@@ -244,15 +245,57 @@ TEST(LogWriter, ABulkWriterRefillsItsChunks) {
   EXPECT_TRUE(slurp(path) == want) << "the file differs from what was queued";
 }
 
+// Holds every thread of libuv's pool until released, so that work queued
+// meanwhile waits, as a batch in a slow write does: blockers are queued
+// until one does not start, which shows every thread taken.
+class PoolHold {
+ public:
+  explicit PoolHold(uv_loop_t* loop) {
+    for (;;) {
+      auto* work = new uv_work_t;
+      work->data = this;
+      ++queued_;
+      uv_queue_work(loop, work, block, [](uv_work_t* w, int) { delete w; });
+      std::unique_lock lock(m_);
+      if (!cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return started_ == queued_; })) return;
+    }
+  }
+  // Waits for every blocker to be done with this object.
+  ~PoolHold() {
+    release();
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return finished_ == queued_; });
+  }
+  void release() {
+    std::lock_guard lock(m_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  static void block(uv_work_t* w) {
+    auto* self = static_cast<PoolHold*>(w->data);
+    std::unique_lock lock(self->m_);
+    ++self->started_;
+    self->cv_.notify_all();
+    self->cv_.wait(lock, [&] { return self->released_; });
+    ++self->finished_;
+    self->cv_.notify_all();
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  int queued_ = 0, started_ = 0, finished_ = 0;
+  bool released_ = false;
+};
+
 // A tick that comes while the last batch of a burst is being written finds
 // nothing queued but the batch in flight, so it may not give the chunks
 // back; the batch's end must then see to it, or they stay until files are
-// closed, minutes later. The log file here is a FIFO whose reader comes
-// late, so that the batch is in flight over many ticks.
+// closed, minutes later. The pool is held here, so that the batch is in
+// flight over many ticks.
 TEST(LogWriter, TheChunksOfABurstGoBackAfterALastBatchThatTicksCameDuring) {
   TempDir d;
   std::string path = d.path + "/late.log";
-  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
   std::vector<std::string> texts;
   std::string text;
   for (uint64_t n = 0; text.size() < 3 * LogWriter::kChunkBytes; ++n) {
@@ -260,18 +303,6 @@ TEST(LogWriter, TheChunksOfABurstGoBackAfterALastBatchThatTicksCameDuring) {
     text += texts.back() + "\n";
   }
   std::vector<std::string_view> lines(texts.begin(), texts.end());
-  std::string got;
-  std::thread reader([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10 * LogWriter::kFlushMs));
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    char buf[65536];
-    while (fd >= 0 && got.size() < text.size()) {
-      ssize_t r = read(fd, buf, sizeof buf);
-      if (r <= 0) break;
-      got.append(buf, size_t(r));
-    }
-    if (fd >= 0) close(fd);
-  });
   uv_loop_t loop;
   uv_loop_init(&loop);
   {
@@ -279,14 +310,17 @@ TEST(LogWriter, TheChunksOfABurstGoBackAfterALastBatchThatTicksCameDuring) {
     uv_timer_t keep;  // the writer's timer keeps no loop alive
     uv_timer_init(&loop, &keep);
     uv_timer_start(&keep, [](uv_timer_t*) {}, 60000, 0);
+    PoolHold hold(&loop);
     w.append_lines(path, "", lines, {});  // in whole chunks, which are kept once written
     w.flush();
-    ASSERT_EQ(w.queued_bytes(), 0u) << "the whole burst is one batch, blocked on the FIFO";
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (got.size() < text.size() && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_EQ(w.queued_bytes(), 0u) << "the whole burst is one batch, waiting for the pool";
+    // Ten ticks while it waits.
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(10 * LogWriter::kFlushMs);
+         std::chrono::steady_clock::now() < until;) {
       uv_run(&loop, UV_RUN_NOWAIT);
       usleep(1000);
     }
+    hold.release();
     // The batch's end hands its chunks back (while in flight they count
     // nowhere); then a tick must let them go.
     for (int n = 0; n < 5000 && w.held_bytes() <= LogWriter::kFlushBytes; ++n) {
@@ -304,8 +338,36 @@ TEST(LogWriter, TheChunksOfABurstGoBackAfterALastBatchThatTicksCameDuring) {
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  reader.join();
-  EXPECT_TRUE(got == text) << "the FIFO's reader got " << got.size() << " of " << text.size() << " bytes";
+  EXPECT_TRUE(slurp(path) == text) << "the file differs from what was queued";
+}
+
+// A FIFO where a log file belongs (put there by hand, say) is refused at
+// once: opened for writing, it would wait for a reader, and every job's
+// log with it.
+TEST(LogWriter, AFifoWhereALogFileBelongsIsRefusedAndTheOthersAreWritten) {
+  TempDir d;
+  std::string fifo = d.path + "/fifo.log", file = d.path + "/file.log";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    LogWriter w(&loop);
+    w.append(fifo, "lost\n");
+    w.append(file, "kept\n");
+    settle(&loop, w);
+    EXPECT_EQ(uv_loop_alive(&loop), 0) << "the batch still waits on the FIFO";
+    EXPECT_EQ(slurp(file), "kept\n");
+    w.append(file, "and more\n");
+    settle(&loop, w);
+    EXPECT_EQ(slurp(file), "kept\nand more\n");
+    // Frees a writer that waits on the FIFO all the same, so that the test
+    // ends when it fails.
+    int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    w.close();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (reader >= 0) close(reader);
+  }
+  uv_loop_close(&loop);
 }
 
 // A hundred jobs printing a line each hold about their lines, not a
