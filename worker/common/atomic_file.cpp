@@ -46,6 +46,22 @@ bool write_all(int fd, std::span<const std::string_view> pieces) {
   return true;
 }
 
+// O_NONBLOCK changes nothing for a regular file.
+int open_append_file(const std::string& path, std::string& error) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0644);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return -1;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = "it is not a regular file";
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 bool make_dirs(const std::string& path) {
   for (size_t i = 1; i <= path.size(); ++i)
     if (i == path.size() || path[i] == '/') mkdir(path.substr(0, i).c_str(), 0755);

@@ -22,6 +22,12 @@ bool write_all(int fd, std::string_view data);
 // as the system's iovec limit allows.
 bool write_all(int fd, std::span<const std::string_view> pieces);
 
+// Opens a log file to append to, made 0644 if missing: -1 with the error
+// sentence unless it is a regular file. Opened without waiting: a FIFO put
+// where a log file belongs would block open() until a reader came (and
+// each write until it read), and with it everything its writer writes.
+int open_append_file(const std::string& path, std::string& error);
+
 // Makes a folder and its parents (mkdir -p); false when it is not there after.
 bool make_dirs(const std::string& path);
 

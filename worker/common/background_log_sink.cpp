@@ -126,7 +126,8 @@ void BackgroundLogSink::State::write_file(const std::string& hour, const std::st
     if (fd >= 0) close(fd);
     std::string day_dir = dir + "/" + hour.substr(0, 8);
     make_dirs(day_dir);
-    fd = open((day_dir + "/" + hour + ".log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    std::string error;  // the server's own log has nowhere to say it
+    fd = open_append_file(day_dir + "/" + hour + ".log", error);
     open_hour = hour;
   }
   if (fd >= 0) write_all(fd, text);

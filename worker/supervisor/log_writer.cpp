@@ -44,25 +44,6 @@ void record_intent(int fd, shm::LogIntent& intent, uint64_t from) {
   intent.first.store(from, std::memory_order_release);
 }
 
-// Opened without waiting, and only a regular file: a FIFO put where a log
-// file belongs would block open() until a reader came (and each write
-// until it read), and with it every job's log, since the batches go out
-// one at a time. O_NONBLOCK changes nothing for a regular file.
-int open_log_file(const std::string& path, std::string& error) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0644);
-  if (fd < 0) {
-    error = std::strerror(errno);
-    return -1;
-  }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    error = "it is not a regular file";
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 }  // namespace
 
 LogWriter::LogWriter(uv_loop_t* loop) : loop_(loop), timer_(new uv_timer_t) {
@@ -240,7 +221,7 @@ void LogWriter::start_batch() {
         for (auto& item : static_cast<Batch*>(r->data)->items) {
           if (item.fd < 0) {
             make_dirs(item.path.substr(0, item.path.rfind('/')));
-            item.fd = open_log_file(item.path, item.error);
+            item.fd = open_append_file(item.path, item.error);
             if (item.fd < 0) continue;
           }
           if (item.cut >= 0 && ftruncate(item.fd, item.cut) != 0) {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,34 @@ TEST(AtomicFile, ReadingAMissingFileIsNoError) {
   std::string err;
   EXPECT_FALSE(read_file(d.path + "/none", err));
   EXPECT_EQ(err, "");
+}
+
+// A log file is appended to; anything else where one belongs is refused at
+// once, a FIFO whether or not a reader holds it open.
+TEST(AtomicFile, OnlyARegularFileIsOpenedToAppendTo) {
+  TempDir d;
+  std::string error;
+  std::string file = d.path + "/a.log";
+  for (const char* text : {"one\n", "two\n"}) {
+    int fd = open_append_file(file, error);
+    ASSERT_GE(fd, 0) << error;
+    ASSERT_TRUE(write_all(fd, std::string_view(text)));
+    close(fd);
+  }
+  struct stat st {};
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 8);
+
+  std::string fifo = d.path + "/fifo.log";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(open_append_file(fifo, error), -1);
+  EXPECT_EQ(error, std::strerror(ENXIO)) << "no reader: refused, not waited for";
+  int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  EXPECT_EQ(open_append_file(fifo, error), -1);
+  EXPECT_EQ(error, "it is not a regular file");
+  close(reader);
+  EXPECT_EQ(open_append_file(d.path, error), -1) << "a folder";
 }
 
 }  // namespace
