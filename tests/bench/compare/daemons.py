@@ -184,11 +184,10 @@ class BackendServer(Daemon):
         # A build with an HTTP face would serve it on the default port, which
         # the other contestant (or a parallel run) also wants; an older build
         # has none and knows no such option.
-        self.http_port = free_port() if self.http else None
-        http = ["--http-listen", f"127.0.0.1:{self.http_port}" if self.http else ""]
-        if not has_http_face(binary):
-            self.http_port = None
-        argv = [binary, "-c", conf] + (http if self.http_port else [])
+        has_face = has_http_face(binary)
+        self.http_port = free_port() if self.http and has_face else None
+        http = ["--http-listen", f"127.0.0.1:{self.http_port}" if self.http_port else ""]
+        argv = [binary, "-c", conf] + (http if has_face else [])
         self.proc = subprocess.Popen(argv, stdout=self.out, stderr=subprocess.STDOUT)
         try:
             wait_until(self._answers, 10, "backend-server to answer")
