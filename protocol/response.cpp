@@ -164,14 +164,37 @@ std::string_view code_name(Code code) {
   return "FAILED";
 }
 
+namespace {
+
+// The frame's length, once its JSON is written after the header at `start`.
+void patch_length(std::string& out, size_t start) {
+  auto len = static_cast<uint32_t>(out.size() - start - 4);
+  for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>((len >> (8 * i)) & 0xff);
+}
+
+}  // namespace
+
 void append_reply(std::string& out, Code code, std::string_view data_json, std::string_view error) {
   // Write the JSON in place and patch the length in front, so a big data
   // payload is copied once.
   size_t start = out.size();
   out.append(4, '\0');
   append_reply_json(out, code, data_json, error);
-  auto len = static_cast<uint32_t>(out.size() - start - 4);
-  for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>((len >> (8 * i)) & 0xff);
+  patch_length(out, start);
+}
+
+size_t begin_ok_reply(std::string& out) {
+  size_t start = out.size();
+  out.append(4, '\0');
+  out += "{\"code\":\"";
+  out += code_name(Code::kOk);
+  out += "\",\"data\":";
+  return start;
+}
+
+void end_reply(std::string& out, size_t start) {
+  out += '}';
+  patch_length(out, start);
 }
 
 std::string reply_json(Code code, std::string_view data_json, std::string_view error) {

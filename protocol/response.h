@@ -18,6 +18,13 @@ std::string_view code_name(Code code);
 void append_reply(std::string& out, Code code, std::string_view data_json = {},
                   std::string_view error = {});
 
+// An OK reply whose data is written straight into `out` after
+// begin_ok_reply(out), then closed by end_reply(out, start): for data too
+// large to be built apart and copied in (MEMALL of thousands of jobs).
+// begin_ok_reply returns where the frame starts.
+size_t begin_ok_reply(std::string& out);
+void end_reply(std::string& out, size_t start);
+
 // The same reply without the frame header: the JSON object alone.
 std::string reply_json(Code code, std::string_view data_json = {}, std::string_view error = {});
 

@@ -28,7 +28,12 @@ Session::Step FramedSession::step(std::string& out, uint64_t ticket) {
 }
 
 bool FramedSession::answered(std::string framed_reply, std::string& out) {
-  out += framed_reply;
+  // A reply made on the thread pool can be megabytes: taken over, not
+  // copied, when nothing is queued before it.
+  if (out.empty())
+    out = std::move(framed_reply);
+  else
+    out += framed_reply;
   return true;
 }
 

@@ -128,35 +128,47 @@ JobsTaken take_jobs(const shm::Segment& seg, const dashboard::UsageHistory* usag
 
 // Not cached: uptime and memory change by the second.
 void statusall_detail(const JobsTaken& taken, std::string& out) {
-  std::string data = "{";
+  size_t start = protocol::begin_ok_reply(out);
+  out.push_back('{');
   for (size_t i = 0; i < taken.jobs.size(); ++i) {
     const shm::JobInfo& info = taken.jobs[i];
-    if (i) data.push_back(',');
-    protocol::append_json_string(data, info.name);
-    data.push_back(':');
-    append_job_detail(data, info, taken.now, nullptr, taken.cpu[i]);
+    if (i) out.push_back(',');
+    protocol::append_json_string(out, info.name);
+    out.push_back(':');
+    append_job_detail(out, info, taken.now, nullptr, taken.cpu[i]);
   }
-  data.push_back('}');
-  append_reply(out, Code::kOk, data);
+  out.push_back('}');
+  protocol::end_reply(out, start);
 }
 
 // Answers with build(taken, out) at once, or on `loop`'s thread pool when
-// it reads /proc for more jobs than is worth a stall of the loop.
-bool from_proc(JobsTaken taken, void (*build)(const JobsTaken&, std::string&), uv_loop_t* loop,
-               std::string& out, const Queries::Later& later) {
-  if (!loop || taken.running <= Queries::kProcReadsOnLoop) {
+// it is `heavy`: more work than is worth a stall of the loop.
+template <class Taken>
+bool build_reply(Taken taken, bool heavy, void (*build)(const Taken&, std::string&), uv_loop_t* loop,
+                 std::string& out, const Queries::Later& later) {
+  if (!loop || !heavy) {
     build(taken, out);
     return true;
   }
   struct Work {
-    JobsTaken taken;
+    Taken taken;
     std::string reply;
   };
   auto work = std::make_shared<Work>(Work{std::move(taken), {}});
   run_in_pool(
-      loop, [work, build] { build(work->taken, work->reply); },
+      loop,
+      [work, build] {
+        build(work->taken, work->reply);
+        work->taken = Taken{};  // freed here, not on the loop
+      },
       [work, later] { later(std::move(work->reply)); });
   return false;
+}
+
+bool from_proc(JobsTaken taken, void (*build)(const JobsTaken&, std::string&), uv_loop_t* loop,
+               std::string& out, const Queries::Later& later) {
+  bool heavy = taken.running > Queries::kProcReadsOnLoop;
+  return build_reply(std::move(taken), heavy, build, loop, out, later);
 }
 
 // The `since` extension: the lines numbered N and later, and the next N.
@@ -197,17 +209,20 @@ void mem(Query& q) {
 }
 
 void memall(const JobsTaken& taken, std::string& out) {
-  std::string data = "{";
+  size_t start = protocol::begin_ok_reply(out);
+  out.push_back('{');
+  bool first = true;
   for (const shm::JobInfo& info : taken.jobs) {
     auto kb = info.up() ? rss_kb(info.pid) : std::nullopt;
     if (!kb) continue;
-    if (data.size() > 1) data.push_back(',');
-    protocol::append_json_string(data, info.name);
-    data.push_back(':');
-    data += std::to_string(*kb);
+    if (!first) out.push_back(',');
+    first = false;
+    protocol::append_json_string(out, info.name);
+    out.push_back(':');
+    out += std::to_string(*kb);
   }
-  data.push_back('}');
-  append_reply(out, Code::kOk, data);
+  out.push_back('}');
+  protocol::end_reply(out, start);
 }
 
 void servermem(Query& q) {
@@ -236,24 +251,42 @@ void usage(Query& q, const dashboard::UsageHistory* usage) {
   append_reply(q.out, Code::kOk, data);
 }
 
+void usageall_data(const dashboard::UsageHistory::Recent& recent, std::string& out) {
+  // Sized once for mostly "null" points: growing by doubling would fill
+  // fresh pages twice over (new memory's page faults were a large
+  // part of a build's time in the profiles of /metrics).
+  out.reserve(out.size() + recent.size() * (2 * recent.points() * 5 + 48));
+  size_t start = protocol::begin_ok_reply(out);
+  out.push_back('{');
+  for (size_t i = 0; i < recent.size(); ++i) {
+    if (i) out.push_back(',');
+    protocol::append_json_string(out, recent.name(i));
+    out.push_back(':');
+    recent.append(out, i);
+  }
+  out.push_back('}');
+  protocol::end_reply(out, start);
+}
+
 // USAGEALL: the last `points` samples (30 unless given) of every job.
-void usageall(Query& q, const dashboard::UsageHistory* usage) {
+bool usageall(Query& q, const dashboard::UsageHistory* usage, uv_loop_t* loop, const Queries::Later& later) {
   int64_t points = 30;
   if (const rapidjson::Value* p = param(q.params, "points")) {
     auto n = protocol::coerce_int(*p);
     if (!n || *n < 1 || *n > int64_t(dashboard::UsageHistory::kPoints)) {
       append_reply(q.out, Code::kFailed, {},
                    "points must be an integer from 1 to " + std::to_string(dashboard::UsageHistory::kPoints));
-      return;
+      return true;
     }
     points = *n;
   }
+  std::vector<std::string> names;
+  names.reserve(q.seg.table().count());
+  q.seg.table().for_each([&](const shm::JobInfo& info, const std::string&) { names.push_back(info.name); });
+  bool heavy = names.size() * size_t(points) * 2 > Queries::kUsageValuesOnLoop;
   dashboard::UsageHistory none;
-  const dashboard::UsageHistory& from = usage ? *usage : none;
-  int64_t now = now_seconds();
-  append_reply(q.out, Code::kOk, jobs_object(q.seg, false, [&](std::string& out, const shm::JobInfo& info, const std::string&) {
-    from.append_recent(out, info.name, size_t(points), now);
-  }));
+  auto recent = (usage ? *usage : none).recent(std::move(names), size_t(points), now_seconds());
+  return build_reply(std::move(recent), heavy, usageall_data, loop, q.out, later);
 }
 
 }  // namespace
@@ -288,7 +321,7 @@ bool Queries::answer(protocol::CoreCommand command, std::string_view job, const 
     case kServerMem: servermem(q); return true;
     case kServerRead: serverread(q); return true;
     case kUsage: usage(q, usage_); return true;
-    case kUsageAll: usageall(q, usage_); return true;
+    case kUsageAll: return usageall(q, usage_, loop_, later);
     case kAdd: case kDelete: case kUpdate: case kStart: case kStop: case kRestart: break;
   }
   append_reply(out, Code::kFailed, {}, "not a query");

@@ -28,7 +28,10 @@ class Queries {
   // pool and the loop serves others meanwhile. Up to it they are answered
   // at once, for less than the hop to the pool and back would cost.
   static constexpr size_t kProcReadsOnLoop = 64;
-  // The loop whose thread pool reads /proc; without one every answer is
+  // USAGEALL formats about 25 values a microsecond here (a job's memory and
+  // CPU at each point): past this many it is built on the pool.
+  static constexpr size_t kUsageValuesOnLoop = 16384;
+  // The loop whose thread pool reads /proc and builds large replies; without one every answer is
   // made at once.
   void set_pool(uv_loop_t* loop) { loop_ = loop; }
 

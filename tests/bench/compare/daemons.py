@@ -290,8 +290,9 @@ class BackendServer(Daemon):
 
     def costs_at_scale(self, names, seconds):
         """9, backend-server alone: at the count of jobs reached, what grows
-        with it. MEMALL and GETALL (1 client), and STATUS of one job while
-        another client asks MEMALL; a scrape of /metrics, and STATUS while
+        with it. MEMALL, GETALL and USAGEALL (the dashboard's 30 points, and
+        a day's) from 1 client, and STATUS of one job while another client
+        asks MEMALL or a day's USAGEALL; a scrape of /metrics, and STATUS while
         they follow each other (with the HTTP face on); one more ADD at a
         time (the
         settings file is saved with every job in it); a schedule for every
@@ -307,19 +308,23 @@ class BackendServer(Daemon):
                 raise RuntimeError(f"backend-server: {args[-1]} failed: {r}")
             return r
 
-        for key, request in (("mem_all", "MEMALL"), ("get_all", "GETALL")):
+        day = 'USAGEALL {"points":1440}'
+        for key, request in (("mem_all", "MEMALL"), ("get_all", "GETALL"), ("usage_all", "USAGEALL"),
+                             ("usage_all_day", day)):
             r = load("--seconds", str(seconds), "--request", request)
             out[f"{key}_p50_us"], out[f"{key}_p99_us"] = r["p50_us"], r["p99_us"]
-        # What a MEMALL costs the others: STATUS of one job on a second
-        # connection while the first asks MEMALL without a pause.
-        mem_all = subprocess.Popen([self.env.loadgen, "--port", str(self.port), "--clients", "1",
-                                    "--seconds", str(seconds), "--request", "MEMALL"],
-                                   stdout=subprocess.DEVNULL)
-        try:
-            r = load("--seconds", str(seconds), "--request", 'STATUS {"jobname":"%s"}' % names[0])
-        finally:
-            mem_all.wait()
-        out["status_beside_mem_all_p50_us"], out["status_beside_mem_all_p99_us"] = r["p50_us"], r["p99_us"]
+        # What such a request costs the others: STATUS of one job on a
+        # second connection while the first asks it without a pause.
+        for key, request in (("mem_all", "MEMALL"), ("usage_all_day", day)):
+            other = subprocess.Popen([self.env.loadgen, "--port", str(self.port), "--clients", "1",
+                                      "--seconds", str(seconds), "--request", request],
+                                     stdout=subprocess.DEVNULL)
+            try:
+                r = load("--seconds", str(seconds), "--request", 'STATUS {"jobname":"%s"}' % names[0])
+            finally:
+                other.wait()
+            out[f"status_beside_{key}_p50_us"], out[f"status_beside_{key}_p99_us"] = r["p50_us"], r["p99_us"]
+            out[f"status_beside_{key}_rps"] = r["rps"]
         if self.http_port:
             out.update(self._scrapes(names[0], seconds))
         r = load("--each", "50", "--request",

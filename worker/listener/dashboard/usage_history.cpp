@@ -1,6 +1,8 @@
 #include "worker/listener/dashboard/usage_history.h"
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <cmath>
 #include <iterator>
 
@@ -13,18 +15,31 @@ UsageHistory::Hour::Hour() {
   std::fill(std::begin(cpu), std::end(cpu), kNoCpu);
 }
 
+UsageHistory::Hour& UsageHistory::Track::writable(size_t h) {
+  auto& hour = hours[h];
+  if (!hour) {
+    hour = std::make_shared<Hour>();
+  } else if (hour.use_count() > 1) {
+    hour = std::make_shared<Hour>(*hour);  // a view reads it, perhaps on another thread
+  } else {
+    // Views are taken on this thread only, so a count of one stays one. A
+    // view just let go on the pool: its reads happen before these writes.
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  return *hour;
+}
+
 void UsageHistory::Track::put(size_t point, uint32_t mem, uint16_t cpu_tenths) {
-  auto& hour = hours[point / kHourPoints];
-  if (!hour) hour = std::make_unique<Hour>();
-  hour->mem_kb[point % kHourPoints] = mem;
-  hour->cpu[point % kHourPoints] = cpu_tenths;
+  Hour& hour = writable(point / kHourPoints);
+  hour.mem_kb[point % kHourPoints] = mem;
+  hour.cpu[point % kHourPoints] = cpu_tenths;
 }
 
 void UsageHistory::Track::clear(size_t point) {
-  if (auto& hour = hours[point / kHourPoints]) {
-    hour->mem_kb[point % kHourPoints] = kNoMem;
-    hour->cpu[point % kHourPoints] = kNoCpu;
-  }
+  if (!hours[point / kHourPoints]) return;
+  Hour& hour = writable(point / kHourPoints);
+  hour.mem_kb[point % kHourPoints] = kNoMem;
+  hour.cpu[point % kHourPoints] = kNoCpu;
 }
 
 UsageHistory::Probes UsageHistory::take(const shm::JobTable& table) {
@@ -94,46 +109,76 @@ std::optional<UsageHistory::Latest> UsageHistory::latest(std::string_view name) 
   return it == tracks_.end() ? std::nullopt : it->second.latest;
 }
 
-void UsageHistory::append_series(std::string& out, const Track* t, int64_t last_minute, size_t points) const {
-  auto value_at = [&](int64_t m, bool mem) -> std::optional<double> {
-    if (!t || t->last_minute < 0 || m > t->last_minute || m <= t->last_minute - int64_t(kPoints) || m < 0)
-      return std::nullopt;
-    size_t i = size_t(m) % kPoints;
-    const Hour* hour = t->hours[i / kHourPoints].get();
-    if (!hour || hour->mem_kb[i % kHourPoints] == kNoMem) return std::nullopt;
-    if (mem) return hour->mem_kb[i % kHourPoints];
-    if (hour->cpu[i % kHourPoints] == kNoCpu) return std::nullopt;
-    return hour->cpu[i % kHourPoints] / 10.0;
-  };
+void UsageHistory::append_series(std::string& out, const HourRef* hours, int64_t first_hour, int64_t last_written,
+                                 int64_t last_minute, size_t points) {
+  const int64_t first = last_minute - int64_t(points) + 1;
+  // Minutes with a point: within the day up to the newest one written.
+  const int64_t from = last_written < 0 ? INT64_MAX : std::max<int64_t>(last_written - int64_t(kPoints) + 1, 0);
+  const int64_t to = last_written;
+  char buf[24];
   for (bool mem : {true, false}) {
     out += mem ? "\"mem\":[" : ",\"cpu\":[";
-    for (size_t k = 0; k < points; ++k) {
-      if (k) out += ',';
-      auto v = value_at(last_minute - int64_t(points - 1 - k), mem);
-      if (!v)
+    for (int64_t m = first; m <= last_minute; ++m) {
+      if (m != first) out += ',';
+      const Hour* hour = m >= from && m <= to ? hours[m / int64_t(kHourPoints) - first_hour].get() : nullptr;
+      const size_t i = size_t(m) % kHourPoints;  // an hour of the day begins at a multiple of kHourPoints
+      if (!hour || hour->mem_kb[i] == kNoMem || (!mem && hour->cpu[i] == kNoCpu)) {
         out += "null";
-      else if (mem)
-        out += std::to_string(static_cast<uint64_t>(*v));
-      else
-        protocol::append_json_decimal(out, *v);
+      } else if (mem) {
+        out.append(buf, std::to_chars(buf, buf + sizeof buf, hour->mem_kb[i]).ptr);
+      } else {
+        // Tenths of a percent, as "%.1f" of the percent would print them.
+        char* end = std::to_chars(buf, buf + sizeof buf, hour->cpu[i] / 10).ptr;
+        *end++ = '.';
+        *end++ = char('0' + hour->cpu[i] % 10);
+        out.append(buf, end);
+      }
     }
     out += ']';
   }
 }
 
+UsageHistory::Recent UsageHistory::recent(std::vector<std::string> names, size_t points, int64_t now_s) const {
+  Recent view;
+  view.points_ = std::min(std::max<size_t>(points, 1), kPoints);
+  view.last_minute_ = now_s / kStepSeconds;
+  const int64_t first = std::max<int64_t>(view.last_minute_ - int64_t(view.points_) + 1, 0);
+  view.first_hour_ = first / int64_t(kHourPoints);
+  view.hours_each_ = size_t(view.last_minute_ / int64_t(kHourPoints) - view.first_hour_ + 1);
+  view.series_.reserve(names.size());
+  view.hours_.reserve(names.size() * view.hours_each_);
+  for (std::string& name : names) {
+    auto it = tracks_.find(name);
+    view.series_.push_back({std::move(name), it == tracks_.end() ? -1 : it->second.last_minute});
+    for (size_t k = 0; k < view.hours_each_; ++k) {
+      if (it == tracks_.end()) {
+        view.hours_.emplace_back();
+        continue;
+      }
+      const int64_t hour = view.first_hour_ + int64_t(k);
+      view.hours_.push_back(it->second.hours[size_t(hour) % (kPoints / kHourPoints)]);
+    }
+  }
+  return view;
+}
+
+void UsageHistory::Recent::append(std::string& out, size_t i) const {
+  const Series& s = series_[i];
+  out += '{';
+  append_series(out, hours_.data() + i * hours_each_, first_hour_, s.last_written, last_minute_, points_);
+  out += '}';
+}
+
 void UsageHistory::append_day(std::string& out, std::string_view name, int64_t now_s) const {
-  auto it = tracks_.find(std::string(name));
   int64_t minute = now_s / kStepSeconds;
   out += "{\"step\":" + std::to_string(kStepSeconds) + ",\"end\":" + std::to_string(minute * kStepSeconds) + ",";
-  append_series(out, it == tracks_.end() ? nullptr : &it->second, minute, kPoints);
+  auto view = recent({std::string(name)}, kPoints, now_s);
+  append_series(out, view.hours_.data(), view.first_hour_, view.series_[0].last_written, minute, kPoints);
   out += '}';
 }
 
 void UsageHistory::append_recent(std::string& out, std::string_view name, size_t points, int64_t now_s) const {
-  auto it = tracks_.find(std::string(name));
-  out += '{';
-  append_series(out, it == tracks_.end() ? nullptr : &it->second, now_s / kStepSeconds, std::min(points, kPoints));
-  out += '}';
+  recent({std::string(name)}, points, now_s).append(out, 0);
 }
 
 }  // namespace backend::worker::dashboard

@@ -66,6 +66,41 @@ class UsageHistory {
   // {"mem":[...],"cpu":[...]}: the last `points` minutes only (USAGEALL).
   void append_recent(std::string& out, std::string_view name, size_t points, int64_t now_s) const;
 
+ private:
+  struct Hour;
+  using HourRef = std::shared_ptr<const Hour>;
+
+ public:
+  // The last `points` minutes of some jobs as they stood when taken, to be
+  // appended anywhere: USAGEALL of many jobs is built on the listener's
+  // thread pool (1,440 points of 3,000 jobs held its loop for 350 ms). A
+  // view shares the hours it needs with the history, which copies an hour
+  // before it writes into one that a view still holds.
+  class Recent {
+   public:
+    size_t size() const { return series_.size(); }
+    const std::string& name(size_t i) const { return series_[i].name; }
+    size_t points() const { return points_; }
+    // {"mem":[...],"cpu":[...]} of the i-th job.
+    void append(std::string& out, size_t i) const;
+
+   private:
+    friend class UsageHistory;
+    struct Series {
+      std::string name;
+      int64_t last_written = -1;  // the newest minute the history had; -1: none
+    };
+    std::vector<Series> series_;
+    // For each series in turn, the hours from first_hour_ to last_minute_'s
+    // (hours since the epoch), hours_each_ of them; null: no points there.
+    std::vector<HourRef> hours_;
+    int64_t first_hour_ = 0;
+    size_t hours_each_ = 0;
+    int64_t last_minute_ = 0;
+    size_t points_ = 0;
+  };
+  Recent recent(std::vector<std::string> names, size_t points, int64_t now_s) const;
+
   size_t jobs() const { return tracks_.size(); }
   // Hours of points held over all jobs: what the history costs.
   size_t hours_held() const;
@@ -89,12 +124,17 @@ class UsageHistory {
     std::optional<Latest> latest;
     int64_t last_minute = -1;  // the newest minute written
     // By (minute % kPoints) / kHourPoints; null: no point in that hour.
-    std::array<std::unique_ptr<Hour>, kPoints / kHourPoints> hours;
+    std::array<std::shared_ptr<Hour>, kPoints / kHourPoints> hours;
     uint64_t seen = 0;  // the sample that last found the job
     void put(size_t point, uint32_t mem_kb, uint16_t cpu);
     void clear(size_t point);
+    // The hour to write into: its own, not one a Recent view holds.
+    Hour& writable(size_t hour);
   };
-  void append_series(std::string& out, const Track* t, int64_t last_minute, size_t points) const;
+  // The series of `points` minutes to last_minute; hours[k] holds the
+  // points of the hour first_hour + k (hours since the epoch).
+  static void append_series(std::string& out, const HourRef* hours, int64_t first_hour, int64_t last_written,
+                            int64_t last_minute, size_t points);
 
   Reader reader_;
   std::unordered_map<std::string, Track> tracks_;

@@ -1,9 +1,11 @@
 // The queries that read every running job's /proc (MEMALL, STATUSALL's
-// detail): answered at once for a few jobs, from the thread pool for many,
-// and the same either way.
+// detail) or format much of its history (USAGEALL): answered at once for a
+// few jobs, from the thread pool for many, and the same either way.
 #include "worker/listener/queries.h"
 
 #include <unistd.h>
+
+#include <ctime>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -146,6 +148,45 @@ TEST_F(QueriesTest, StatusAllDetailOfAFewIsTheSameAnswerAtOnce) {
   auto [bad, bad_now] = ask(CoreCommand::kStatusAll, R"({"detail":"yes please"})");
   EXPECT_TRUE(bad_now);
   EXPECT_EQ(bad, R"x({"code":"FAILED","error":"detail must be a boolean (true or false)"})x");
+}
+
+// USAGEALL formats two values a point a job: past kUsageValuesOnLoop it is
+// built on the pool, the same answer.
+TEST_F(QueriesTest, UsageAllOfManyPointsComesFromThePoolAsItWouldAtOnce) {
+  add_jobs(kMany);
+  // USAGEALL's points end at this minute of the wall clock.
+  const int64_t wall = std::time(nullptr);
+  g_cpu_seconds = 10;
+  usage_.sample(seg_.seg.table(), 100, wall);
+  g_cpu_seconds = 10.5;
+  usage_.sample(seg_.seg.table(), 101, wall);
+  const size_t points = Queries::kUsageValuesOnLoop / (2 * (kMany + 1)) + 1;
+  const std::string params = R"({"points":)" + std::to_string(points) + "}";
+  auto [at_once, now] = ask(CoreCommand::kUsageAll, params.c_str());
+  EXPECT_TRUE(now) << "without a pool";
+  queries_.set_pool(&loop_);
+  auto [pooled, pooled_now] = ask(CoreCommand::kUsageAll, params.c_str());
+  EXPECT_FALSE(pooled_now);
+  if (std::time(nullptr) / 60 == wall / 60) {  // else a minute on
+    EXPECT_EQ(pooled, at_once);
+  }
+  auto d = data_of(pooled);
+  ASSERT_EQ(d["data"].MemberCount(), kMany + 1);
+  // The sampled minute is the last point, or the one before if the clock
+  // turned a minute meanwhile.
+  const auto& up = d["data"]["up0"];
+  ASSERT_EQ(up["mem"].Size(), points);
+  size_t at = up["mem"][points - 1].IsNull() ? points - 2 : points - 1;
+  EXPECT_EQ(up["mem"][at].GetInt64(), 4096);
+  EXPECT_DOUBLE_EQ(up["cpu"][at].GetDouble(), 50.0);
+  EXPECT_TRUE(up["mem"][0].IsNull());
+  EXPECT_TRUE(d["data"]["down"]["mem"][at].IsNull());
+  auto [few, few_now] = ask(CoreCommand::kUsageAll, R"({"points":2})");
+  EXPECT_TRUE(few_now) << (kMany + 1) * 4 << " values are formatted at once";
+  EXPECT_EQ(data_of(few)["data"]["up0"]["mem"].Size(), 2u);
+  auto [bad, bad_now] = ask(CoreCommand::kUsageAll, R"({"points":1441})");
+  EXPECT_TRUE(bad_now);
+  EXPECT_EQ(bad, R"x({"code":"FAILED","error":"points must be an integer from 1 to 1440"})x");
 }
 
 }  // namespace

@@ -314,6 +314,65 @@ TEST_F(UsageHistoryTest, AppendRecentGivesTheLastNPoints) {
   EXPECT_EQ(tail(unknown["mem"], 3), (std::vector<std::string>{"null", "null", "null"}));
 }
 
+// USAGEALL of many jobs is built on the thread pool from a view taken on
+// the loop, while the loop goes on sampling: the view keeps what it was
+// taken with, and the history what was sampled after.
+TEST_F(UsageHistoryTest, AViewKeepsThePointsItWasTakenWithWhileTheHistoryMovesOn) {
+  uint32_t a = add("a");
+  add("never");
+  run(a, 1001);
+  uses(1001, 100, 1.0);
+  history.sample(seg.seg.table(), 100.0, T);
+  auto view = history.recent({"a", "never", "nosuch"}, 3, T + 30);
+  ASSERT_EQ(view.size(), 3u);
+  EXPECT_EQ(view.name(1), "never");
+  uses(1001, 200, 1.0);
+  history.sample(seg.seg.table(), 130.0, T + 30);  // the same minute, written over
+  uses(1001, 300, 1.0);
+  history.sample(seg.seg.table(), 160.0, T + 60);  // the next
+  seg.seg.table().remove("a");
+  auto text = [&](size_t i) {
+    std::string out;
+    view.append(out, i);
+    return out;
+  };
+  EXPECT_EQ(text(0), R"({"mem":[null,null,100],"cpu":[null,null,null]})");
+  EXPECT_EQ(text(1), R"({"mem":[null,null,null],"cpu":[null,null,null]})");
+  EXPECT_EQ(text(2), text(1)) << "a job the history never saw";
+  auto now = recent("a", 3, T + 60);
+  EXPECT_EQ(tail(now["mem"], 3), (std::vector<std::string>{"null", "200.000000", "300.000000"}))
+      << "the history wrote its own copy of the hour the view held";
+  history.sample(seg.seg.table(), 190.0, T + 90);
+  EXPECT_EQ(history.jobs(), 1u) << "a deleted job's history goes, whatever a view still holds";
+  EXPECT_EQ(text(0), R"({"mem":[null,null,100],"cpu":[null,null,null]})");
+}
+
+// A view of a whole day holds every hour of it, across the wrap of the
+// day's ring of hours.
+TEST_F(UsageHistoryTest, AViewOfADayHasEveryHourOfIt) {
+  uint32_t a = add("a");
+  run(a, 1001);
+  const int64_t hour = (T / 3600 + 1) * 3600;
+  for (int64_t h = 0; h < 30; ++h) {  // a point at ten past every hour, for 30 hours
+    uses(1001, 1000 + uint64_t(h), 1.0);
+    history.sample(seg.seg.table(), 100.0 + 3600.0 * double(h), hour + 3600 * h + 600);
+  }
+  const int64_t now = hour + 3600 * 29 + 600;
+  auto view = history.recent({"a"}, UsageHistory::kPoints, now);
+  std::string out;
+  view.append(out, 0);
+  rapidjson::Document d;
+  d.Parse(out.c_str());
+  ASSERT_TRUE(d.IsObject()) << out;
+  EXPECT_EQ(non_null(d["mem"]), 24u) << "one point an hour over the last day";
+  EXPECT_EQ(d["mem"][1439].GetDouble(), 1029.0);
+  EXPECT_EQ(d["mem"][1439 - 60].GetDouble(), 1028.0);
+  EXPECT_EQ(d["mem"][1439 - 23 * 60].GetDouble(), 1006.0);
+  std::string day_text;
+  history.append_recent(day_text, "a", UsageHistory::kPoints, now);
+  EXPECT_EQ(day_text, out) << "USAGE's series and USAGEALL's are the same";
+}
+
 // Memory comes an hour of points at a time as a job's minutes do: 10,000
 // jobs started a minute ago hold an hour each, not a day each; a job that
 // ran for days holds at most the day.
