@@ -45,6 +45,16 @@ class UsageHistoryTest : public ::testing::Test {
     seg.seg.table().mark_started(slot, pid, ticks, T, 0, shm::StartReason::kManual);
   }
   static void uses(pid_t pid, uint64_t rss_kb, double cpu_s) { fake_proc()[pid] = ProcUsage{rss_kb * 1024, cpu_s}; }
+  // "a" running as pid 1001 (100 kB, 1 CPU second), sampled at T, and
+  // "never", which never ran: returns a's slot.
+  uint32_t one_sampled_one_never_run() {
+    uint32_t a = add("a");
+    add("never");
+    run(a, 1001);
+    uses(1001, 100, 1.0);
+    history.sample(seg.seg.table(), 100.0, T);
+    return a;
+  }
 
   rapidjson::Document day(const std::string& name, int64_t now_s) {
     std::string out;
@@ -150,11 +160,7 @@ TEST_F(UsageHistoryTest, ASampleTakenThenReadElsewhereIsFiledAsTaken) {
 }
 
 TEST_F(UsageHistoryTest, AJobThatIsDownOrUnreadableHasNoLatest) {
-  uint32_t a = add("a");
-  add("never");
-  run(a, 1001);
-  uses(1001, 100, 1.0);
-  history.sample(seg.seg.table(), 100.0, T);
+  uint32_t a = one_sampled_one_never_run();
   EXPECT_TRUE(history.latest("a"));
   EXPECT_FALSE(history.latest("never"));
   EXPECT_EQ(history.jobs(), 2u) << "every job of the table is tracked";
@@ -318,11 +324,7 @@ TEST_F(UsageHistoryTest, AppendRecentGivesTheLastNPoints) {
 // the loop, while the loop goes on sampling: the view keeps what it was
 // taken with, and the history what was sampled after.
 TEST_F(UsageHistoryTest, AViewKeepsThePointsItWasTakenWithWhileTheHistoryMovesOn) {
-  uint32_t a = add("a");
-  add("never");
-  run(a, 1001);
-  uses(1001, 100, 1.0);
-  history.sample(seg.seg.table(), 100.0, T);
+  one_sampled_one_never_run();
   auto view = history.recent({"a", "never", "nosuch"}, 3, T + 30);
   ASSERT_EQ(view.size(), 3u);
   EXPECT_EQ(view.name(1), "never");
