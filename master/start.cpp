@@ -16,6 +16,7 @@
 #include "master/checked_config.h"
 #include "master/daemon.h"
 #include "master/listen_socket.h"
+#include "master/wakeup_policy.h"
 #include "plugins/registry.h"
 #include "worker/common/atomic_file.h"
 #include "worker/common/jobs_file.h"
@@ -85,10 +86,11 @@ std::optional<std::string> Master::prepare() {
 }
 
 // What every start makes anew, a plain one and an upgraded one alike: the
-// signals, the subreaper, the channels to the workers, the fd limit.
+// signals, the subreaper, the scheduling policy, the channels to the workers, the fd limit.
 std::optional<std::string> Master::prepare_channels() {
   setup_signals();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
+  if (auto err = yield_on_wakeups()) spdlog::warn("{}", *err);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel_) != 0)
     return std::string("cannot create the worker channel: ") + std::strerror(errno);
   worker::size_channel_socket(channel_[0]);

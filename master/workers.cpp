@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "master/now_ms.h"
+#include "master/wakeup_policy.h"
 #include "plugins/registry.h"
 #include "shm/recovery.h"
 #include "worker/common/log.h"
@@ -111,6 +112,7 @@ void Master::child(Worker& w) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != pid_) _exit(0);
   prctl(PR_SET_NAME, listener ? "backend-listen" : "backend-superv");
+  wake_as_usual();
   // Until the worker's loop installs its handlers, a reload or logrotate
   // signal must not kill it with the default action.
   signal(SIGHUP, SIG_IGN);

@@ -2,6 +2,7 @@
 // buffersize, exec failures, and what happens to running jobs when the
 // supervisor is killed, stopped, or the whole server is told to stop.
 // Every job is a script of job_script.h.
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,6 +122,20 @@ class JobsTest : public testing::Test {
   }
   Server s;
 };
+
+// The master is SCHED_BATCH (master/wakeup_policy.h: it must not take the
+// CPU from the supervisor each time it is sent a message); the workers, and
+// the jobs, are scheduled as any process is.
+TEST_F(JobsTest, OnlyTheMasterIsBatchScheduled) {
+  auto j = write_script(s, "policy", std::string(kIdle));
+  ASSERT_TRUE(add_job(s, j));
+  pid_t pid = start_job(s, j);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(sched_getscheduler(s.master_pid()), SCHED_BATCH);
+  EXPECT_EQ(sched_getscheduler(s.supervisor_pid()), SCHED_OTHER);
+  EXPECT_EQ(sched_getscheduler(s.listener_pid()), SCHED_OTHER);
+  EXPECT_EQ(sched_getscheduler(pid), SCHED_OTHER);
+}
 
 // ---- 1. START, READ, STATUS, MEM, STOP, START again, RESTART -------------------
 

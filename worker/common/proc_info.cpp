@@ -87,13 +87,16 @@ std::optional<ProcUsage> proc_usage(pid_t pid) {
 
 bool same_process(pid_t pid, uint64_t ticks) { return ticks && start_ticks(pid).value_or(0) == ticks; }
 
-uint64_t non_default_signals() {
-  char buf[4096];
-  bool read = read_proc(shm::own_pid(), "status", buf);
-  const char* ign = read ? std::strstr(buf, "\nSigIgn:") : nullptr;
-  const char* cgt = read ? std::strstr(buf, "\nSigCgt:") : nullptr;
-  if (!ign || !cgt) return ~uint64_t(0);
-  return std::strtoull(ign + 8, nullptr, 16) | std::strtoull(cgt + 8, nullptr, 16);
+// Fields 33 and 34 of stat (sigignore, sigcatch; decimal) say what status'
+// SigIgn and SigCgt say, in a file the kernel makes in half the time.
+uint64_t non_default_signals(int own_stat_fd) {
+  char buf[1024];
+  const char* ignored = read_proc_file(own_stat_fd, buf, sizeof buf) ? stat_field(buf, 33) : nullptr;
+  if (!ignored) return ~uint64_t(0);
+  char* end = nullptr;
+  uint64_t set = std::strtoull(ignored, &end, 10);
+  if (end == ignored || *end != ' ') return ~uint64_t(0);
+  return set | std::strtoull(end + 1, nullptr, 10);
 }
 
 bool is_zombie(pid_t pid) {

@@ -37,10 +37,11 @@ std::optional<uint64_t> start_ticks(pid_t pid);
 // its start time recorded earlier; 0 matches nothing).
 bool same_process(pid_t pid, uint64_t ticks);
 
-// The signals this process catches or ignores (SigCgt | SigIgn of
-// /proc/self/status, bit n-1 for signal n): the ones a child must set back
-// to default before it execs. All of them when /proc cannot tell.
-uint64_t non_default_signals();
+// The signals this process catches or ignores (SigCgt | SigIgn, bit n-1 for
+// signal n), read from own_stat_fd, this process's /proc/PID/stat kept open
+// (open_proc(own pid, "stat")): the ones a child must set back to default
+// before it execs. All of them when the file cannot tell.
+uint64_t non_default_signals(int own_stat_fd);
 
 // True when the process has exited and waits to be reaped.
 bool is_zombie(pid_t pid);

@@ -20,6 +20,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "shm/own_pid.h"
 #include "worker/common/proc_info.h"
 
 namespace backend::worker {
@@ -129,7 +130,7 @@ class LowFdSpawner {
                                    int err_w, pid_t& pid, bool& unusable) {
     Args a{spec.program.c_str(), argv, envp, spec.cwd.empty() ? nullptr : spec.cwd.c_str(), null_, out_slot_,
            err_slot_, first_unshared_, spec.gid.has_value(), spec.gid.value_or(0), spec.uid.has_value(),
-           spec.uid.value_or(0), spec.groups.data(), spec.groups.size(), non_default_signals(), 0, 0};
+           spec.uid.value_or(0), spec.groups.data(), spec.groups.size(), non_default_signals(own_stat()), 0, 0};
     if (dup3(out_w, out_slot_, O_CLOEXEC) < 0 || dup3(err_w, err_slot_, O_CLOEXEC) < 0) {
       int err = errno;
       release_slots();
@@ -170,9 +171,12 @@ class LowFdSpawner {
     const gid_t* groups;
     size_t n_groups;
     // Which signals the child sets back to default: asking /proc once
-    // (about 12 us) instead of 62 rt_sigaction calls in the child, during
-    // which the supervisor waits (about 70 us; perf sched of crash to
-    // running, 2026-12-06).
+    // instead of 62 rt_sigaction calls in the child, during which the
+    // supervisor waits (about 70 us; perf sched of crash to running,
+    // 2026-12-06). Asked of a stat file kept open (own_stat): opening and
+    // reading status took 25 to 45 us of the 230 between a crash's SIGCHLD
+    // and the clone (supervisor probes, 2026-12-07); a read of stat kept
+    // open takes 4 us in a loop, 14 for status opened and read.
     uint64_t non_default;
     int step, err;  // written by the child
   };
@@ -251,6 +255,19 @@ class LowFdSpawner {
     return true;
   }
 
+  // This process's /proc/PID/stat, opened once (again in a forked child,
+  // whose pid it is not); -1 if /proc cannot be had, and then the child
+  // resets every signal.
+  int own_stat() {
+    pid_t me = shm::own_pid();
+    if (stat_pid_ != me) {
+      if (stat_fd_ >= 0) ::close(stat_fd_);
+      stat_fd_ = open_proc(me, "stat");
+      stat_pid_ = me;
+    }
+    return stat_fd_;
+  }
+
   void release_slots() {
     dup3(null_, out_slot_, O_CLOEXEC);
     dup3(null_, err_slot_, O_CLOEXEC);
@@ -261,6 +278,8 @@ class LowFdSpawner {
   int null_ = -1, out_slot_ = -1, err_slot_ = -1;
   unsigned first_unshared_ = 0;
   char* stack_top_ = nullptr;
+  int stat_fd_ = -1;
+  pid_t stat_pid_ = 0;
 };
 
 // One per process; spawns come from the supervisor's loop, and from tests'

@@ -88,25 +88,41 @@ TEST(ProcInfo, UsageCountsMemoryAndTheCpuTimeSpent) {
 void on_signal(int) {}
 
 // What a spawned child must set back to default: the ignored signals and
-// the caught ones, and no other.
+// the caught ones, and no other; read again from the same open file, as
+// the spawner reads it, each read tells what is so now.
 TEST(ProcInfo, NonDefaultSignalsAreTheIgnoredAndTheCaughtOnes) {
-  struct sigaction ign {}, handled {}, old_usr2 {}, old_urg {};
+  struct sigaction ign {}, handled {}, dfl {}, old_usr2 {}, old_urg {}, old_winch {};
   ign.sa_handler = SIG_IGN;
   handled.sa_handler = on_signal;
-  sigaction(SIGUSR2, &ign, &old_usr2);
-  sigaction(SIGURG, &handled, &old_urg);
-  struct sigaction dfl {}, old_winch {};
   dfl.sa_handler = SIG_DFL;
+  sigaction(SIGUSR2, &dfl, &old_usr2);
+  sigaction(SIGURG, &dfl, &old_urg);
   sigaction(SIGWINCH, &dfl, &old_winch);
-  uint64_t set = non_default_signals();
+  int stat_fd = open_proc(getpid(), "stat");
+  ASSERT_GE(stat_fd, 0);
+  uint64_t before = non_default_signals(stat_fd);
+  sigaction(SIGUSR2, &ign, nullptr);
+  sigaction(SIGURG, &handled, nullptr);
+  uint64_t set = non_default_signals(stat_fd);
+  close(stat_fd);
   sigaction(SIGUSR2, &old_usr2, nullptr);
   sigaction(SIGURG, &old_urg, nullptr);
   sigaction(SIGWINCH, &old_winch, nullptr);
   auto bit = [](int s) { return uint64_t(1) << (s - 1); };
+  EXPECT_EQ(before & (bit(SIGUSR2) | bit(SIGURG)), 0u);
   EXPECT_NE(set & bit(SIGUSR2), 0u);
   EXPECT_NE(set & bit(SIGURG), 0u);
   EXPECT_EQ(set & bit(SIGWINCH), 0u);
   EXPECT_NE(set, ~uint64_t(0));
+}
+
+// A file that is not a stat file tells nothing: every signal is reset.
+TEST(ProcInfo, NonDefaultSignalsAreAllOfThemWhenTheFileCannotTell) {
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(null, 0);
+  EXPECT_EQ(non_default_signals(null), ~uint64_t(0));
+  close(null);
+  EXPECT_EQ(non_default_signals(-1), ~uint64_t(0));
 }
 
 }  // namespace
