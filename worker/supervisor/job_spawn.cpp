@@ -252,6 +252,7 @@ class LowFdSpawner {
     mprotect(stack, 4096, PROT_NONE);  // a guard page below the stack
     stack_top_ = static_cast<char*>(stack) + kStackBytes;
     first_unshared_ = static_cast<unsigned>(std::max({null_, out_slot_, err_slot_})) + 1;
+    own_stat();  // now, with the others: a process's fds are all open before its first job
     return true;
   }
 

@@ -177,14 +177,29 @@ TEST(JobSpawn, ThePipesHangUpWhenTheJobExits) {
   }
 }
 
+int count_fds() {
+  int n = 0;
+  for (int fd = 0; fd < 4096; ++fd) n += fcntl(fd, F_GETFD) != -1;
+  return n;
+}
+
+// Every fd the spawner keeps is open once reserve_spawn_fds() returns, as
+// the supervisor calls it first: a process's fds are the same before its
+// first job and after its last (the chaos run checks the supervisor's).
+TEST(JobSpawn, TheSpawnersFdsAreAllOpenBeforeItsFirstSpawn) {
+  ASSERT_TRUE(reserve_spawn_fds());
+  int before = count_fds();
+  Spawned p;
+  ASSERT_FALSE(spawn_job(sh("exit 0"), p));
+  reap(p.pid);
+  close(p.out_fd);
+  close(p.err_fd);
+  EXPECT_EQ(count_fds(), before);
+}
+
 // A failed step leaves nothing behind in the supervisor: no child to reap
 // later, and the same number of open fds.
 TEST(JobSpawn, AFailedSpawnLeavesNoChildAndNoFd) {
-  auto count_fds = [] {
-    int n = 0;
-    for (int fd = 0; fd < 4096; ++fd) n += fcntl(fd, F_GETFD) != -1;
-    return n;
-  };
   Spawned warm;  // the first spawn reserves its fds
   ASSERT_FALSE(spawn_job(sh("exit 0"), warm));
   reap(warm.pid);
