@@ -177,7 +177,9 @@ def children(pid):
 def open_fds(pid):
     """{kind: count} of a process's fds: sockets, pipes, anon inodes, memfds
     and files by path. Log files are left out: the log writers keep a file
-    open for a while after its last line, by design."""
+    open for a while after its last line, by design. A process's own /proc
+    files count as one kind whatever its pid: the spawner keeps its stat
+    file open, and a killed supervisor's successor has another pid."""
     kinds = {}
     for fd in glob.glob(f"/proc/{pid}/fd/*"):
         try:
@@ -186,7 +188,7 @@ def open_fds(pid):
             continue
         if target.endswith(".log"):
             continue
-        kind = re.sub(r"[:\[]\d+\]?$|\[\d+\]$", "", target)
+        kind = re.sub(r"^/proc/\d+/", "/proc/PID/", re.sub(r"[:\[]\d+\]?$|\[\d+\]$", "", target))
         kinds[kind] = kinds.get(kind, 0) + 1
     return kinds
 
