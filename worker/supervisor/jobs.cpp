@@ -91,7 +91,7 @@ void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& sett
   // record, its handles): only the remains of its group, if any, must be
   // gone before. Retired on every way out, and before the slot is marked.
   std::unique_ptr<Run> old = runs_.take(name);
-  if (old) kill_remains(*old);
+  if (old && !old->foreign && group_alive(old->pid)) kill(-old->pid, SIGKILL);
   auto failed = [&](const std::string& error) {
     if (old) retire(std::move(old));
     reply(Code::kFailed, error);
@@ -263,15 +263,11 @@ void Jobs::keep_history(const Run& run, int status, int64_t now) {
 // now, and its pipes close (the last of the two tells the master to let go).
 void Jobs::retire(std::unique_ptr<Run> run) {
   record_exit(*run);
-  kill_remains(*run);
+  if (!run->foreign && group_alive(run->pid)) kill(-run->pid, SIGKILL);
   runs_.unwatch(*run);
   run->exited = true;
   pump_.close(*run);
   close_run_handles(*run);
-}
-
-void Jobs::kill_remains(const Run& run) {
-  if (!run.foreign && group_alive(run.pid)) kill(-run.pid, SIGKILL);
 }
 
 void Jobs::forget(const std::string& name) {

@@ -42,6 +42,9 @@ class Jobs {
   void forget(const std::string& name);
   // Reaps every exited child (SIGCHLD).
   void reap();
+  // Makes the records of the exits nobody waited for (see exited()); done
+  // by itself at the end of the loop's turn.
+  void record_exits();
   // Stops every job, then calls done.
   void stop_all(std::function<void()> done);
   // Stops reading every job's output and closes every timer (the loop is
@@ -63,11 +66,6 @@ class Jobs {
   void exited(Run& run, int status);
   void record_exit(Run& run);
   void record_later(Run& run);
-  // The records of the exits nobody waited for (see exited()), at the end
-  // of the loop's turn, or before the logs close.
-  void record_exits();
-  // SIGKILL for what is left of a run's process group, if anything is.
-  void kill_remains(const Run& run);
   void kill_group_later(Run& run, uint32_t seconds);
   void retire(std::unique_ptr<Run> run);
   void close_run_handles(Run& run);
