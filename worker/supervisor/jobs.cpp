@@ -41,17 +41,11 @@ Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
       takeover_(loop, segment, runs_, pump_, [this](Run& run, int status) { exited(run, status); },
                 [this](std::unique_ptr<Run> run) { retire(std::move(run)); }) {
   pump_.set_on_closed([this](Run& run) { takeover_.maybe_release(run); });
-  record_turn_ = new uv_prepare_t;
-  uv_prepare_init(loop_, record_turn_);
-  uv_unref(reinterpret_cast<uv_handle_t*>(record_turn_));
-  record_turn_->data = this;
 }
 
 Jobs::~Jobs() = default;
 
 void Jobs::close_handles() {
-  record_exits();
-  uv_close(reinterpret_cast<uv_handle_t*>(record_turn_), [](uv_handle_t* h) { delete reinterpret_cast<uv_prepare_t*>(h); });
   for (Run* run : runs_.all()) {
     pump_.close(*run);
     close_run_handles(*run);
@@ -87,29 +81,20 @@ void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& sett
   SpawnSpec spec;
   if (auto err = read_run_settings(settings_json, run->settings)) return reply(Code::kFailed, *err);
   if (auto err = resolve_command(run->settings, interpreters_, spec)) return reply(Code::kFailed, *err);
-  // The job's last run is retired once the new one is cloned (its exit's
-  // record, its handles): only the remains of its group, if any, must be
-  // gone before. Retired on every way out, and before the slot is marked.
-  std::unique_ptr<Run> old = runs_.take(name);
-  if (old && !old->foreign && group_alive(old->pid)) kill(-old->pid, SIGKILL);
-  auto failed = [&](const std::string& error) {
-    if (old) retire(std::move(old));
-    reply(Code::kFailed, error);
-  };
+  if (auto old = runs_.take(name)) retire(std::move(old));
   int stage_fd = create_stage();
-  if (stage_fd < 0) return failed(std::string("cannot create the output stage: ") + std::strerror(errno));
+  if (stage_fd < 0) return reply(Code::kFailed, std::string("cannot create the output stage: ") + std::strerror(errno));
   auto stage = std::make_shared<Stage>(stage_fd);
   JobPipes pipes;
-  if (auto err = open_job_pipes(pipes)) return failed(*err);
+  if (auto err = open_job_pipes(pipes)) return reply(Code::kFailed, *err);
   // Before the master holds the fds: a successor must find this run's offsets.
   seg_.job_ring(slot).reset_capture(kStageBase);
   takeover_.lend(slot, {pipes.out_r, pipes.err_r, stage_fd});
   Spawned spawned;
   if (auto err = spawn_job(spec, pipes, spawned)) {
     takeover_.unlend(slot);
-    return failed(*err);
+    return reply(Code::kFailed, *err);
   }
-  if (old) retire(std::move(old));
   run->name = name;
   run->slot = slot;
   run->pid = spawned.pid;
@@ -171,25 +156,13 @@ void Jobs::reap() {
 }
 
 // The output the process wrote before it died comes first, then the exit.
-// The exit line goes to the server's log at once, and the rest of the
-// exit's record (the line in the ring and the job's log, the history, the
-// slot's exit fields) too when something waits for it: a STOP's or a
-// RESTART's reply, a START queued behind the STOP, the server stopping.
-// An exit nobody waits for is recorded at the end of the loop's turn, or,
-// when the guarder starts the job again in that turn, right after the new
-// process is cloned: on the path from a crash to the restart, the record
-// was 25 of the 230 us between the SIGCHLD and the clone (supervisor
-// probes, 2026-12-07), spent while the job was down.
 void Jobs::exited(Run& run, int status) {
   run.exited = true;
   pump_.drain(run);
   const int64_t now = pump_.clock().seconds();
-  spdlog::info("{}", exit_line(run.name, status));
-  run.unrecorded = Run::Ending{status, now};
-  if (!run.stop_waiters.empty() || !run.queued.empty() || all_stopped_)
-    record_exit(run);
-  else
-    record_later(run);
+  keep_history(run, status, now);  // its last lines before the exit line
+  pump_.record(run, exit_line(run.name, status));
+  seg_.table().record_exit(run.slot, status, now);
   // What is left of the group goes too, as systemd does, so that a new
   // start never runs beside the remains of this one.
   if (!run.foreign && group_alive(run.pid)) {
@@ -211,29 +184,6 @@ void Jobs::exited(Run& run, int status) {
   for (auto& w : waiters) w(Code::kOk, {});
   for (auto& q : queued) q();
   maybe_all_stopped();
-}
-
-// Its last lines before the exit line, kept in the history from the ring;
-// then the exit line, and the slot's exit fields.
-void Jobs::record_exit(Run& run) {
-  if (!run.unrecorded) return;
-  const Run::Ending end = *std::exchange(run.unrecorded, std::nullopt);
-  keep_history(run, end.status, end.at);
-  pump_.keep(run, exit_line(run.name, end.status));
-  seg_.table().record_exit(run.slot, end.status, end.at);
-}
-
-void Jobs::record_later(Run& run) {
-  unrecorded_.push_back(run.name);
-  uv_prepare_start(record_turn_, [](uv_prepare_t* p) {
-    uv_prepare_stop(p);
-    static_cast<Jobs*>(p->data)->record_exits();
-  });
-}
-
-void Jobs::record_exits() {
-  for (const std::string& name : std::exchange(unrecorded_, {}))
-    if (Run* run = runs_.current(name)) record_exit(*run);
 }
 
 // The run as the job's history keeps it: why it began, how it ended, and
@@ -262,7 +212,6 @@ void Jobs::keep_history(const Run& run, int status, int64_t now) {
 // An earlier run of a job being started again: whatever of it is left dies
 // now, and its pipes close (the last of the two tells the master to let go).
 void Jobs::retire(std::unique_ptr<Run> run) {
-  record_exit(*run);
   if (!run->foreign && group_alive(run->pid)) kill(-run->pid, SIGKILL);
   runs_.unwatch(*run);
   run->exited = true;
@@ -285,7 +234,6 @@ void Jobs::stop_all(std::function<void()> done) {
 
 void Jobs::maybe_all_stopped() {
   if (!all_stopped_ || !runs_.all_exited()) return;
-  record_exits();
   pump_.close_logs();
   for (Run* run : runs_.all()) retire(runs_.take(run->name));
   std::exchange(all_stopped_, nullptr)();

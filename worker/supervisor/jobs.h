@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <uv.h>
 
@@ -42,9 +41,6 @@ class Jobs {
   void forget(const std::string& name);
   // Reaps every exited child (SIGCHLD).
   void reap();
-  // Makes the records of the exits nobody waited for (see exited()); done
-  // by itself at the end of the loop's turn.
-  void record_exits();
   // Stops every job, then calls done.
   void stop_all(std::function<void()> done);
   // Stops reading every job's output and closes every timer (the loop is
@@ -64,8 +60,6 @@ class Jobs {
              shm::StartReason why);
   void keep_history(const Run& run, int status, int64_t now);
   void exited(Run& run, int status);
-  void record_exit(Run& run);
-  void record_later(Run& run);
   void kill_group_later(Run& run, uint32_t seconds);
   void retire(std::unique_ptr<Run> run);
   void close_run_handles(Run& run);
@@ -79,11 +73,6 @@ class Jobs {
   Takeover takeover_;
   std::function<void()> all_stopped_;
   OnExit on_exit_;
-  // The jobs whose last run has an exit still to record, and the handle
-  // that records them at the end of the turn (unreferenced: it keeps no
-  // loop running).
-  std::vector<std::string> unrecorded_;
-  uv_prepare_t* record_turn_ = nullptr;
 };
 
 }  // namespace backend::worker

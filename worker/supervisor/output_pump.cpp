@@ -196,10 +196,6 @@ void OutputPump::drain(Run& run) {
 
 void OutputPump::record(Run& run, const std::string& line) {
   spdlog::info("{}", line);
-  keep(run, line);
-}
-
-void OutputPump::keep(Run& run, const std::string& line) {
   std::string entry = clock_.prefix();
   entry.append(line);
   uint64_t number = seg_.job_ring(run.slot).append(entry, false);

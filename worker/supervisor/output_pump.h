@@ -46,10 +46,9 @@ class OutputPump {
   // its last lines come before the line that says it exited. Children left
   // holding the pipes may write on for ever; their lines come as they come.
   void drain(Run& run);
-  // A line of the server's own about the run, in the server's log, and in
-  // the run's ring and log as the job's output is (keep: those two only).
+  // A line of the server's own about the run, in its ring and its log as
+  // the job's output is.
   void record(Run& run, const std::string& line);
-  void keep(Run& run, const std::string& line);
   // Lines a dead supervisor had put in the ring but not yet written to the
   // log: written now, before anything newer.
   void catch_up_logs(Run& run);

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,15 +53,6 @@ struct Run {
   struct ExitWatch;
   ExitWatch* exit_deadline = nullptr;
   ExitWatch* exit_watch = nullptr;
-
-  // An exit seen (reaped) whose record is still to be made: the exit line
-  // in the ring and the log, the run's history, the slot's exit fields
-  // (jobs.cpp says when that waits).
-  struct Ending {
-    int status;
-    int64_t at;
-  };
-  std::optional<Ending> unrecorded;
 
   bool exited = false;
   bool stopping = false;

@@ -55,30 +55,6 @@ class JobsAdopt : public ::testing::Test {
     seg_.seg.table().read(slot_, i);
     return i;
   }
-  // A child that waits for a signal, adopted as j's running process (as a
-  // new supervisor adopts what the master held); -1 if it could not be.
-  pid_t adopt_paused(const char* settings) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      pause();
-      _exit(0);
-    }
-    auto ticks = start_ticks(pid);
-    if (!ticks) return -1;
-    std::vector<int> no_fds;
-    jobs().takeover().adopt("j", settings, pid, slot_, *ticks, no_fds, false, 0);
-    return pid;
-  }
-  // One turn of the loop: an exit nobody waits for is recorded at its end
-  // (jobs.cpp).
-  void turn() {
-    uv_timer_t now;
-    uv_timer_init(&loop_, &now);
-    uv_timer_start(&now, [](uv_timer_t*) {}, 0, 0);
-    uv_run(&loop_, UV_RUN_ONCE);
-    uv_close(reinterpret_cast<uv_handle_t*>(&now), nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);
-  }
   // Runs the loop until `done` or `limit` has passed.
   template <class Done>
   void run_until(Done done, std::chrono::milliseconds limit) {
@@ -125,7 +101,6 @@ TEST_F(JobsAdopt, TheMastersExitBeforeTheDeadlineGivesTheRealStatus) {
   std::vector<int> no_fds;
   jobs().takeover().adopt("j", R"({"command":"/bin/true"})", pid, slot_, 12345, no_fds, false, 0);
   jobs().takeover().master_reaped(pid, 3 << 8);  // exit code 3
-  turn();
   EXPECT_FALSE(info().up());
   EXPECT_EQ(info().last_exit_code, 3);
   int64_t exited_at = info().last_exit_at;
@@ -137,8 +112,15 @@ TEST_F(JobsAdopt, TheMastersExitBeforeTheDeadlineGivesTheRealStatus) {
 }
 
 TEST_F(JobsAdopt, ALiveJobIsAdoptedUpAndLeftRunning) {
-  pid_t pid = adopt_paused(R"({"command":"/bin/true"})");
-  ASSERT_GT(pid, 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    pause();
+    _exit(0);
+  }
+  auto ticks = start_ticks(pid);
+  ASSERT_TRUE(ticks);
+  std::vector<int> no_fds;
+  jobs().takeover().adopt("j", R"({"command":"/bin/true"})", pid, slot_, *ticks, no_fds, false, 0);
   run_until([] { return false; }, std::chrono::milliseconds(200));
   EXPECT_TRUE(info().up());
   EXPECT_EQ(info().pid, pid);
@@ -147,43 +129,8 @@ TEST_F(JobsAdopt, ALiveJobIsAdoptedUpAndLeftRunning) {
   waitpid(pid, &status, 0);
   jobs().reap();  // nothing left to reap: the master would tell
   jobs().takeover().master_reaped(pid, status);
-  turn();
   EXPECT_FALSE(info().up());
   EXPECT_EQ(info().last_exit_signal, SIGKILL);
-}
-
-// The guarder starts a crashed job again in the turn after its exit, and the
-// exit is recorded at the end of the turn (jobs.cpp), or by the new start
-// once its process is cloned: either way the history and the slot have the
-// old run's end before the new run's start.
-TEST_F(JobsAdopt, AnExitIsRecordedBeforeTheStartThatFollowsIt) {
-  pid_t pid = adopt_paused(R"({"command":"/bin/sleep","params":"5"})");
-  ASSERT_GT(pid, 0);
-  run_until([] { return false; }, std::chrono::milliseconds(100));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  jobs().takeover().master_reaped(pid, status);
-  protocol::Code code = protocol::Code::kFailed;
-  std::string error;
-  jobs().start("j", R"({"command":"/bin/sleep","params":"5"})", [&](protocol::Code c, const std::string& e) {
-    code = c;
-    error = e;
-  });
-  ASSERT_EQ(code, protocol::Code::kOk) << error;
-  shm::JobInfo now = info();
-  EXPECT_TRUE(now.up());
-  EXPECT_NE(now.pid, pid);
-  EXPECT_EQ(now.last_exit_signal, SIGKILL) << "the old run's end is in the slot";
-  auto runs = seg_.seg.history().read(slot_);
-  ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].exit_signal, SIGKILL);
-  turn();  // and nothing is recorded twice
-  EXPECT_EQ(seg_.seg.history().read(slot_).size(), 1u);
-  EXPECT_TRUE(info().up());
-  kill(-now.pid, SIGKILL);
-  waitpid(now.pid, nullptr, 0);
-  jobs().reap();
 }
 
 }  // namespace
