@@ -780,31 +780,6 @@ TEST_F(JobsTest, CtrlCToTheServersProcessGroupStopsTheJobsToo) {
 
 // ---- 9. the whole server killed outright ------------------------------------
 
-// SIGKILL of the master, the listener and the supervisor at once, as the
-// OOM killer or `kill -9 -1` would. They are stopped first: a worker that
-// saw its master die would stop every job cleanly, and that is not this.
-bool stopped(pid_t pid) {
-  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
-  auto paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T';
-}
-
-void kill_whole_server(Server& s) {
-  std::vector<pid_t> server{s.master_pid(), s.listener_pid(), s.supervisor_pid()};
-  for (pid_t p : server) ASSERT_GT(p, 0);
-  for (pid_t p : server) kill(p, SIGSTOP);
-  // A stop is only asked for by kill(): on a busy machine a worker may
-  // still run when its master's SIGKILL lands.
-  for (pid_t p : server) ASSERT_TRUE(wait_until([&] { return stopped(p); }, 3000)) << p << " did not stop";
-  // The workers die first: were the master, leader of their process group,
-  // to die while they are stopped, the kernel would wake the orphaned group
-  // with SIGHUP and SIGCONT, and the supervisor would stop its jobs.
-  for (pid_t p : {server[1], server[2]}) kill(p, SIGKILL);
-  for (pid_t p : {server[1], server[2]}) ASSERT_TRUE(wait_until([&] { return !process_alive(p); }, 3000)) << p;
-  kill(server[0], SIGKILL);
-  ASSERT_TRUE(wait_until([&] { return !s.master_alive(); }, 3000));
-}
-
 // A job that stays quiet lives on after the server; a chatty one dies of
 // its next write into a pipe nobody reads. Both are left in the job table
 // of the leftover shared memory.

@@ -214,6 +214,11 @@ bool process_alive(pid_t pid) {
   return state != 'Z' && state != 'X' && state != 'x';
 }
 
+bool process_stopped(pid_t pid) {
+  auto tail = stat_tail(pid);
+  return tail && !tail->empty() && (*tail)[0] == 'T';
+}
+
 pid_t parent_of(pid_t pid) {
   auto tail = stat_tail(pid);
   if (!tail) return 0;
@@ -546,5 +551,21 @@ bool Server::wait_for_log(const std::string& needle, int timeout_ms) const {
 }
 
 std::string Server::stderr_text() const { return read_file(stderr_path_).value_or(""); }
+
+void kill_whole_server(Server& s) {
+  std::vector<pid_t> server{s.master_pid(), s.listener_pid(), s.supervisor_pid()};
+  for (pid_t p : server) ASSERT_GT(p, 0);
+  for (pid_t p : server) kill(p, SIGSTOP);
+  // A stop is only asked for by kill(): on a busy machine a worker may
+  // still run when its master's SIGKILL lands.
+  for (pid_t p : server) ASSERT_TRUE(wait_until([&] { return process_stopped(p); }, 3000)) << p << " did not stop";
+  // The workers die first: were the master, leader of their process group,
+  // to die while they are stopped, the kernel would wake the orphaned group
+  // with SIGHUP and SIGCONT, and the supervisor would stop its jobs.
+  for (pid_t p : {server[1], server[2]}) kill(p, SIGKILL);
+  for (pid_t p : {server[1], server[2]}) ASSERT_TRUE(wait_until([&] { return !process_alive(p); }, 3000)) << p;
+  kill(server[0], SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return !s.master_alive(); }, 3000));
+}
 
 }  // namespace itest

@@ -66,6 +66,8 @@ void write_file(const std::string& path, const std::string& content);
 
 // From /proc. A zombie counts as dead.
 bool process_alive(pid_t pid);
+// Stopped by a signal (state T).
+bool process_stopped(pid_t pid);
 pid_t parent_of(pid_t pid);
 std::string comm_of(pid_t pid);
 std::vector<pid_t> children_of(pid_t pid);
@@ -169,5 +171,12 @@ class Server {
   int starts_ = 0;
   pid_t pidfile_at_exit_ = 0;
 };
+
+// SIGKILL of the master, the listener and the supervisor at once, as the
+// OOM killer or `kill -9 -1` would: the whole server dies and its jobs live
+// on. They are stopped first: a worker that saw its master die would stop
+// every job cleanly (the parent-death signal is SIGTERM), and that is not
+// this.
+void kill_whole_server(Server& s);
 
 }  // namespace itest
