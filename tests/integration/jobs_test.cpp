@@ -846,5 +846,30 @@ TEST_F(JobsTest, JobsOfAServerKilledOutrightAreStoppedWhenTheConfigSaysSo) {
       << "the guarded job that died was not started again";
 }
 
+// The master alone dies (a crash, the OOM killer): its workers go, but the
+// supervisor takes the parent-death signal for the server killed outright
+// that it is, not for an operator's stop: the jobs are left running, and
+// the next start adopts them.
+TEST_F(JobsTest, JobsOutliveAMasterThatDiedAloneAndTheNextStartAdoptsThem) {
+  auto j = write_script(s, "lasting", kIdle);
+  ASSERT_TRUE(add_job(s, j));
+  pid_t job = start_job(s, j);
+  ASSERT_GT(job, 0);
+  pid_t supervisor = s.supervisor_pid(), listener = s.listener_pid();
+  ASSERT_GT(supervisor, 0);
+  ASSERT_GT(listener, 0);
+  ASSERT_EQ(kill(s.master_pid(), SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return !s.master_alive(); }, 3000));
+  for (pid_t w : {supervisor, listener})
+    EXPECT_TRUE(wait_until([&] { return !process_alive(w); }, 3000)) << "worker " << w << " outlived its master";
+  EXPECT_TRUE(process_alive(job)) << "the supervisor stopped the job when its master died";
+  EXPECT_NE(s.log_text().find("the master (pid"), std::string::npos) << s.log_text();
+
+  ASSERT_TRUE(s.start());
+  EXPECT_TRUE(wait_until([&] { return shm_job_pid(s, "lasting") == job; }, 5000)) << status_of(s, "lasting");
+  EXPECT_EQ(status_of(s, "lasting"), "UP");
+  EXPECT_EQ(read_pidfile(j.pidfile), job) << "a second copy of the job was started";
+}
+
 }  // namespace
 }  // namespace itest

@@ -63,7 +63,7 @@ Supervisor::Supervisor(WorkerContext& ctx)
   });
   auto on_signal = [](uv_signal_t* s, int signum) {
     auto* self = static_cast<Supervisor*>(s->data);
-    if (signum == SIGTERM) self->stop();
+    if (signum == SIGTERM) self->on_sigterm();
     if (signum == SIGHUP) self->reload();
     if (signum == SIGUSR1) log_reopen();
     if (signum == SIGCHLD) self->jobs_->reap();
@@ -369,6 +369,22 @@ void Supervisor::publish_all() {
 
 void Supervisor::reload() {
   if (apply_published_config(ctx_, plugins_, "supervisor")) jobs_->set_interpreters(ctx_.config.interpreters);
+}
+
+// A SIGTERM is the master's order to stop, or the parent-death signal of a
+// master that died unasked (a crash, the OOM killer, kill -9). The latter is
+// a server killed outright, not an operator's stop: the jobs are left
+// running for the next start to adopt (or stop, orphaned_jobs), as if the
+// whole server had been killed, and plugins record nothing (an
+// at_least_once run cut short this way runs again). A stop already under
+// way when the master died goes on: it was asked for.
+void Supervisor::on_sigterm() {
+  if (!stopping_ && getppid() != master_pid_) {
+    spdlog::error("supervisor: the master (pid {}) died; its jobs are left running for the next start", master_pid_);
+    log_flush();
+    _exit(1);
+  }
+  stop();
 }
 
 // Jobs are stopped as STOP would, each within its stoptimeout, before the

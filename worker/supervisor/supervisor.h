@@ -2,6 +2,8 @@
 // table. Takes requests from the listener over the channel.
 #pragma once
 
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,6 +58,7 @@ class Supervisor : private plugins::JobControl {
   void adopt_held(const Held& held, std::vector<int>& fds);
   void adopt_orphan(const Orphan& orphan);
   void reload();
+  void on_sigterm();
   void stop();
   void close_loop();
 
@@ -75,6 +78,9 @@ class Supervisor : private plugins::JobControl {
   // Requests being worked on, for the command-finished hook.
   std::unordered_map<uint64_t, std::unique_ptr<protocol::Request>> in_flight_;
   bool stopping_ = false;
+  // Our parent when we began: the master, checked right after the fork. A
+  // SIGTERM seen with another parent is the master's death, not its order.
+  pid_t master_pid_ = getppid();
   uint64_t taken_before_ = 0;  // the last request id a predecessor noted taking
 };
 
