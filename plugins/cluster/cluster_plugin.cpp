@@ -469,7 +469,8 @@ void Agent::run_scheduled(const JobDefinition& def, Clock::time_point now, const
     return;
   }
   if (jobs_->running(name) || busy_.count(name) || claiming_.count(name)) return;
-  int64_t now_tick = static_cast<int64_t>(::time(nullptr)) / def.every;
+  const int64_t wall_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now_tick = wall_ms / 1000 / def.every;
   int64_t tick = now_tick;
   std::vector<etcd::Compare> compares;
   std::optional<int64_t> orphan;
@@ -494,7 +495,11 @@ void Agent::run_scheduled(const JobDefinition& def, Clock::time_point now, const
   if (!rank) return;
   auto& seen = tick_seen_[name];
   if (seen.first != tick) seen = {tick, now};
-  if (now - seen.second < claim_delay(*rank, kClaimStep / 5)) return;
+  std::optional<milliseconds> open_for;
+  if (tick == now_tick) open_for = milliseconds(wall_ms - tick * def.every * 1000);
+  if (!may_claim_tick(claim_delay(*rank, kClaimStep / 5), std::chrono::duration_cast<milliseconds>(now - seen.second),
+                      open_for, kPoll))
+    return;
   tick_seen_.erase(name);
   // The record outlives its claimer: a tick is never claimed twice by
   // mistake. It names the claimer's lease, so that at least once can tell

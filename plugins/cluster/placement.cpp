@@ -119,6 +119,13 @@ std::chrono::milliseconds claim_delay(size_t rank, std::chrono::milliseconds ste
   return std::chrono::milliseconds(static_cast<Rep>(rank) * step.count());
 }
 
+bool may_claim_tick(std::chrono::milliseconds delay, std::chrono::milliseconds seen_for,
+                    std::optional<std::chrono::milliseconds> open_for, std::chrono::milliseconds poll) {
+  if (seen_for >= delay) return true;
+  // Subtracted, not added: a delay of milliseconds::max() must not overflow.
+  return open_for && *open_for >= poll && *open_for - poll >= delay;
+}
+
 std::vector<std::string> placement_hosts(const Placement& placement, std::string_view job,
                                          std::span<const Candidate> live_hosts, const Labels& selector) {
   switch (placement.kind) {

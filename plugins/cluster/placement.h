@@ -77,6 +77,15 @@ std::optional<size_t> rank_of(std::string_view job, std::string_view self, std::
 // saturating at milliseconds::max(); a step below zero counts as zero.
 std::chrono::milliseconds claim_delay(size_t rank, std::chrono::milliseconds step);
 
+// Whether a host may claim a schedule's tick now, given its claim delay:
+// once it has seen the tick unclaimed for that long, or once the tick has
+// been open (open_for; none for an old tick run again) one poll longer than
+// the delay. By then the better-ranked hosts have had their look; counted
+// from a first sighting alone, a tick first seen late (a slow etcd, a busy
+// host) would pass unclaimed by every host.
+bool may_claim_tick(std::chrono::milliseconds delay, std::chrono::milliseconds seen_for,
+                    std::optional<std::chrono::milliseconds> open_for, std::chrono::milliseconds poll);
+
 // The hosts that should run the job: for kAny the ranking (its first is the
 // owner, the rest the failover order); for kHost that host when it is live and
 // matches, else none; for kAll every live matching host, sorted by id.

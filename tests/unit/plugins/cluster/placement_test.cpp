@@ -258,6 +258,22 @@ TEST(Rendezvous, TheSecondChoiceSpreadsEvenlyToo) {
 
 // --- delays and placements ---
 
+// A host ranked 2 (delay 200 ms) with a poll of 500 ms.
+TEST(MayClaimTick, AfterItsDelayInSightOrAPollPastItsDelayIntoTheTick) {
+  const milliseconds delay(200), poll(500);
+  EXPECT_TRUE(may_claim_tick(milliseconds(0), milliseconds(0), milliseconds(0), poll)) << "rank 0 claims at once";
+  EXPECT_FALSE(may_claim_tick(delay, milliseconds(0), milliseconds(100), poll)) << "early in the tick, first seen";
+  EXPECT_TRUE(may_claim_tick(delay, milliseconds(200), milliseconds(300), poll)) << "seen for its delay";
+  // First seen late in the tick: the better-ranked hosts had their look.
+  EXPECT_FALSE(may_claim_tick(delay, milliseconds(0), milliseconds(699), poll));
+  EXPECT_TRUE(may_claim_tick(delay, milliseconds(0), milliseconds(700), poll));
+  // An old tick run again waits out its delay in sight, however old.
+  EXPECT_FALSE(may_claim_tick(delay, milliseconds(100), std::nullopt, poll));
+  EXPECT_TRUE(may_claim_tick(delay, milliseconds(200), std::nullopt, poll));
+  // A saturated delay never overflows into a claim.
+  EXPECT_FALSE(may_claim_tick(milliseconds::max(), milliseconds(5000), milliseconds(3'600'000), poll));
+}
+
 TEST(ClaimDelay, IsRankTimesStepAndSaturates) {
   EXPECT_EQ(claim_delay(0, milliseconds(250)), milliseconds(0));
   EXPECT_EQ(claim_delay(1, milliseconds(250)), milliseconds(250));
