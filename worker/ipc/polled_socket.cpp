@@ -29,7 +29,12 @@ void PolledSocket::on_poll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<PolledSocket*>(handle->data);
   if (!self) return;
   if (status < 0) {
-    spdlog::error("poll of fd {} failed: {}", self->fd_, uv_strerror(status));
+    // libuv reports EPOLLERR (the peer gone with our message unread: a
+    // reset) as UV_EBADF, and has stopped the poll. The read sees the
+    // socket's error and closes, as on any closed peer, rather than leave
+    // the socket watched by nothing.
+    spdlog::info("poll of fd {}: {}; reading what the socket says", self->fd_, uv_strerror(status));
+    self->read_all();
     return;
   }
   if (events & UV_WRITABLE) self->write_queued();

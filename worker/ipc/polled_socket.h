@@ -15,6 +15,7 @@ class PolledSocket {
   PolledSocket& operator=(const PolledSocket&) = delete;
 
   void close();
+  bool closed() const { return poll_ == nullptr; }
 
  protected:
   // Starts watching; subclasses call it at the end of their constructor.

@@ -25,7 +25,7 @@ struct Pair {
     control.reset();
     uv_loop_close(&loop);
     close(fds[0]);
-    close(fds[1]);
+    if (fds[1] >= 0) close(fds[1]);
   }
   // The next message at the master's end, if one is there.
   std::optional<ControlMessage> next(std::vector<int>* fds_out = nullptr) {
@@ -54,6 +54,18 @@ TEST(Control, AMessageSentLaterWaitsForTheNextOneAndGoesFirst) {
   ASSERT_TRUE(std::holds_alternative<Hold>(*second));
   EXPECT_EQ(std::get<Hold>(*second).pid, 42);
   EXPECT_FALSE(p.next());
+}
+
+// A master that dies with a message of ours unread resets the socket
+// (EPOLLERR, which libuv reports as a bad fd): the supervisor's end closes
+// as on any closed peer instead of staying deaf.
+TEST(Control, APeerGoneWithOurMessageUnreadClosesOurEnd) {
+  Pair p;
+  p.control->send(Hold{42, 3, 99});
+  close(p.fds[1]);
+  p.fds[1] = -1;
+  for (int i = 0; i < 10 && !p.control->closed(); ++i) uv_run(&p.loop, UV_RUN_NOWAIT);
+  EXPECT_TRUE(p.control->closed());
 }
 
 TEST(Control, FlushSendsWhatWaits) {
