@@ -109,7 +109,7 @@ void Master::child(Worker& w) {
     close_all_but({channel_[1], control_[1]});
   worker::log_reopen();
   if (listener && listener_log_fd_ >= 0) worker::log_forward_to(listener_log_fd_);
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  prctl(PR_SET_PDEATHSIG, worker::master_death_signal());
   if (getppid() != pid_) _exit(0);
   prctl(PR_SET_NAME, listener ? "backend-listen" : "backend-superv");
   wake_as_usual();
@@ -145,7 +145,7 @@ void Master::serve_as(const Identity& who, worker::WorkerContext& ctx) {
   if (!err) err = become(who);
   // A change of user clears the parent-death signal: set it again, and
   // look again whether the master is already gone.
-  if (!err && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != pid_)) _exit(0);
+  if (!err && (prctl(PR_SET_PDEATHSIG, worker::master_death_signal()) != 0 || getppid() != pid_)) _exit(0);
   if (err) {
     spdlog::error("listener: {}; it stops rather than serve as root", *err);
     worker::log_flush();

@@ -141,12 +141,11 @@ class FleetTest : public ::testing::Test {
   }
 
   // The server's processes die (not its jobs, as in a crash of the server
-  // alone); then it starts again on the same data. Killed one after the
-  // other, a supervisor that outlived its master by a moment took the
-  // master's death (its parent-death signal, SIGTERM) for a stop: it stopped
-  // the jobs, the cluster agent recorded a report run cut short as done, and
-  // no host ran that tick again (part 3 of the second test, once in about
-  // five runs).
+  // alone); then it starts again on the same data. All at once: killed one
+  // after the other, a supervisor that outlived its master by a moment once
+  // took the master's death for a stop (its parent-death signal was
+  // SIGTERM); it stopped the jobs, the cluster agent recorded a report run
+  // cut short as done, and no host ran that tick again.
   void kill_server_only(int h) { kill_whole_server(server(h)); }
 
   // backendctl against server h, as an operator runs it.

@@ -174,9 +174,8 @@ class Server {
 
 // SIGKILL of the master, the listener and the supervisor at once, as the
 // OOM killer or `kill -9 -1` would: the whole server dies and its jobs live
-// on. They are stopped first: a worker that saw its master die would stop
-// every job cleanly (the parent-death signal is SIGTERM), and that is not
-// this.
+// on. They are stopped first, so that no worker sees its master die before
+// it dies itself: that is the master's death alone, tested on its own.
 void kill_whole_server(Server& s);
 
 }  // namespace itest

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <optional>
 #include <span>
 #include <string_view>
@@ -12,6 +14,16 @@
 #include "shm/segment.h"
 
 namespace backend::worker {
+
+// The parent-death signal of the workers (PR_SET_PDEATHSIG), one the master
+// never sends: the supervisor must tell its master's death (a crash, the OOM
+// killer, kill -9), which leaves the jobs running as a server killed outright
+// does, from the master's order to stop (SIGTERM), which stops them. Neither
+// the parent pid nor the sender tells them apart: the kernel sends it as the
+// master's main thread exits, and while the master's other threads live its
+// children are handed to one of them, under the same pid. A worker that gets
+// it before its loop watches for it dies of it (the default action).
+inline int master_death_signal() { return SIGRTMIN; }
 
 struct WorkerContext {
   conf::Config config;

@@ -69,7 +69,7 @@ void Control::read_all() {
   for (int i = 0; i < 256; ++i) {
     Received got = receive_control(fd_, message, fds);
     if (got == Received::kNone) return;
-    if (got == Received::kClosed) return close();  // the master is gone; its SIGTERM follows
+    if (got == Received::kClosed) return close();  // the master is gone; its death signal follows
     if (got == Received::kDropped) continue;
     on_message_(message, fds);
     for (int fd : fds)  // whatever the handler did not take

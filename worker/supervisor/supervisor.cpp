@@ -63,13 +63,15 @@ Supervisor::Supervisor(WorkerContext& ctx)
   });
   auto on_signal = [](uv_signal_t* s, int signum) {
     auto* self = static_cast<Supervisor*>(s->data);
-    if (signum == SIGTERM) self->on_sigterm();
+    if (signum == SIGTERM) self->stop();
+    if (signum == master_death_signal()) self->on_master_death();
     if (signum == SIGHUP) self->reload();
     if (signum == SIGUSR1) log_reopen();
     if (signum == SIGCHLD) self->jobs_->reap();
   };
   for (auto [sig, handle] :
-       {std::pair{SIGTERM, &sigterm_}, {SIGHUP, &sighup_}, {SIGUSR1, &sigusr1_}, {SIGCHLD, &sigchld_}}) {
+       {std::pair{SIGTERM, &sigterm_}, {SIGHUP, &sighup_}, {SIGUSR1, &sigusr1_}, {SIGCHLD, &sigchld_},
+        {master_death_signal(), &master_death_}}) {
     uv_signal_init(&loop_, handle);
     handle->data = this;
     uv_signal_start(handle, on_signal, sig);
@@ -371,20 +373,17 @@ void Supervisor::reload() {
   if (apply_published_config(ctx_, plugins_, "supervisor")) jobs_->set_interpreters(ctx_.config.interpreters);
 }
 
-// A SIGTERM is the master's order to stop, or the parent-death signal of a
-// master that died unasked (a crash, the OOM killer, kill -9). The latter is
-// a server killed outright, not an operator's stop: the jobs are left
-// running for the next start to adopt (or stop, orphaned_jobs), as if the
-// whole server had been killed, and plugins record nothing (an
-// at_least_once run cut short this way runs again). A stop already under
-// way when the master died goes on: it was asked for.
-void Supervisor::on_sigterm() {
-  if (!stopping_ && getppid() != master_pid_) {
-    spdlog::error("supervisor: the master (pid {}) died; its jobs are left running for the next start", master_pid_);
-    log_flush();
-    _exit(1);
-  }
-  stop();
+// A master that died unasked (a crash, the OOM killer, kill -9) is a server
+// killed outright, not an operator's stop: the jobs are left running for
+// the next start to adopt (or stop, orphaned_jobs), as if the whole server
+// had been killed, and plugins record nothing (an at_least_once run cut
+// short this way runs again). A stop already under way goes on: it was
+// asked for.
+void Supervisor::on_master_death() {
+  if (stopping_) return;
+  spdlog::error("supervisor: the master died; its jobs are left running for the next start");
+  log_flush();
+  _exit(1);
 }
 
 // Jobs are stopped as STOP would, each within its stoptimeout, before the

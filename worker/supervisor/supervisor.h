@@ -2,8 +2,6 @@
 // table. Takes requests from the listener over the channel.
 #pragma once
 
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,14 +56,14 @@ class Supervisor : private plugins::JobControl {
   void adopt_held(const Held& held, std::vector<int>& fds);
   void adopt_orphan(const Orphan& orphan);
   void reload();
-  void on_sigterm();
+  void on_master_death();
   void stop();
   void close_loop();
 
   WorkerContext& ctx_;
   const shm::Segment& seg_;
   uv_loop_t loop_;
-  uv_signal_t sigterm_, sighup_, sigusr1_, sigchld_;
+  uv_signal_t sigterm_, sighup_, sigusr1_, sigchld_, master_death_;
   // Runs as each turn of the loop ends, before it sleeps: wakes the log
   // writer and sends the master what could wait (Control::send_later), once
   // for the whole turn.
@@ -78,9 +76,6 @@ class Supervisor : private plugins::JobControl {
   // Requests being worked on, for the command-finished hook.
   std::unordered_map<uint64_t, std::unique_ptr<protocol::Request>> in_flight_;
   bool stopping_ = false;
-  // Our parent when we began: the master, checked right after the fork. A
-  // SIGTERM seen with another parent is the master's death, not its order.
-  pid_t master_pid_ = getppid();
   uint64_t taken_before_ = 0;  // the last request id a predecessor noted taking
 };
 
