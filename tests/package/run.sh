@@ -27,7 +27,8 @@
 #      version: the unit is neither stopped nor restarted, postinst has the
 #      server take the new binary over in place (same main pid running the
 #      new file, the job under the same pid, still printing); systemctl stop
-#      ends it cleanly;
+#      ends it cleanly; then, started again, its master alone is killed:
+#      the unit restarts it and a quiet job is adopted under the same pid;
 #   7. apt-get remove: binaries gone, config, data and user kept;
 #   8. apt-get purge: config, data, user, group and unit links gone.
 # Prints the time of each step. Exits non-zero, naming the step, on the
@@ -311,8 +312,40 @@ result="$(box systemctl show -P Result backend-server)"
 [ "$result" = success ] || box_fail "the unit's stop: Result=$result"
 box kill -0 "$job_pid" 2>/dev/null && box_fail "the job still runs after systemctl stop"
 echo "systemctl stop: Result=success, the job stopped with the server"
-poweroff_box
 lap "upgrade under systemd"
+
+# The master alone killed (a crash, the OOM killer): its workers go, the
+# unit restarts it (Restart=on-failure), and a quiet job outlives it
+# (KillMode=process) to be adopted by the new server under the same pid.
+box systemctl start backend-server || box_fail "systemctl start"
+box backendctl add quiet /bin/sleep --params 100000 || box_fail "backendctl add quiet"
+box backendctl start quiet || box_fail "backendctl start quiet"
+quiet_pid="$(box backendctl status quiet | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
+[ -n "$quiet_pid" ] && [ "$quiet_pid" != 0 ] || box_fail "no pid for the job quiet"
+main_before="$(box systemctl show -P MainPID backend-server)"
+box kill -KILL "$main_before"
+main_after=""
+for _ in $(seq 150); do
+  main_after="$(box systemctl show -P MainPID backend-server)"
+  if [ "$main_after" != 0 ] && [ "$main_after" != "$main_before" ] && box systemctl is-active --quiet backend-server &&
+    box backendctl ls >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+box systemctl is-active --quiet backend-server || box_fail "the unit did not start again after its master was killed"
+[ "$main_after" != "$main_before" ] || box_fail "the unit's main pid is still $main_before"
+quiet_after=""
+for _ in $(seq 50); do
+  quiet_after="$(box backendctl status quiet | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
+  [ "$quiet_after" = "$quiet_pid" ] && break
+  sleep 0.1
+done
+[ "$quiet_after" = "$quiet_pid" ] || box_fail "the job quiet (pid $quiet_pid) was not adopted: its pid is now '$quiet_after'"
+box kill -0 "$quiet_pid" 2>/dev/null || box_fail "the job quiet died with the master"
+box systemctl stop backend-server || box_fail "systemctl stop after the restart"
+box kill -0 "$quiet_pid" 2>/dev/null && box_fail "the adopted job still runs after systemctl stop"
+echo "master $main_before killed: the unit restarted it as $main_after; the job quiet adopted under pid $quiet_pid, stopped with the unit"
+poweroff_box
+lap "master killed under systemd"
 
 echo "--- 7. apt-get remove"
 in_chroot_ns env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q backend-server libbackendclient-dev >"$work/remove.log" 2>&1 ||
