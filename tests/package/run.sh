@@ -263,6 +263,10 @@ poweroff_box() {
   wait "$nspawn_pid" 2>/dev/null || true
 }
 box_fail() { box journalctl -u backend-server --no-pager -n 40 >&2 || true; poweroff_box; fail "$@"; }
+# A job's pid as backendctl status shows it; empty when it shows none (the
+# caller names the failure: under pipefail a failed status would end the
+# script without a word).
+job_pid_of() { box backendctl status "$1" 2>/dev/null | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1 || true; }
 for _ in $(seq 300); do box systemctl is-active --quiet backend-server 2>/dev/null && break; sleep 0.1; done
 box systemctl is-active --quiet backend-server || box_fail "backend-server.service is not active 30 s after boot"
 main_before="$(box systemctl show -P MainPID backend-server)"
@@ -271,7 +275,7 @@ box backendctl add counter /bin/sh --params "-c 'i=0; while :; do i=\$((i+1)); e
 box backendctl start counter || box_fail "backendctl start counter"
 job_pid=""
 for _ in $(seq 50); do
-  job_pid="$(box backendctl status counter 2>/dev/null | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
+  job_pid="$(job_pid_of counter)"
   [ -n "$job_pid" ] && [ "$job_pid" != 0 ] && break
   sleep 0.1
 done
@@ -296,7 +300,7 @@ exe="$(box readlink "/proc/$main_after/exe")"
 [ "$exe" = /usr/sbin/backend-server ] || box_fail "the main process runs '$exe', not the new /usr/sbin/backend-server"
 [ "$(box stat -L -c %i "/proc/$main_after/exe")" = "$(box stat -c %i /usr/sbin/backend-server)" ] ||
   box_fail "the main process does not run the installed file"
-job_after="$(box backendctl status counter | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
+job_after="$(job_pid_of counter)"
 [ "$job_after" = "$job_pid" ] || box_fail "the job's pid changed from $job_pid to $job_after"
 last_before="$(box backendctl read counter | sed -n 's/.*] n\([0-9]*\)$/\1/p' | tail -1)"
 sleep 0.5
@@ -320,8 +324,8 @@ lap "upgrade under systemd"
 box systemctl start backend-server || box_fail "systemctl start"
 box backendctl add quiet /bin/sleep --params 100000 || box_fail "backendctl add quiet"
 box backendctl start quiet || box_fail "backendctl start quiet"
-quiet_pid="$(box backendctl status quiet | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
-[ -n "$quiet_pid" ] && [ "$quiet_pid" != 0 ] || box_fail "no pid for the job quiet"
+quiet_pid="$(job_pid_of quiet)"
+if [ -z "$quiet_pid" ] || [ "$quiet_pid" = 0 ]; then box_fail "no pid for the job quiet"; fi
 main_before="$(box systemctl show -P MainPID backend-server)"
 box kill -KILL "$main_before"
 main_after=""
@@ -335,7 +339,7 @@ box systemctl is-active --quiet backend-server || box_fail "the unit did not sta
 [ "$main_after" != "$main_before" ] || box_fail "the unit's main pid is still $main_before"
 quiet_after=""
 for _ in $(seq 50); do
-  quiet_after="$(box backendctl status quiet | sed -n 's/.*pid[": ]*\([0-9][0-9]*\).*/\1/p' | head -1)"
+  quiet_after="$(job_pid_of quiet)"
   [ "$quiet_after" = "$quiet_pid" ] && break
   sleep 0.1
 done
