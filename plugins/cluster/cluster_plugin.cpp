@@ -1,7 +1,6 @@
 #include "plugins/cluster/cluster_plugin.h"
 
 #include <rapidjson/document.h>
-#include <time.h>
 
 #include <chrono>
 #include <map>
@@ -17,6 +16,7 @@
 #include "plugins/cluster/placement.h"
 #include "plugins/cluster/snapshot.h"
 #include "plugins/timer.h"
+#include "plugins/wall_clock.h"
 #include "protocol/job_settings.h"
 #include "protocol/response.h"
 #include "shm/job_table.h"
@@ -469,7 +469,7 @@ void Agent::run_scheduled(const JobDefinition& def, Clock::time_point now, const
     return;
   }
   if (jobs_->running(name) || busy_.count(name) || claiming_.count(name)) return;
-  const int64_t wall_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t wall_ms = system_clock_ms();
   int64_t now_tick = wall_ms / 1000 / def.every;
   int64_t tick = now_tick;
   std::vector<etcd::Compare> compares;

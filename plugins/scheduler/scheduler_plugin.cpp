@@ -1,7 +1,6 @@
 #include "plugins/scheduler/scheduler_plugin.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "plugins/scheduler/next_due.h"
 #include "plugins/scheduler/next_runs.h"
@@ -28,11 +27,6 @@ std::string no_schedule(const std::string& job, const std::string& uuid) {
 }
 
 }  // namespace
-
-int64_t system_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 SchedulerPlugin::SchedulerPlugin(Clock clock) : clock_(std::move(clock)) {}
 

@@ -34,6 +34,7 @@
 #include "plugins/scheduler/serial_writer.h"
 #include "plugins/serial_queue.h"
 #include "plugins/timer.h"
+#include "plugins/wall_clock.h"
 #include "shm/layout.h"
 
 namespace backend::plugins::scheduler {
@@ -41,7 +42,6 @@ namespace backend::plugins::scheduler {
 // Unix time in milliseconds. Tests hand in a fake one to make a schedule
 // due within milliseconds.
 using Clock = std::function<int64_t()>;
-int64_t system_clock_ms();
 
 inline constexpr uint64_t kRecheckMs = 3600 * 1000;
 
