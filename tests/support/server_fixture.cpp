@@ -561,7 +561,8 @@ void kill_whole_server(Server& s) {
   for (pid_t p : server) ASSERT_TRUE(wait_until([&] { return process_stopped(p); }, 3000)) << p << " did not stop";
   // The workers die first: were the master, leader of their process group,
   // to die while they are stopped, the kernel would wake the orphaned group
-  // with SIGHUP and SIGCONT, and the supervisor would stop its jobs.
+  // with SIGHUP and SIGCONT, and the supervisor would run on to see its
+  // master's death: the other case, tested on its own.
   for (pid_t p : {server[1], server[2]}) kill(p, SIGKILL);
   for (pid_t p : {server[1], server[2]}) ASSERT_TRUE(wait_until([&] { return !process_alive(p); }, 3000)) << p;
   kill(server[0], SIGKILL);
