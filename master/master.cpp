@@ -78,12 +78,20 @@ void Master::publish_config() {
 
 void Master::loop() {
   while (!(shutting_down_ && listener_.pid == 0 && supervisor_.pid == 0)) {
+    const int64_t before = now_ms();
+    // A source whose window is on is left out (a negative fd), not polled
+    // for nothing: its pipe's hang-up would wake the loop on every turn.
+    bool control_due = control_pacing_.due(before), log_due = log_pacing_.due(before);
+    short control_events = static_cast<short>((control_due ? POLLIN : 0) | (control_out_.empty() ? 0 : POLLOUT));
     pollfd pfd[3] = {{signal_fd_, POLLIN, 0},
-                     {control_[0], static_cast<short>(POLLIN | (control_out_.empty() ? 0 : POLLOUT)), 0},
-                     {listener_log_.fd(), POLLIN, 0}};
+                     {control_events ? control_[0] : -1, control_events, 0},
+                     {log_due ? listener_log_.fd() : -1, POLLIN, 0}};
     poll(pfd, 3, poll_timeout());
-    if (pfd[1].revents & POLLIN) read_control();
-    if (pfd[2].revents) listener_log_.read_available();
+    if (pfd[1].revents & POLLIN) control_pacing_.read(now_ms(), read_control() < kControlBatch);
+    if (pfd[2].revents) {
+      listener_log_.read_available();
+      log_pacing_.read(now_ms(), true);
+    }
     held_.retry_take(control_out_);
     if (!control_out_.empty()) worker::send_queued(control_[0], control_out_);
     // Dead workers are reaped and their locks freed before anything else
@@ -129,6 +137,9 @@ int Master::poll_timeout() const {
   // systemd at once (it has no fd to wake the loop with).
   if (!ready_told_ && notify_.enabled()) consider(now_ms() + 10);
   if (held_.take_waiting()) consider(now_ms() + HeldJobs::kRetryMs);
+  int64_t now = now_ms();
+  consider(control_pacing_.wake_at(now));
+  if (listener_log_.fd() >= 0) consider(log_pacing_.wake_at(now));
   if (next < 0) return -1;
   return static_cast<int>(std::max<int64_t>(0, next - now_ms()));
 }

@@ -17,6 +17,7 @@
 #include "master/listener_log.h"
 #include "master/options.h"
 #include "master/pidfile.h"
+#include "master/read_pacing.h"
 #include "master/respawn.h"
 #include "master/systemd_notify.h"
 #include "shm/segment.h"
@@ -94,6 +95,8 @@ class Master {
   int control_[2] = {-1, -1};  // [0] the master's end, [1] the supervisor's
   HeldJobs held_;
   std::deque<worker::Control::Outgoing> control_out_;
+  ReadPacing control_pacing_;  // the control socket's messages
+  ReadPacing log_pacing_;      // the listener's log lines
   int signal_fd_ = -1;
   int start_report_fd_ = -1;  // --daemon: the waiting original process
   pid_t pid_ = 0;
