@@ -1,12 +1,15 @@
 // The output pump's catch-up after a supervisor was killed: what its
 // predecessor left of the job's log file, counted or not, ends up with
-// every line once.
+// every line once. And how it reads a pipe: held back while the log queue
+// is full, let go of when it ends.
 #include "worker/supervisor/output_pump.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -27,6 +30,22 @@ namespace backend::worker {
 namespace {
 
 using backend::testing::TempDir;
+
+// Whether an epoll set of this process watches the file with inode `ino`:
+// each watched fd is a "tfd:" line of the set's fdinfo, its inode in hex.
+bool watched_by_an_epoll_set(ino_t ino) {
+  char want[32];
+  std::snprintf(want, sizeof want, " ino:%lx ", static_cast<unsigned long>(ino));
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(e.path(), ec).string() != "anon_inode:[eventpoll]") continue;
+    std::string info = itest::read_file("/proc/self/fdinfo/" + e.path().filename().string()).value_or("");
+    std::istringstream in(info);
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with("tfd:") && (line + " ").find(want) != std::string::npos) return true;
+  }
+  return false;
+}
 
 class CatchUp : public ::testing::Test {
  protected:
@@ -203,6 +222,50 @@ TEST_F(CatchUp, AStreamReadWhileTheLogQueueIsFullWaitsThenLosesNoLine) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) got += line.substr(line.find("] ") + 2) + "\n";
   EXPECT_TRUE(got == expected) << "the log has " << got.size() << " bytes of " << expected.size();
+}
+
+// The master holds a copy of every job's pipe: a stream that ends must stop
+// polling the pipe before its fd closes, or the copy keeps the pipe in the
+// loop's epoll set, ready at end of file on every turn, for a freed stream.
+TEST_F(CatchUp, APipeTheMasterStillHoldsLeavesThePollSetWhenItsStreamEnds) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  const int master_copy = fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
+  ASSERT_GE(master_copy, 0);
+  struct stat st {};
+  ASSERT_EQ(fstat(master_copy, &st), 0);
+  // More than a trickle (OutputPump::kTrickleBytes), so that the stream is
+  // not paused, out of the set, when its end comes; less than a pipe holds.
+  std::string text;
+  for (int i = 0; text.size() < OutputPump::kTrickleBytes + 1000; ++i) text += "line " + std::to_string(i) + "\n";
+  ASSERT_LT(text.size(), 65536u);
+  ASSERT_EQ(write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  const std::string last = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  {
+    OutputPump pump(&loop_, seg_.seg, dir_.path);
+    uv_timer_t keep;  // the pump keeps no loop alive (see above)
+    uv_timer_init(&loop_, &keep);
+    uv_timer_start(&keep, [](uv_timer_t*) {}, 60000, 0);
+    pump.open(run_, fds[0], -1, std::make_shared<Stage>(create_stage()));
+    uv_run(&loop_, UV_RUN_NOWAIT);  // libuv adds a polled fd to its set at the next turn
+    EXPECT_TRUE(watched_by_an_epoll_set(st.st_ino)) << "an open stream's pipe is not watched";
+    close(fds[1]);  // the job's end: the stream reads to end of file
+    for (int n = 0; n < 2000 && run_.reading(); ++n) {
+      uv_run(&loop_, UV_RUN_NOWAIT);
+      usleep(1000);
+    }
+    EXPECT_FALSE(run_.reading()) << "the stream did not end with its pipe";
+    for (int n = 0; n < 20; ++n) uv_run(&loop_, UV_RUN_NOWAIT);
+    EXPECT_FALSE(watched_by_an_epoll_set(st.st_ino)) << "the ended stream's pipe is still watched";
+    uv_close(reinterpret_cast<uv_handle_t*>(&keep), nullptr);
+    pump.close_logs();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  close(master_copy);
+  auto lines = seg_.seg.job_ring(slot_).last(1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].text.substr(lines[0].text.find("] ") + 2) + "\n", last);
 }
 
 }  // namespace
