@@ -38,11 +38,12 @@ class Row:
     def floor_key(self):
         return next((d for d in self.values if d not in PEERS and d != US), None)
 
-    def ratio(self):
+    def ratio(self, daemon=US):
+        """How many times better than the better peer `daemon` did (backend-server, or the floor)."""
         peers = [self.values[p] for p in PEERS if p in self.values]
-        if not self.compare or US not in self.values or not peers or not self.values[US] or not all(peers):
+        if not self.compare or daemon not in self.values or not peers or not self.values[daemon] or not all(peers):
             return None
-        return self.values[US] / max(peers) if self.higher else min(peers) / self.values[US]
+        return self.values[daemon] / max(peers) if self.higher else min(peers) / self.values[daemon]
 
     def of_floor(self):
         f = self.floor_value()
@@ -58,16 +59,20 @@ class Row:
         return text
 
     def checks(self):
+        """Per target: (met by backend-server, missed by the floor too). A target
+        the floor or ceiling measured in the same run misses as well is beyond
+        what this machine allows: blocked, not missed."""
         out = []
-        r = self.ratio()
+        floor = self.floor_key()
         if self.peer is not None:
-            out.append(r is not None and r >= self.peer)
+            r, fr = self.ratio(), self.ratio(floor) if floor else None
+            out.append((r is not None and r >= self.peer, fr is not None and fr < self.peer))
         if self.floor is not None:
             f = self.of_floor()
-            out.append(f is not None and (f >= 1 / self.floor if self.higher else f <= self.floor))
+            out.append((f is not None and (f >= 1 / self.floor if self.higher else f <= self.floor), False))
         if self.limit is not None and US in self.values:
-            v = self.values[US]
-            out.append(v >= self.limit if self.higher else v <= self.limit)
+            within = lambda v: v >= self.limit if self.higher else v <= self.limit
+            out.append((within(self.values[US]), floor is not None and not within(self.values[floor])))
         return out
 
     def target(self):
@@ -82,7 +87,11 @@ class Row:
 
     def verdict(self):
         c = self.checks()
-        return "-" if not c else "**met**" if all(c) else "**missed**"
+        if not c:
+            return "-"
+        if all(met for met, _ in c):
+            return "**met**"
+        return "**blocked**" if all(met or beyond for met, beyond in c) else "**missed**"
 
     def line(self):
         r, f = self.ratio(), self.of_floor()
@@ -200,7 +209,9 @@ lookup), loaded by the same generator; for 3, `tests/bench/spawn_floor.c`, one l
 `posix_spawn`s of the same `/bin/sleep` (own session, stdio on `/dev/null`) from a process with
 no other descriptor open, and for 9 the same loop at backend-server's count of jobs; for 4
 and 5, the two below. ÷ floor is backend-server's value over
-it: a time above 1 is slower than the floor, a rate below 1 slower than the ceiling."""
+it: a time above 1 is slower than the floor, a rate below 1 slower than the ceiling. A target
+is blocked, not missed, where backend-server misses it and the floor or ceiling misses it
+too: no supervisor could meet it on this machine."""
 
 
 def floor_note(results):
