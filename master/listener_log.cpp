@@ -46,9 +46,10 @@ bool ListenerLog::read_once() {
   return false;
 }
 
-void ListenerLog::read_available() {
-  for (int i = 0; i < kReadsPerTurn && read_once(); ++i) {
-  }
+bool ListenerLog::read_available() {
+  for (int i = 0; i < kReadsPerTurn; ++i)
+    if (!read_once()) return true;
+  return false;
 }
 
 void ListenerLog::drain() {

@@ -21,8 +21,9 @@ class ListenerLog {
   int open(std::string& error);
   // The end to poll; -1 when there is none.
   int fd() const { return read_fd_; }
-  // Reads what is there, never blocking; closes at end of file.
-  void read_available();
+  // Reads what is there, never blocking; closes at end of file. False when
+  // it stopped at its bound for one turn with more perhaps left.
+  bool read_available();
   // The listener died: what it wrote is all in the pipe. Reads it all.
   void drain();
   void close();

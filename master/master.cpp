@@ -88,10 +88,7 @@ void Master::loop() {
                      {log_due ? listener_log_.fd() : -1, POLLIN, 0}};
     poll(pfd, 3, poll_timeout());
     if (pfd[1].revents & POLLIN) control_pacing_.read(now_ms(), read_control() < kControlBatch);
-    if (pfd[2].revents) {
-      listener_log_.read_available();
-      log_pacing_.read(now_ms(), true);
-    }
+    if (pfd[2].revents) log_pacing_.read(now_ms(), listener_log_.read_available());
     held_.retry_take(control_out_);
     if (!control_out_.empty()) worker::send_queued(control_[0], control_out_);
     // Dead workers are reaped and their locks freed before anything else
