@@ -123,6 +123,7 @@ void Master::loop() {
 }
 
 int Master::poll_timeout() const {
+  const int64_t now = now_ms();
   int64_t next = -1;
   auto consider = [&](int64_t at) {
     if (at >= 0 && (next < 0 || at < next)) next = at;
@@ -132,13 +133,12 @@ int Master::poll_timeout() const {
   if (shutting_down_) consider(kill_at_);
   // Until the supervisor took the jobs the loop looks every 10 ms, to tell
   // systemd at once (it has no fd to wake the loop with).
-  if (!ready_told_ && notify_.enabled()) consider(now_ms() + 10);
-  if (held_.take_waiting()) consider(now_ms() + HeldJobs::kRetryMs);
-  int64_t now = now_ms();
+  if (!ready_told_ && notify_.enabled()) consider(now + 10);
+  if (held_.take_waiting()) consider(now + HeldJobs::kRetryMs);
   consider(control_pacing_.wake_at(now));
   if (listener_log_.fd() >= 0) consider(log_pacing_.wake_at(now));
   if (next < 0) return -1;
-  return static_cast<int>(std::max<int64_t>(0, next - now_ms()));
+  return static_cast<int>(std::max<int64_t>(0, next - now));
 }
 
 void Master::on_signal(int signo) {
