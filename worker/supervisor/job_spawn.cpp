@@ -283,12 +283,18 @@ class LowFdSpawner {
   pid_t stat_pid_ = 0;
 };
 
-// One per process; spawns come from the supervisor's loop, and from tests'
-// threads, one at a time.
-std::mutex spawner_mutex;
-LowFdSpawner& spawner() {
-  static LowFdSpawner s;
-  return s;
+// One per lane: a lane's spawns come one at a time (its mutex is for
+// tests' threads), and lanes spawn side by side. A child copies every fd
+// below its own lane's first_unshared_, which may take in a lower lane's
+// slots and the pipe a spawn there has put in them; it closes all of them
+// (close_range from 3) before its exec, as it does its own.
+struct Lane {
+  std::mutex mutex;
+  LowFdSpawner spawner;
+};
+Lane& lane(int i) {
+  static Lane lanes[kSpawnLanes];
+  return lanes[i];
 }
 
 // The kernel stamps a new process with the boot clock inside clone, and
@@ -382,8 +388,12 @@ std::optional<std::string> spawn_switching_user(const SpawnSpec& spec, char* con
 }  // namespace
 
 bool reserve_spawn_fds() {
-  std::lock_guard lock(spawner_mutex);
-  return spawner().ready();
+  bool ready = true;
+  for (int i = 0; i < kSpawnLanes; ++i) {
+    std::lock_guard lock(lane(i).mutex);
+    ready = lane(i).spawner.ready() && ready;
+  }
+  return ready;
 }
 
 std::optional<std::string> open_job_pipes(JobPipes& pipes) {
@@ -398,7 +408,7 @@ std::optional<std::string> open_job_pipes(JobPipes& pipes) {
   return std::nullopt;
 }
 
-std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spawned& out) {
+std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spawned& out, int lane_index) {
   Pipe o{pipes.out_r, pipes.out_w}, e{pipes.err_r, pipes.err_w};
   pipes = {};
   auto argv = pointers(spec.argv);
@@ -408,10 +418,11 @@ std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spa
   bool done = false;
   const uint64_t before = boottime_ticks();
   {
-    std::lock_guard lock(spawner_mutex);
-    if (spawner().ready()) {
+    Lane& l = lane(lane_index);
+    std::lock_guard lock(l.mutex);
+    if (l.spawner.ready()) {
       bool unusable = false;
-      err = spawner().spawn(spec, argv.data(), envp.data(), o.w, e.w, pid, unusable);
+      err = l.spawner.spawn(spec, argv.data(), envp.data(), o.w, e.w, pid, unusable);
       done = !unusable;
     }
   }
@@ -432,10 +443,10 @@ std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spa
   return std::nullopt;
 }
 
-std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out) {
+std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out, int lane) {
   JobPipes pipes;
   if (auto err = open_job_pipes(pipes)) return err;
-  return spawn_job(spec, pipes, out);
+  return spawn_job(spec, pipes, out, lane);
 }
 
 }  // namespace backend::worker

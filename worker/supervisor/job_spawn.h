@@ -31,10 +31,16 @@ struct Spawned {
   uint64_t start_ticks = 0;
 };
 
+// Spawns run side by side, one per lane, each lane with its own reserved
+// fds and stack. Lane 0 is the caller's own (the supervisor's loop, a
+// test); the others are spawn_threads.h's.
+inline constexpr int kSpawnLanes = 3;
+
 // Takes the few low fds and the stack that spawning needs (job_spawn.cpp
-// says why), before the caller opens anything else: the child copies every
-// fd below the reserved ones. Done by the first spawn if not before; false
-// if they cannot be had, and spawns then take glibc's posix_spawn.
+// says why), for every lane, before the caller opens anything else: the
+// child copies every fd below the reserved ones. Done by a lane's first
+// spawn if not before; false if they cannot be had, and spawns then take
+// glibc's posix_spawn.
 bool reserve_spawn_fds();
 
 // The pipes of a job's stdout and stderr, close-on-exec. Opened before the
@@ -49,8 +55,8 @@ std::optional<std::string> open_job_pipes(JobPipes& pipes);
 // libuv's uv_spawn does. Returns the error sentence on failure. The write
 // ends of the pipes are closed either way, the read ends too on failure;
 // on success they are out.out_fd and out.err_fd, now non-blocking.
-std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spawned& out);
+std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spawned& out, int lane = 0);
 // The same with pipes of its own.
-std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out);
+std::optional<std::string> spawn_job(const SpawnSpec& spec, Spawned& out, int lane = 0);
 
 }  // namespace backend::worker

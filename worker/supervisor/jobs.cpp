@@ -32,6 +32,15 @@ bool group_alive(pid_t pgid) { return kill(-pgid, 0) == 0; }
 
 }  // namespace
 
+struct Jobs::Pending {
+  std::string name;
+  uint32_t slot;
+  RunSettings settings;
+  std::shared_ptr<Stage> stage;
+  Reply reply;
+  shm::StartReason why;
+};
+
 Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
            std::map<std::string, std::string> interpreters)
     : loop_(loop),
@@ -39,7 +48,8 @@ Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
       interpreters_(std::move(interpreters)),
       pump_(loop, segment, std::move(log_dir)),
       takeover_(loop, segment, runs_, pump_, [this](Run& run, int status) { exited(run, status); },
-                [this](std::unique_ptr<Run> run) { retire(std::move(run)); }) {
+                [this](std::unique_ptr<Run> run) { retire(std::move(run)); }),
+      spawner_(loop) {
   pump_.set_on_closed([this](Run& run) { takeover_.maybe_release(run); });
 }
 
@@ -52,6 +62,7 @@ void Jobs::close_handles() {
   }
   // Here, not in the destructor: by then the loop has closed every handle.
   pump_.close_timer();
+  spawner_.close();
 }
 
 void Jobs::close_run_handles(Run& run) {
@@ -64,6 +75,7 @@ void Jobs::close_run_handles(Run& run) {
 
 void Jobs::start(const std::string& name, const std::string& settings_json, Reply reply, shm::StartReason why) {
   if (takeover_.wait_for_take([=, this] { start(name, settings_json, reply, why); })) return;
+  if (after_spawn(name, [=, this] { start(name, settings_json, reply, why); })) return;
   Run* old = runs_.current(name);
   if (old && old->stopping && !old->exited) {
     old->queued.push_back([=, this] { start(name, settings_json, reply, why); });
@@ -77,39 +89,83 @@ void Jobs::start(const std::string& name, const std::string& settings_json, Repl
 
 void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& settings_json, Reply reply,
                  shm::StartReason why) {
-  auto run = std::make_unique<Run>();
+  Pending p{name, slot, {}, {}, std::move(reply), why};
   SpawnSpec spec;
-  if (auto err = read_run_settings(settings_json, run->settings)) return reply(Code::kFailed, *err);
-  if (auto err = resolve_command(run->settings, interpreters_, spec)) return reply(Code::kFailed, *err);
+  if (auto err = read_run_settings(settings_json, p.settings)) return p.reply(Code::kFailed, *err);
+  if (auto err = resolve_command(p.settings, interpreters_, spec)) return p.reply(Code::kFailed, *err);
   if (auto old = runs_.take(name)) retire(std::move(old));
   int stage_fd = create_stage();
-  if (stage_fd < 0) return reply(Code::kFailed, std::string("cannot create the output stage: ") + std::strerror(errno));
-  auto stage = std::make_shared<Stage>(stage_fd);
+  if (stage_fd < 0)
+    return p.reply(Code::kFailed, std::string("cannot create the output stage: ") + std::strerror(errno));
+  p.stage = std::make_shared<Stage>(stage_fd);
   JobPipes pipes;
-  if (auto err = open_job_pipes(pipes)) return reply(Code::kFailed, *err);
+  if (auto err = open_job_pipes(pipes)) return p.reply(Code::kFailed, *err);
   // Before the master holds the fds: a successor must find this run's offsets.
   seg_.job_ring(slot).reset_capture(kStageBase);
   takeover_.lend(slot, {pipes.out_r, pipes.err_r, stage_fd});
-  Spawned spawned;
-  if (auto err = spawn_job(spec, pipes, spawned)) {
-    takeover_.unlend(slot);
-    return reply(Code::kFailed, *err);
+  // A restart after a crash is the one spawn in sight, and its time to
+  // running is what counts: on the loop it is spared the two hops to the
+  // spawning thread and back. Every other start is spawned there, so that
+  // the loop goes on to the next while this one's exec is waited for.
+  if (why == shm::StartReason::kCrash) {
+    Spawned out;
+    auto err = spawn_job(spec, pipes, out);
+    return spawned(p, err, out);
   }
-  run->name = name;
-  run->slot = slot;
-  run->pid = spawned.pid;
-  pump_.open(*run, spawned.out_fd, spawned.err_fd, stage);
-  const uint64_t ticks = spawned.start_ticks ? spawned.start_ticks : start_ticks(spawned.pid).value_or(0);
-  takeover_.hold(spawned.pid, slot, ticks);
-  seg_.job_ring(slot).clear();
-  seg_.table().mark_started(slot, spawned.pid, ticks, pump_.clock().seconds(), seg_.job_ring(slot).next_line(), why);
-  runs_.watch(*run);
-  runs_.put(std::move(run));
-  reply(Code::kOk, {});
+  spawning_[name];
+  spawner_.spawn(std::move(spec), pipes, [this, p = std::move(p)](const std::optional<std::string>& err,
+                                                                   const Spawned& out) mutable {
+    spawned(p, err, out);
+  });
+}
+
+void Jobs::spawned(Pending& p, const std::optional<std::string>& error, const Spawned& out) {
+  std::vector<std::function<void()>> waiting;
+  if (auto it = spawning_.find(p.name); it != spawning_.end()) {
+    waiting = std::move(it->second);
+    spawning_.erase(it);
+  }
+  if (error) {
+    takeover_.unlend(p.slot);
+    p.reply(Code::kFailed, *error);
+  } else {
+    auto run = std::make_unique<Run>();
+    run->name = p.name;
+    run->slot = p.slot;
+    run->pid = out.pid;
+    run->settings = std::move(p.settings);
+    pump_.open(*run, out.out_fd, out.err_fd, p.stage);
+    const uint64_t ticks = out.start_ticks ? out.start_ticks : start_ticks(out.pid).value_or(0);
+    takeover_.hold(out.pid, p.slot, ticks);
+    seg_.job_ring(p.slot).clear();
+    seg_.table().mark_started(p.slot, out.pid, ticks, pump_.clock().seconds(), seg_.job_ring(p.slot).next_line(),
+                              p.why);
+    Run& r = *run;
+    runs_.watch(r);
+    if (auto old = runs_.put(std::move(run))) retire(std::move(old));
+    p.reply(Code::kOk, {});
+    if (auto it = early_exits_.find(out.pid); it != early_exits_.end()) {
+      const int status = it->second;
+      early_exits_.erase(it);
+      runs_.unwatch(r);
+      exited(r, status);
+    }
+  }
+  if (spawner_.in_flight() == 0) early_exits_.clear();
+  for (auto& then : waiting) then();
+  maybe_all_stopped();
+}
+
+bool Jobs::after_spawn(const std::string& name, std::function<void()> then) {
+  auto it = spawning_.find(name);
+  if (it == spawning_.end()) return false;
+  it->second.push_back(std::move(then));
+  return true;
 }
 
 void Jobs::stop(const std::string& name, Reply reply) {
   if (takeover_.wait_for_take([=, this] { stop(name, reply); })) return;
+  if (after_spawn(name, [=, this] { stop(name, reply); })) return;
   Run* run = runs_.current(name);
   if (!run || run->exited) return reply(Code::kFailed, "job \"" + name + "\" is not running");
   run->stop_waiters.push_back(std::move(reply));
@@ -149,7 +205,10 @@ void Jobs::reap() {
   int status;
   for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
     Run* run = runs_.watched(pid);
-    if (!run) continue;
+    if (!run) {
+      if (spawner_.in_flight()) early_exits_[pid] = status;
+      continue;
+    }
     runs_.unwatch(*run);
     exited(*run, status);
   }
@@ -227,13 +286,14 @@ void Jobs::forget(const std::string& name) {
 
 void Jobs::stop_all(std::function<void()> done) {
   all_stopped_ = std::move(done);
+  for (auto& [name, waiting] : spawning_) waiting.push_back([this, name] { stop(name, [](Code, const std::string&) {}); });
   for (Run* run : runs_.all())
     if (!run->exited) stop(run->name, [](Code, const std::string&) {});
   maybe_all_stopped();
 }
 
 void Jobs::maybe_all_stopped() {
-  if (!all_stopped_ || !runs_.all_exited()) return;
+  if (!all_stopped_ || !spawning_.empty() || !runs_.all_exited()) return;
   pump_.close_logs();
   for (Run* run : runs_.all()) retire(runs_.take(run->name));
   std::exchange(all_stopped_, nullptr)();

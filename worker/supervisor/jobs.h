@@ -10,7 +10,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <uv.h>
 
@@ -18,6 +21,7 @@
 #include "shm/segment.h"
 #include "worker/supervisor/output_pump.h"
 #include "worker/supervisor/run.h"
+#include "worker/supervisor/spawn_threads.h"
 #include "worker/supervisor/takeover.h"
 
 namespace backend::worker {
@@ -36,7 +40,8 @@ class Jobs {
   // Answered once the process is reaped.
   void stop(const std::string& name, Reply reply);
   void restart(const std::string& name, const std::string& settings_json, Reply reply);
-  bool running(const std::string& name) const { return runs_.running(name); }
+  // A job being spawned counts: it runs, or is answered as failed, soon.
+  bool running(const std::string& name) const { return runs_.running(name) || spawning_.count(name); }
   // Drops what is left of a deleted job's last run.
   void forget(const std::string& name);
   // Reaps every exited child (SIGCHLD).
@@ -56,8 +61,14 @@ class Jobs {
   static constexpr uint64_t kExitDeadlineMs = Takeover::kExitDeadlineMs;
 
  private:
+  // A start whose spawn is under way: what the run is made of once the
+  // process runs.
+  struct Pending;
   void spawn(const std::string& name, uint32_t slot, const std::string& settings_json, Reply reply,
              shm::StartReason why);
+  void spawned(Pending& p, const std::optional<std::string>& error, const Spawned& spawned);
+  // Runs `then` once the job's spawn is answered; false if none is under way.
+  bool after_spawn(const std::string& name, std::function<void()> then);
   void keep_history(const Run& run, int status, int64_t now);
   void exited(Run& run, int status);
   void kill_group_later(Run& run, uint32_t seconds);
@@ -73,6 +84,14 @@ class Jobs {
   Takeover takeover_;
   std::function<void()> all_stopped_;
   OnExit on_exit_;
+  // By job: what waits for its spawn to be answered (a STOP, another START).
+  std::unordered_map<std::string, std::vector<std::function<void()>>> spawning_;
+  // Exits reaped while a spawn was under way, of pids not known yet: a
+  // program that ends at once may be reaped before its spawn is answered.
+  std::unordered_map<pid_t, int> early_exits_;
+  // Last, so that it is gone (its thread joined) before what its answers
+  // reach.
+  SpawnThreads spawner_;
 };
 
 }  // namespace backend::worker

@@ -13,42 +13,20 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
+#include "tests/unit/worker/supervisor/spawned_children.h"
 #include "worker/common/proc_info.h"
 
 namespace backend::worker {
 namespace {
 
-// Everything the fd writes until EOF (bounded by a timeout).
-std::string slurp(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 5000) <= 0) break;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
-
-SpawnSpec sh(const std::string& script) {
-  SpawnSpec s;
-  s.program = "/bin/sh";
-  s.argv = {"sh", "-c", script};
-  s.env = {"PATH=/usr/bin:/bin", "ONLY=this"};
-  return s;
-}
-
-int reap(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
+using testing::count_fds;
+using testing::reap;
+using testing::sh;
+using testing::slurp;
 
 TEST(JobSpawn, StdoutAndStderrArriveOnTheirPipes) {
   Spawned p;
@@ -177,12 +155,6 @@ TEST(JobSpawn, ThePipesHangUpWhenTheJobExits) {
   }
 }
 
-int count_fds() {
-  int n = 0;
-  for (int fd = 0; fd < 4096; ++fd) n += fcntl(fd, F_GETFD) != -1;
-  return n;
-}
-
 // Every fd the spawner keeps is open once reserve_spawn_fds() returns, as
 // the supervisor calls it first: a process's fds are the same before its
 // first job and after its last (the chaos run checks the supervisor's).
@@ -247,6 +219,36 @@ TEST(JobSpawn, ANonExecutableFileIsRefused) {
   auto err = spawn_job(s, p);
   ASSERT_TRUE(err);
   EXPECT_NE(err->find("Permission denied"), std::string::npos) << *err;
+}
+
+// Lanes spawn side by side: a child may copy another lane's slots, which
+// hold that lane's pipe at the time, but each job's stdout must be the
+// pipe its own spawn was given, and no pipe may stay open in another job
+// (its reader would then never see the end).
+TEST(JobSpawn, SpawnsOnTwoLanesAtOnceKeepTheirOwnPipes) {
+  ASSERT_TRUE(reserve_spawn_fds());
+  constexpr int kEach = 60;
+  std::vector<std::string> wrong[kSpawnLanes];
+  auto spawn_many = [&](int lane) {
+    for (int i = 0; i < kEach; ++i) {
+      const std::string word = "lane" + std::to_string(lane) + "-" + std::to_string(i);
+      Spawned p;
+      if (auto err = spawn_job(sh("echo " + word + "; echo " + word + " >&2"), p, lane)) {
+        wrong[lane].push_back("spawn failed: " + *err);
+        continue;
+      }
+      std::string out = slurp(p.out_fd), err = slurp(p.err_fd);
+      if (out != word + "\n" || err != word + "\n") wrong[lane].push_back(word + ": out \"" + out + "\", err \"" + err + "\"");
+      reap(p.pid);
+    }
+  };
+  std::thread one(spawn_many, 1), two(spawn_many, 2);
+  spawn_many(0);
+  one.join();
+  two.join();
+  for (int lane = 0; lane < kSpawnLanes; ++lane) {
+    EXPECT_TRUE(wrong[lane].empty()) << "lane " << lane << ": " << wrong[lane].size() << " wrong, first: " << wrong[lane][0];
+  }
 }
 
 }  // namespace

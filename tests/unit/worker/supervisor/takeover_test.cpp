@@ -12,15 +12,11 @@
 #include <chrono>
 #include <optional>
 
-#include "shm/job_table.h"
-#include "tests/unit/shm/test_segment.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/worker/supervisor/jobs_on_a_loop.h"
 #include "worker/common/proc_info.h"
 
 namespace backend::worker {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // A pid that no process has: a child already reaped.
 pid_t gone_pid() {
@@ -30,50 +26,11 @@ pid_t gone_pid() {
   return pid;
 }
 
-class JobsAdopt : public ::testing::Test {
+class JobsAdopt : public testing::JobsOnALoop {
  protected:
-  JobsAdopt() : seg_("jobs-adopt") {
-    uv_loop_init(&loop_);
-    slot_ = *seg_.seg.table().put("j", R"({"command":"/bin/true"})", 20);
-  }
-  ~JobsAdopt() override {
-    if (jobs_) jobs_->close_handles();
-    uv_run(&loop_, UV_RUN_NOWAIT);
-    jobs_.reset();
-    uv_walk(&loop_, [](uv_handle_t* h, void*) {
-      if (!uv_is_closing(h)) uv_close(h, nullptr);
-    }, nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
-  }
-  Jobs& jobs() {
-    if (!jobs_) jobs_.emplace(&loop_, seg_.seg, dir_.path, std::map<std::string, std::string>{});
-    return *jobs_;
-  }
-  shm::JobInfo info() {
-    shm::JobInfo i;
-    seg_.seg.table().read(slot_, i);
-    return i;
-  }
-  // Runs the loop until `done` or `limit` has passed.
-  template <class Done>
-  void run_until(Done done, std::chrono::milliseconds limit) {
-    uv_timer_t tick;
-    uv_timer_init(&loop_, &tick);
-    auto until = Clock::now() + limit;
-    while (!done() && Clock::now() < until) {
-      uv_timer_start(&tick, [](uv_timer_t*) {}, 10, 0);
-      uv_run(&loop_, UV_RUN_ONCE);
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);
-  }
-
-  shm::testing::ScopedSegment seg_;
-  testing::TempDir dir_;
-  uv_loop_t loop_;
+  JobsAdopt() : JobsOnALoop("jobs-adopt") { slot_ = *seg_.seg.table().put("j", R"({"command":"/bin/true"})", 20); }
+  shm::JobInfo info() { return JobsOnALoop::info(slot_); }
   uint32_t slot_ = 0;
-  std::optional<Jobs> jobs_;
 };
 
 TEST_F(JobsAdopt, AGoneJobWhoseExitNeverComesIsRecordedEndedAndItsStopAnswered) {
