@@ -11,8 +11,13 @@ namespace backend::worker {
 SpawnThreads::SpawnThreads(uv_loop_t* loop) : async_(new uv_async_t) {
   uv_async_init(loop, async_, [](uv_async_t* a) { static_cast<SpawnThreads*>(a->data)->deliver(); });
   async_->data = this;
+}
+
+// At the first spawn: a server that runs no job has no use for them, and
+// its memory stays what it was without them.
+void SpawnThreads::start_threads() {
   // Every signal blocked from birth, so that the loop's thread takes them
-  // all (SIGCHLD above all) as it did before this thread was there.
+  // all (SIGCHLD above all) as it did before these threads were there.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -43,6 +48,7 @@ void SpawnThreads::close() {
 }
 
 void SpawnThreads::spawn(SpawnSpec spec, JobPipes pipes, Done done) {
+  if (threads_.empty()) start_threads();
   ++in_flight_;
   {
     std::lock_guard lock(mutex_);

@@ -51,6 +51,7 @@ class SpawnThreads {
     Spawned spawned;
     Done done;
   };
+  void start_threads();
   void work(int lane);
   void deliver();
   static void close_fds(Task& t);
