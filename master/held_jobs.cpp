@@ -70,6 +70,7 @@ void HeldJobs::on_message(const worker::ControlMessage& message, std::vector<int
   if (auto* m = std::get_if<worker::Hold>(&message)) return on(*m, fds);
   if (auto* m = std::get_if<worker::Release>(&message)) return release(m->pid);
   if (auto* m = std::get_if<worker::Take>(&message)) return on(*m, out);
+  if (auto* m = std::get_if<worker::Exit>(&message)) return (void)reaped(m->pid, m->status);
   spdlog::warn("control message \"{}\" is not the master's to handle", worker::encode(message));
 }
 

@@ -76,7 +76,11 @@ struct Orphan {
 struct Taken {
   pid_t supervisor = 0;
 };
-// The master reaped a job (it is their subreaper once their supervisor died).
+// A job's process was reaped. By the master, which tells the supervisor
+// (it is the jobs' subreaper once their supervisor died); or by the
+// supervisor, which tells the master while it still reads the job's pipes
+// (a process the job left holds them), so that the master, asked by a
+// successor, hands the job back as exited.
 struct Exit {
   pid_t pid = 0;
   int status = 0;

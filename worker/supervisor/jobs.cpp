@@ -237,7 +237,10 @@ void Jobs::exited(Run& run, int status) {
   bool requested = std::exchange(run.stopping, false);
   shm::JobInfo info;
   int64_t started = seg_.table().read(run.slot, info) ? info.started_at : 0;
-  takeover_.maybe_release(run);
+  // The master knows of the exit before anyone is told the job stopped: a
+  // supervisor that died right after that answer must not leave the job
+  // to be handed back to its successor as running.
+  takeover_.exited(run, status, waiters.empty() ? Takeover::When::kThisTurn : Takeover::When::kNow);
   // Before the waiters: a RESTART's start replaces this run.
   if (on_exit_) on_exit_(run.name, requested, started ? now - started : 0);
   for (auto& w : waiters) w(Code::kOk, {});

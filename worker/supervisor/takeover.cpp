@@ -53,10 +53,16 @@ void Takeover::hold(pid_t pid, uint32_t slot, uint64_t ticks) {
   if (send_) send_(Hold{pid, slot, ticks}, {}, When::kNow);
 }
 
-void Takeover::maybe_release(Run& run) {
+void Takeover::maybe_release(Run& run, When when) {
   if (run.released || !run.exited || run.reading() || !send_) return;
   run.released = true;
-  send_(Release{run.pid}, {}, When::kThisTurn);
+  send_(Release{run.pid}, {}, when);
+}
+
+void Takeover::exited(Run& run, int status, When when) {
+  if (run.released || !send_) return;
+  if (run.reading()) return send_(Exit{run.pid, status}, {}, when);
+  maybe_release(run, when);
 }
 
 void Takeover::adopt(const std::string& name, const std::string& settings_json, pid_t pid, uint32_t slot,

@@ -53,7 +53,12 @@ class Takeover {
   void unlend(uint32_t slot);
   void hold(pid_t pid, uint32_t slot, uint64_t ticks);
   // Once the run exited and its pipes are read to the end.
-  void maybe_release(Run& run);
+  void maybe_release(Run& run, When when = When::kThisTurn);
+  // The run's process was reaped (run.exited is set): the master lets go
+  // of it, or, while its pipes are still being read (a process it left
+  // holds them), notes the exit, so that a successor would record it
+  // instead of adopting a job that runs no more.
+  void exited(Run& run, int status, When when);
 
   // A job a dead supervisor left running (or that exited meanwhile, with
   // its status), with the pipes the master kept. Takes the fds.

@@ -75,6 +75,26 @@ TEST(HeldJobs, HoldsHandsBackAddressedAndReleases) {
   for (int fd : writes) close(fd);
 }
 
+// The supervisor reaped the job but still reads its pipes (a process the
+// job left holds them): a successor must hear that it exited, and how.
+TEST(HeldJobs, AnExitTheSupervisorReportsIsHandedBackWithTheJob) {
+  HeldJobs held;
+  std::deque<worker::Control::Outgoing> out;
+  std::vector<int> writes;
+  std::vector<int> fds = two_pipes_read_ends(writes);
+  held.on_message(message("HOLD 4242 7 123456"), fds, out);
+  std::vector<int> none;
+  held.on_message(message("EXIT 4242 15"), none, out);
+  held.on_message(message("EXIT 5555 0"), none, out);  // not a held job: nothing
+  EXPECT_EQ(held.size(), 1u) << "the pipes are kept until the supervisor releases them";
+  held.on_message(message("TAKE 99"), none, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].text, "HELD 99 4242 7 123456 exited 15");
+  for (auto& m : out)
+    for (int fd : m.fds) close(fd);
+  for (int fd : writes) close(fd);
+}
+
 TEST(HeldJobs, OrphansOfAKilledServerAreHandedOverByNameUntilReleased) {
   HeldJobs held;
   std::deque<worker::Control::Outgoing> out;
