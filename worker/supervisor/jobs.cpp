@@ -51,9 +51,22 @@ Jobs::Jobs(uv_loop_t* loop, const shm::Segment& segment, std::string log_dir,
                 [this](std::unique_ptr<Run> run) { retire(std::move(run)); }),
       spawner_(loop) {
   pump_.set_on_closed([this](Run& run) { takeover_.maybe_release(run); });
+  make_spare();
 }
 
-Jobs::~Jobs() = default;
+Jobs::~Jobs() { drop_spare(); }
+
+void Jobs::make_spare() {
+  if (spare_stage_ < 0) spare_stage_ = create_stage();
+  if (spare_pipes_.out_r < 0 && open_job_pipes(spare_pipes_)) spare_pipes_ = {};
+}
+
+void Jobs::drop_spare() {
+  for (int fd : {spare_stage_, spare_pipes_.out_r, spare_pipes_.out_w, spare_pipes_.err_r, spare_pipes_.err_w})
+    if (fd >= 0) ::close(fd);
+  spare_stage_ = -1;
+  spare_pipes_ = {};
+}
 
 void Jobs::close_handles() {
   for (Run* run : runs_.all()) {
@@ -63,6 +76,7 @@ void Jobs::close_handles() {
   // Here, not in the destructor: by then the loop has closed every handle.
   pump_.close_timer();
   spawner_.close();
+  drop_spare();
 }
 
 void Jobs::close_run_handles(Run& run) {
@@ -94,12 +108,13 @@ void Jobs::spawn(const std::string& name, uint32_t slot, const std::string& sett
   if (auto err = read_run_settings(settings_json, p.settings)) return p.reply(Code::kFailed, *err);
   if (auto err = resolve_command(p.settings, interpreters_, spec)) return p.reply(Code::kFailed, *err);
   if (auto old = runs_.take(name)) retire(std::move(old));
-  int stage_fd = create_stage();
-  if (stage_fd < 0)
+  int stage_fd = std::exchange(spare_stage_, -1);
+  if (stage_fd < 0 && (stage_fd = create_stage()) < 0)
     return p.reply(Code::kFailed, std::string("cannot create the output stage: ") + std::strerror(errno));
   p.stage = std::make_shared<Stage>(stage_fd);
-  JobPipes pipes;
-  if (auto err = open_job_pipes(pipes)) return p.reply(Code::kFailed, *err);
+  JobPipes pipes = std::exchange(spare_pipes_, {});
+  if (pipes.out_r < 0)
+    if (auto err = open_job_pipes(pipes)) return p.reply(Code::kFailed, *err);
   // Before the master holds the fds: a successor must find this run's offsets.
   seg_.job_ring(slot).reset_capture(kStageBase);
   takeover_.lend(slot, {pipes.out_r, pipes.err_r, stage_fd});
@@ -152,6 +167,7 @@ void Jobs::spawned(Pending& p, const std::optional<std::string>& error, const Sp
     }
   }
   if (spawner_.in_flight() == 0) early_exits_.clear();
+  make_spare();
   for (auto& then : waiting) then();
   maybe_all_stopped();
 }
@@ -229,8 +245,12 @@ void Jobs::exited(Run& run, int status) {
       kill(-run.pid, SIGTERM);
       kill_group_later(run, run.settings.stop_timeout);
     }
-  } else if (run.kill_timer) {
-    uv_timer_stop(run.kill_timer);
+  } else {
+    // Reaped, and no process left in its group: from now on its pid and
+    // group id may be anyone's (and the restart after a crash is spared
+    // asking again before it clones).
+    run.foreign = true;
+    if (run.kill_timer) uv_timer_stop(run.kill_timer);
   }
   auto waiters = std::exchange(run.stop_waiters, {});
   auto queued = std::exchange(run.queued, {});

@@ -89,6 +89,15 @@ class Jobs {
   // Exits reaped while a spawn was under way, of pids not known yet: a
   // program that ends at once may be reaped before its spawn is answered.
   std::unordered_map<pid_t, int> early_exits_;
+  // A stage and pipes made ahead for the next spawn, once the last one
+  // has cloned: a restart after a crash finds them ready, three system
+  // calls fewer between the exit and the clone. Made with the Jobs too,
+  // so that the supervisor holds the same fds before its first job and
+  // after its last.
+  int spare_stage_ = -1;
+  JobPipes spare_pipes_;
+  void make_spare();
+  void drop_spare();
   // Last, so that it is gone (its thread joined) before what its answers
   // reach.
   SpawnThreads spawner_;
