@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <system_error>
 #include <utility>
+
+#include "worker/common/log.h"
 
 namespace backend::worker {
 
@@ -14,15 +17,21 @@ SpawnThreads::SpawnThreads(uv_loop_t* loop) : async_(new uv_async_t) {
 }
 
 // At the first spawn: a server that runs no job has no use for them, and
-// its memory stays what it was without them.
-void SpawnThreads::start_threads() {
+// its memory stays what it was without them. False if not one could be
+// had (the process is at its limit of threads).
+bool SpawnThreads::start_threads() {
   // Every signal blocked from birth, so that the loop's thread takes them
   // all (SIGCHLD above all) as it did before these threads were there.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  for (int lane = 1; lane < kSpawnLanes; ++lane) threads_.emplace_back([this, lane] { work(lane); });
+  try {
+    for (int lane = 1; lane < kSpawnLanes; ++lane) threads_.emplace_back([this, lane] { work(lane); });
+  } catch (const std::system_error& e) {
+    spdlog::warn("supervisor: {} spawning thread(s) of {}: {}", threads_.size(), kSpawnLanes - 1, e.what());
+  }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return !threads_.empty();
 }
 
 SpawnThreads::~SpawnThreads() {
@@ -48,7 +57,13 @@ void SpawnThreads::close() {
 }
 
 void SpawnThreads::spawn(SpawnSpec spec, JobPipes pipes, Done done) {
-  if (threads_.empty()) start_threads();
+  if (threads_.empty() && !start_threads()) {
+    // Spawned here and now, as before there were threads: slower, not
+    // wrong.
+    Spawned spawned;
+    auto error = spawn_job(spec, pipes, spawned);
+    return done(error, spawned);
+  }
   ++in_flight_;
   {
     std::lock_guard lock(mutex_);

@@ -35,7 +35,8 @@ class SpawnThreads {
   SpawnThreads(const SpawnThreads&) = delete;
   SpawnThreads& operator=(const SpawnThreads&) = delete;
 
-  // Takes the pipes as spawn_job does.
+  // Takes the pipes as spawn_job does. `done` is called on a later turn
+  // of the loop; at once, if no thread could be started.
   void spawn(SpawnSpec spec, JobPipes pipes, Done done);
   // Asked and not yet answered.
   size_t in_flight() const { return in_flight_; }
@@ -51,7 +52,7 @@ class SpawnThreads {
     Spawned spawned;
     Done done;
   };
-  void start_threads();
+  bool start_threads();
   void work(int lane);
   void deliver();
   static void close_fds(Task& t);

@@ -3,6 +3,7 @@
 // nothing left open by those never answered.
 #include "worker/supervisor/spawn_threads.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +127,45 @@ TEST_F(SpawnThreadsTest, SpawnsNeverAnsweredLeaveNoFdOpen) {
   EXPECT_EQ(count_fds(), before);
   while (waitpid(-1, nullptr, 0) > 0) {
   }
+}
+
+// No thread to be had (the user is at its limit of processes): the spawn
+// is made on the caller's thread and answered at once; here it cannot
+// start a process either, and says so. Nothing is thrown. In a child of
+// its own, whose user and limit it changes (root's limit is not enforced,
+// so root becomes nobody first).
+TEST_F(SpawnThreadsTest, WithoutAThreadASpawnIsMadeAndAnsweredAtOnce) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (geteuid() == 0 && setuid(65534) != 0) _exit(2);
+    rlimit none{0, 0};
+    if (setrlimit(RLIMIT_NPROC, &none) != 0) _exit(3);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    bool answered = false;
+    std::string error;
+    try {
+      SpawnThreads threads(&loop);
+      JobPipes pipes;
+      if (open_job_pipes(pipes)) _exit(4);
+      threads.spawn(sh("exit 0"), pipes, [&](const std::optional<std::string>& err, const Spawned&) {
+        answered = true;
+        error = err.value_or("");
+      });
+      if (!answered) _exit(5);
+      threads.close();
+    } catch (...) {
+      _exit(7);  // never back into the test runner from a forked child
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    _exit(error.find("cannot start a process") != std::string::npos ? 0 : 6);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "the test's child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2, 3: cannot set up; 5: not answered at once; 6: not the error; 7: thrown";
 }
 
 }  // namespace
