@@ -408,6 +408,12 @@ std::optional<std::string> open_job_pipes(JobPipes& pipes) {
   return std::nullopt;
 }
 
+void close_job_pipes(JobPipes& pipes) {
+  for (int fd : {pipes.out_r, pipes.out_w, pipes.err_r, pipes.err_w})
+    if (fd >= 0) ::close(fd);
+  pipes = {};
+}
+
 std::optional<std::string> spawn_job(const SpawnSpec& spec, JobPipes& pipes, Spawned& out, int lane_index) {
   Pipe o{pipes.out_r, pipes.out_w}, e{pipes.err_r, pipes.err_w};
   pipes = {};

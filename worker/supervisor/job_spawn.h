@@ -50,6 +50,8 @@ struct JobPipes {
   int err_r = -1, err_w = -1;
 };
 std::optional<std::string> open_job_pipes(JobPipes& pipes);
+// Closes whichever of the four are open and marks them closed.
+void close_job_pipes(JobPipes& pipes);
 
 // Forks and execs; blocks only until the child has exec'd or failed, as
 // libuv's uv_spawn does. Returns the error sentence on failure. The write

@@ -62,10 +62,9 @@ void Jobs::make_spare() {
 }
 
 void Jobs::drop_spare() {
-  for (int fd : {spare_stage_, spare_pipes_.out_r, spare_pipes_.out_w, spare_pipes_.err_r, spare_pipes_.err_w})
-    if (fd >= 0) ::close(fd);
+  if (spare_stage_ >= 0) ::close(spare_stage_);
   spare_stage_ = -1;
-  spare_pipes_ = {};
+  close_job_pipes(spare_pipes_);
 }
 
 void Jobs::close_handles() {

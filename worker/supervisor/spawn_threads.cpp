@@ -102,7 +102,8 @@ void SpawnThreads::deliver() {
 
 // What a spawn left open that nobody will take now.
 void SpawnThreads::close_fds(Task& t) {
-  for (int fd : {t.pipes.out_r, t.pipes.out_w, t.pipes.err_r, t.pipes.err_w, t.spawned.out_fd, t.spawned.err_fd})
+  close_job_pipes(t.pipes);
+  for (int fd : {t.spawned.out_fd, t.spawned.err_fd})
     if (fd >= 0) ::close(fd);
 }
 
